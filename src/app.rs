@@ -1,0 +1,86 @@
+//! The program's one entry point and one exit path: parse arguments, set up logging and
+//! colour, run the command, render any error once, and return the exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, ColorChoice, Command};
+use crate::commands;
+use crate::error::{self, Error};
+use crate::output::Output;
+
+/// Runs `tta` with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version to stdout (exit 0) and usage errors to stderr.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { error::exit::USAGE } else { error::exit::OK });
+        }
+    };
+    let out = Output::new(cli.json, cli.quiet, color_enabled(cli.color));
+    init_logging(&cli, &out);
+    match run(&cli, &out) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            report(&out, &e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Renders an error: JSON on stdout under `--json`, and always a human message on stderr.
+pub fn report(out: &Output, e: &Error) {
+    if out.json {
+        out.json_line(&error::to_json(e));
+    }
+    out.error(&error::render(e));
+}
+
+fn color_enabled(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && console::Term::stderr().features().colors_supported()
+        }
+    }
+}
+
+fn init_logging(cli: &Cli, out: &Output) {
+    use tracing_subscriber::EnvFilter;
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "info",
+        (_, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = match std::env::var("TTA_LOG") {
+        Ok(s) if !s.is_empty() && cli.verbose == 0 => EnvFilter::try_new(s).unwrap_or_else(|_| EnvFilter::new(level)),
+        _ => EnvFilter::new(format!("tta={level}")),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(out.color)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+/// Runs a parsed command line; returns the exit code of a command that ran.
+pub fn run(cli: &Cli, out: &Output) -> Result<u8, Error> {
+    let config = cli.config.as_deref();
+    match &cli.command {
+        Command::Config(c) => commands::config::run(config, c, out),
+        Command::Graph(a) => commands::graph::run(config, a, out),
+        Command::Start(a) => commands::lifecycle::start(config, a, out),
+        Command::Stop(a) => commands::lifecycle::stop(config, a, out),
+        Command::Restart(a) => commands::lifecycle::restart(config, a, out),
+        Command::Status(a) => commands::status::run(config, a, out),
+        Command::Logs(a) => commands::logs::run(config, a, out),
+    }
+}

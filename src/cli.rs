@@ -1,0 +1,196 @@
+//! The command line: clap definitions only. Parsing produces these raw values; the
+//! commands resolve them against the configuration.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::graph::Format;
+
+/// Bring a development stack up and down in dependency order.
+#[derive(Debug, Parser)]
+#[command(name = "tta", version, propagate_version = true, max_term_width = 100)]
+#[command(after_help = "Exit codes: 0 ok, 1 an operation failed or a component is not up, \
+2 usage or configuration error, 3 environment error (docker, compose, engine, repository \
+path), 130 interrupted.")]
+pub struct Cli {
+    /// The config file (default: ./tta.yaml, then ./config/tta.yaml).
+    #[arg(short, long, global = true, env = "TTA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Machine-readable output on stdout (with a `schema_version`).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); see also TTA_LOG.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// When to use colour (NO_COLOR is honoured).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, env = "TTA_COLOR", value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start components and everything they depend on (no names: all).
+    Start(StartArgs),
+    /// Stop components, after the running components that depend on them (no names: all).
+    Stop(StopArgs),
+    /// Stop, then start again, components and the dependents that were running.
+    Restart(RestartArgs),
+    /// Show each component's status, read from the running system.
+    Status(StatusArgs),
+    /// Show the dependency graph.
+    Graph(GraphArgs),
+    /// Show a component's log (processes and tasks: its log file; compose: compose logs).
+    Logs(LogsArgs),
+    /// Read, change and check the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `tta start`.
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Components to start; `all` or none for every component.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Start only the named components, not what they depend on.
+    #[arg(long)]
+    pub no_deps: bool,
+    /// How many start operations run at once (default: `defaults.jobs`).
+    #[arg(short, long, value_name = "N", env = "TTA_JOBS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
+    /// Give up on the whole run after this long (e.g. `2m`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// On the first failure, stop starting anything else.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Print what would start, in which order, and what each waits for; start nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `tta stop`.
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Components to stop; `all` or none for every component.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Stop only the named components, not the running components that depend on them.
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Give up on the whole run after this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// Print what would stop, in which order; stop nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `tta restart`.
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Components to restart; `all` or none for every component.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// How many operations run at once (default: `defaults.jobs`).
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
+    /// Give up on the whole run after this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// `tta status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Components to show (none: all).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
+/// `tta graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Output format (`--json` is the same as `--format json`).
+    #[arg(long, short, value_enum, default_value_t = Format::Tree)]
+    pub format: Format,
+}
+
+/// `tta logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Components whose logs to show.
+    #[arg(value_name = "NAME", required = true)]
+    pub names: Vec<String>,
+    /// How many lines from the end.
+    #[arg(short = 'n', long, default_value_t = 50, value_name = "N")]
+    pub lines: usize,
+    /// Keep printing new lines until Ctrl-C.
+    #[arg(short, long)]
+    pub follow: bool,
+}
+
+/// `tta config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the value at a dotted key (quote segments with dots: `repositories."tta.dev".path`).
+    Get {
+        /// The key.
+        key: String,
+    },
+    /// Set a key in the config file (value parsed as YAML); validated before it is written.
+    Set {
+        /// The key.
+        key: String,
+        /// The value (`5s`, `true`, `7688`, `[a, b]`, ...).
+        value: String,
+    },
+    /// Write the configuration to PATH (default: the file it came from).
+    Save {
+        /// Where to write.
+        path: Option<PathBuf>,
+        /// Write the effective configuration, with TTA__ environment overrides applied
+        /// (comments are not kept).
+        #[arg(long)]
+        include_env: bool,
+    },
+    /// Print the effective configuration (file plus environment overrides).
+    Show,
+    /// Check the configuration and report every problem.
+    Validate,
+    /// Print the path of the config file in use.
+    Path,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    crate::config::duration::parse(s).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,151 @@
+//! `tta config get|set|save|show|validate|path`.
+
+use std::path::Path;
+
+use serde_json::json;
+use yaml_serde::Value;
+
+use crate::cli::ConfigCommand;
+use crate::config::keypath::KeyPath;
+use crate::config::{Settings, edit, locate, value};
+use crate::error::{Error, Result, exit};
+use crate::output::Output;
+
+/// Runs a `tta config` subcommand.
+pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u8> {
+    match cmd {
+        ConfigCommand::Set { key, value } => set(config, key, value, out),
+        ConfigCommand::Path => {
+            let cwd = cwd()?;
+            match locate(config, &cwd)? {
+                Some(p) => {
+                    if out.json {
+                        out.json_line(&json!({"schema_version": 1, "path": p}));
+                    } else {
+                        out.stdout(&format!("{}\n", p.display()));
+                    }
+                    Ok(exit::OK)
+                }
+                None => {
+                    if out.json {
+                        out.json_line(&json!({"schema_version": 1, "path": null}));
+                    }
+                    out.info("no config file found (looked for ./tta.yaml and ./config/tta.yaml); using the built-in defaults");
+                    Ok(exit::FAILED)
+                }
+            }
+        }
+        _ => {
+            let settings = Settings::load(config)?;
+            match cmd {
+                ConfigCommand::Get { key } => get(&settings, key, out),
+                ConfigCommand::Show => {
+                    print_value(out, None, settings.value());
+                    Ok(exit::OK)
+                }
+                ConfigCommand::Validate => {
+                    let c = settings.config();
+                    if out.json {
+                        out.json_line(&json!({
+                            "schema_version": 1, "valid": true, "path": settings.path(),
+                            "components": settings.graph().len(), "repositories": c.repositories.len(),
+                        }));
+                    } else {
+                        out.info(&format!(
+                            "{} is valid: {} component{}, {} repositor{}",
+                            settings.display_name(),
+                            settings.graph().len(),
+                            if settings.graph().len() == 1 { "" } else { "s" },
+                            c.repositories.len(),
+                            if c.repositories.len() == 1 { "y" } else { "ies" }
+                        ));
+                    }
+                    Ok(exit::OK)
+                }
+                ConfigCommand::Save { path, include_env } => {
+                    let target = if *include_env {
+                        let text = yaml_serde::to_string(settings.value()).map_err(|e| Error::usage(e.to_string(), None))?;
+                        let cwd = cwd()?;
+                        let target = path.as_deref().map(|p| cwd.join(p)).or_else(|| settings.path().map(Path::to_path_buf)).unwrap_or_else(|| cwd.join("tta.yaml"));
+                        crate::config::Settings::from_text(text.clone(), Some(target.clone()), &cwd, std::iter::empty())?;
+                        crate::config::write_atomic(&target, text.as_bytes())?;
+                        target
+                    } else {
+                        settings.save(path.as_deref())?
+                    };
+                    if out.json {
+                        out.json_line(&json!({"schema_version": 1, "saved": target}));
+                    } else {
+                        out.info(&format!("saved {}", target.display()));
+                    }
+                    Ok(exit::OK)
+                }
+                ConfigCommand::Set { .. } | ConfigCommand::Path => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+fn cwd() -> Result<std::path::PathBuf> {
+    std::env::current_dir().map_err(|e| Error::io("read", ".", e))
+}
+
+fn get(settings: &Settings, key: &str, out: &Output) -> Result<u8> {
+    let v = settings.get(key)?;
+    print_value(out, Some(key), v);
+    Ok(exit::OK)
+}
+
+fn print_value(out: &Output, key: Option<&str>, v: &Value) {
+    if out.json {
+        let mut doc = json!({"schema_version": 1, "value": v});
+        if let Some(k) = key {
+            doc["key"] = k.into();
+        }
+        out.json_line(&doc);
+        return;
+    }
+    let text = match v {
+        Value::String(s) => format!("{s}\n"),
+        Value::Mapping(_) | Value::Sequence(_) => yaml_serde::to_string(v).unwrap_or_default(),
+        Value::Null => "null\n".into(),
+        other => format!("{}\n", value::to_inline(other)),
+    };
+    out.stdout(&text);
+}
+
+/// `config set` works from the raw text, so that it can also repair an invalid file: the
+/// edited text must validate before anything is written.
+fn set(config: Option<&Path>, key: &str, raw: &str, out: &Output) -> Result<u8> {
+    let cwd = cwd()?;
+    let path = locate(config, &cwd)?.unwrap_or_else(|| cwd.join("tta.yaml"));
+    let text = if path.exists() {
+        std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?
+    } else {
+        String::new()
+    };
+    let kp = KeyPath::parse(key).map_err(|e| Error::usage(e.to_string(), None))?;
+    let new: Value = yaml_serde::from_str(raw).map_err(|e| {
+        Error::usage(format!("`{raw}` is not a valid YAML value: {e}"), Some("quote strings that contain `:` or `#`".into()))
+    })?;
+    let edited = edit::set(&text, &kp, &new).map_err(|e| {
+        Error::usage(format!("cannot set `{key}`: {e}"), Some(format!("edit {} by hand", path.display())))
+    })?;
+    let settings = Settings::from_text(edited, Some(path.clone()), &cwd, std::env::vars())?;
+    let saved = settings.save(None)?;
+    let overridden: Vec<&str> = settings
+        .overrides()
+        .iter()
+        .filter(|o| kp.segments().starts_with(o.path.segments()) || o.path.segments().starts_with(kp.segments()))
+        .map(|o| o.var.as_str())
+        .collect();
+    if out.json {
+        out.json_line(&json!({"schema_version": 1, "key": key, "value": new, "path": saved, "overridden_by": overridden}));
+    } else {
+        out.info(&format!("set {key} = {} in {}", value::to_inline(&new), settings.display_name()));
+        for var in overridden {
+            out.info(&format!("note: {var} is set in the environment and overrides this key"));
+        }
+    }
+    Ok(exit::OK)
+}

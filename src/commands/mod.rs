@@ -1,0 +1,8 @@
+//! One module per subcommand: each resolves its arguments against the configuration,
+//! calls into the library, and renders the result.
+
+pub mod config;
+pub mod graph;
+pub mod lifecycle;
+pub mod logs;
+pub mod status;

@@ -1,0 +1,297 @@
+//! The validated configuration: what every other part of `tta` works from.
+//!
+//! These types are produced only by [`super::parse`], after every check has passed, so the
+//! rest of the program never re-validates: a `Config` always has resolved paths, parsed
+//! durations and known component kinds.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Defaults that components inherit.
+    pub defaults: Defaults,
+    /// Where local process state, task results and logs live.
+    pub state_dir: PathBuf,
+    /// How to run Docker Compose.
+    pub compose: ComposeSettings,
+    /// Repositories with compose files, in file order.
+    pub repositories: IndexMap<String, Repository>,
+    /// Components, in file order (discovered compose services are appended).
+    pub components: IndexMap<String, ComponentSpec>,
+}
+
+/// `defaults:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Defaults {
+    /// How long a component may take to become ready.
+    pub start_timeout: Duration,
+    /// How long a component may take to stop before it is killed.
+    pub stop_timeout: Duration,
+    /// How many start or stop operations run at once.
+    pub jobs: usize,
+    /// Retries of transient start failures.
+    pub retry: Retry,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Self {
+            start_timeout: Duration::from_secs(60),
+            stop_timeout: Duration::from_secs(10),
+            jobs: 8,
+            retry: Retry::default(),
+        }
+    }
+}
+
+/// `defaults.retry:` capped exponential backoff with jitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// Attempts in all (1 = no retry).
+    pub attempts: u32,
+    /// Wait before the second attempt; doubles each time.
+    pub backoff: Duration,
+    /// The longest wait between attempts.
+    pub max_backoff: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            attempts: 3,
+            backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Retry {
+    /// The wait before attempt `n` (2, 3, ...), before jitter.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let doublings = attempt.saturating_sub(2).min(30);
+        self.backoff
+            .saturating_mul(1u32 << doublings)
+            .min(self.max_backoff)
+    }
+}
+
+/// `compose:`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ComposeSettings {
+    /// The compose command as argv (`["docker", "compose"]`), or `None` to detect it.
+    pub command: Option<Vec<String>>,
+}
+
+/// `repositories.<name>:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    /// The repository's folder, resolved against the config file's folder.
+    pub path: PathBuf,
+    /// Compose files, relative to `path`; empty means the compose default file names.
+    pub compose_files: Vec<PathBuf>,
+    /// The compose project name (`-p`); `None` derives one from the repository name.
+    pub project_name: Option<String>,
+    /// Compose profiles, passed before the subcommand.
+    pub profiles: Vec<String>,
+    /// Whether compose services become components automatically.
+    pub discover: bool,
+    /// A docker context (remote engine) for this repository.
+    pub context: Option<String>,
+}
+
+/// What kind of thing a component is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A service of a compose project.
+    Compose,
+    /// A long-running local command.
+    Process,
+    /// A one-shot local command.
+    Task,
+}
+
+impl Kind {
+    /// The name used in config files and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Compose => "compose",
+            Kind::Process => "process",
+            Kind::Task => "task",
+        }
+    }
+}
+
+/// How a local command is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandSpec {
+    /// An argv list, run without a shell.
+    Argv(Vec<String>),
+    /// A line run with `sh -c` (the explicit `shell:` field).
+    Shell(String),
+}
+
+impl CommandSpec {
+    /// The argv to execute.
+    pub fn argv(&self) -> Vec<String> {
+        match self {
+            CommandSpec::Argv(v) => v.clone(),
+            CommandSpec::Shell(s) => vec!["sh".into(), "-c".into(), s.clone()],
+        }
+    }
+}
+
+/// When a dependency counts as satisfied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// Its start action succeeded.
+    Started,
+    /// It is ready: probe passed (if any), container healthy (if it has a healthcheck), a
+    /// task completed. The default.
+    Healthy,
+    /// It ran to completion with exit code 0 (tasks and one-shot compose services).
+    CompletedSuccessfully,
+}
+
+impl Condition {
+    /// The name used in config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Started => "started",
+            Condition::Healthy => "healthy",
+            Condition::CompletedSuccessfully => "completed_successfully",
+        }
+    }
+
+    /// Parses a condition, accepting Compose's `service_` prefix.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.strip_prefix("service_").unwrap_or(s) {
+            "started" => Some(Condition::Started),
+            "healthy" => Some(Condition::Healthy),
+            "completed_successfully" => Some(Condition::CompletedSuccessfully),
+            _ => None,
+        }
+    }
+}
+
+/// One edge: this component depends on `name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// The component depended on.
+    pub name: String,
+    /// When it counts as satisfied.
+    pub condition: Condition,
+    /// A soft edge (`required: false`) waits but does not block on failure.
+    pub required: bool,
+}
+
+/// What a probe checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeCheck {
+    /// A TCP connect to `host:port`.
+    Tcp(String),
+    /// An HTTP GET; `status` is the expected code, or any 2xx.
+    Http {
+        /// The URL.
+        url: String,
+        /// The expected status, or `None` for any 2xx.
+        status: Option<u16>,
+    },
+    /// A command that must exit 0.
+    Exec(Vec<String>),
+}
+
+/// A host-side readiness probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// What to check.
+    pub check: ProbeCheck,
+    /// Time between attempts.
+    pub interval: Duration,
+    /// Time one attempt may take.
+    pub timeout: Duration,
+    /// Failures (after `start_period`) before the component is declared failed; `None`:
+    /// keep trying until the start timeout.
+    pub retries: Option<u32>,
+    /// Failures during this period do not count towards `retries`.
+    pub start_period: Duration,
+}
+
+impl Probe {
+    /// Default interval between attempts: short, because the first success ends the wait.
+    pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(250);
+    /// Default time one attempt may take.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+}
+
+/// `components.<name>:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentSpec {
+    /// The kind.
+    pub kind: Kind,
+    /// For compose: the repository.
+    pub repository: Option<String>,
+    /// For compose: the service (defaults to the component name).
+    pub service: Option<String>,
+    /// For process/task: what to run.
+    pub command: Option<CommandSpec>,
+    /// For process/task: the working directory (resolved against the config file's folder).
+    pub cwd: Option<PathBuf>,
+    /// For process/task: extra environment.
+    pub env: IndexMap<String, String>,
+    /// Dependencies.
+    pub depends_on: Vec<Dependency>,
+    /// A host-side readiness probe.
+    pub probe: Option<Probe>,
+    /// Overrides `defaults.start_timeout`.
+    pub start_timeout: Option<Duration>,
+    /// Overrides `defaults.stop_timeout`.
+    pub stop_timeout: Option<Duration>,
+    /// Disabled components are left out of the graph.
+    pub enabled: bool,
+    /// A line of text for `tta status` and `tta graph`.
+    pub description: Option<String>,
+    /// For compose: the service has a compose healthcheck (known from discovery).
+    pub healthcheck: bool,
+    /// True when the component came from a compose file rather than `components:`.
+    pub discovered: bool,
+}
+
+impl ComponentSpec {
+    /// An empty spec of a kind; the parser and discovery fill it in.
+    pub fn new(kind: Kind) -> Self {
+        Self {
+            kind,
+            repository: None,
+            service: None,
+            command: None,
+            cwd: None,
+            env: IndexMap::new(),
+            depends_on: Vec::new(),
+            probe: None,
+            start_timeout: None,
+            stop_timeout: None,
+            enabled: true,
+            description: None,
+            healthcheck: false,
+            discovered: false,
+        }
+    }
+}
+
+/// Names of components and repositories that have a meaning of their own.
+pub const RESERVED_NAMES: [&str; 2] = ["all", "both"];
+
+/// Whether `name` is a valid component or repository name: letters, digits, `.`, `_`, `-`.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}

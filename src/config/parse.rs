@@ -1,0 +1,834 @@
+//! Turns a YAML value tree into a validated [`Config`], collecting every problem.
+//!
+//! Parsing is hand-written over `yaml_serde::Value` rather than derived with serde: a derive
+//! stops at the first error and cannot say "did you mean" for an unknown key, while users of
+//! a config file want every mistake at once, each pointing at its key. The key lists below
+//! are the schema; [`schema_keys`] exposes them to the environment-override parser.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use yaml_serde::Value;
+
+use super::duration;
+use super::keypath::KeyPath;
+use super::model::{
+    CommandSpec, ComponentSpec, ComposeSettings, Condition, Config, Defaults, Dependency, Kind,
+    Probe, ProbeCheck, RESERVED_NAMES, Repository, Retry, valid_name,
+};
+use super::problem::{Problem, did_you_mean};
+
+/// Keys of the top level.
+pub const ROOT_KEYS: &[&str] = &["defaults", "state_dir", "compose", "repositories", "components"];
+/// Keys of `defaults`.
+pub const DEFAULTS_KEYS: &[&str] = &["start_timeout", "stop_timeout", "jobs", "retry"];
+/// Keys of `defaults.retry`.
+pub const RETRY_KEYS: &[&str] = &["attempts", "backoff", "max_backoff"];
+/// Keys of `compose`.
+pub const COMPOSE_KEYS: &[&str] = &["command"];
+/// Keys of a repository.
+pub const REPOSITORY_KEYS: &[&str] = &[
+    "path",
+    "compose_files",
+    "project_name",
+    "profiles",
+    "discover",
+    "context",
+];
+/// Keys of a component.
+pub const COMPONENT_KEYS: &[&str] = &[
+    "kind",
+    "repository",
+    "service",
+    "command",
+    "shell",
+    "cwd",
+    "env",
+    "depends_on",
+    "probe",
+    "start_timeout",
+    "stop_timeout",
+    "enabled",
+    "description",
+];
+/// Keys of a probe.
+pub const PROBE_KEYS: &[&str] = &[
+    "tcp",
+    "http",
+    "exec",
+    "status",
+    "interval",
+    "timeout",
+    "retries",
+    "start_period",
+];
+/// Keys of a long-form dependency.
+pub const DEPENDENCY_KEYS: &[&str] = &["condition", "required"];
+
+/// What may stand at a key path, for environment overrides.
+pub enum SchemaKeys {
+    /// A fixed set of keys.
+    Fixed(&'static [&'static str]),
+    /// Names the user chooses (components, repositories): only existing ones match.
+    Named,
+    /// Free keys (an `env` map): any key may be added.
+    Free,
+    /// A value, not a mapping.
+    Leaf,
+}
+
+/// The keys allowed under `path`.
+pub fn schema_keys(path: &[String]) -> SchemaKeys {
+    let p: Vec<&str> = path.iter().map(String::as_str).collect();
+    match p.as_slice() {
+        [] => SchemaKeys::Fixed(ROOT_KEYS),
+        ["defaults"] => SchemaKeys::Fixed(DEFAULTS_KEYS),
+        ["defaults", "retry"] => SchemaKeys::Fixed(RETRY_KEYS),
+        ["compose"] => SchemaKeys::Fixed(COMPOSE_KEYS),
+        ["repositories" | "components"] => SchemaKeys::Named,
+        ["repositories", _] => SchemaKeys::Fixed(REPOSITORY_KEYS),
+        ["components", _] => SchemaKeys::Fixed(COMPONENT_KEYS),
+        ["components", _, "probe"] => SchemaKeys::Fixed(PROBE_KEYS),
+        ["components", _, "env"] => SchemaKeys::Free,
+        ["components", _, "depends_on"] => SchemaKeys::Named,
+        ["components", _, "depends_on", _] => SchemaKeys::Fixed(DEPENDENCY_KEYS),
+        _ => SchemaKeys::Leaf,
+    }
+}
+
+/// Parses a whole document. `base_dir` resolves relative paths.
+pub fn parse(root: &Value, base_dir: &Path) -> Result<Config, Vec<Problem>> {
+    let mut p = Parser {
+        base_dir,
+        problems: Vec::new(),
+    };
+    let config = p.config(root);
+    if p.problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(p.problems)
+    }
+}
+
+struct Parser<'a> {
+    base_dir: &'a Path,
+    problems: Vec<Problem>,
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing (null)",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+impl Parser<'_> {
+    fn problem(&mut self, p: Problem) {
+        self.problems.push(p);
+    }
+
+    fn wrong_type(&mut self, path: &KeyPath, expected: &str, v: &Value) {
+        self.problem(Problem::new(
+            path.clone(),
+            format!("expected {expected}, found {}", type_name(v)),
+        ));
+    }
+
+    /// The entries of a mapping, reporting unknown keys when `allowed` is given.
+    fn entries<'v>(
+        &mut self,
+        v: &'v Value,
+        path: &KeyPath,
+        allowed: Option<&[&str]>,
+    ) -> Vec<(String, &'v Value)> {
+        let map = match v {
+            Value::Null => return Vec::new(),
+            Value::Mapping(m) => m,
+            other => {
+                self.wrong_type(path, "a mapping", other);
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::with_capacity(map.len());
+        for (k, val) in map {
+            let key = match k {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                other => {
+                    self.problem(Problem::new(
+                        path.clone(),
+                        format!("keys must be strings, found {}", type_name(other)),
+                    ));
+                    continue;
+                }
+            };
+            if let Some(allowed) = allowed
+                && !allowed.contains(&key.as_str())
+            {
+                let help = did_you_mean(&key, allowed.iter().copied())
+                    .unwrap_or_else(|| format!("expected one of: {}", allowed.join(", ")));
+                self.problem(
+                    Problem::new(path.join(key.clone()), format!("unknown key `{key}`")).help(help),
+                );
+                continue;
+            }
+            out.push((key, val));
+        }
+        out
+    }
+
+    fn string(&mut self, v: &Value, path: &KeyPath) -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            other => {
+                self.wrong_type(path, "a string", other);
+                None
+            }
+        }
+    }
+
+    fn scalar_string(&mut self, v: &Value, path: &KeyPath) -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            other => {
+                self.wrong_type(path, "a string, number or boolean", other);
+                None
+            }
+        }
+    }
+
+    fn bool(&mut self, v: &Value, path: &KeyPath) -> Option<bool> {
+        match v {
+            Value::Bool(b) => Some(*b),
+            other => {
+                self.wrong_type(path, "true or false", other);
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, v: &Value, path: &KeyPath, min: u64, max: u64) -> Option<u64> {
+        let n = match v {
+            Value::Number(n) => n.as_u64(),
+            other => {
+                self.wrong_type(path, "a whole number", other);
+                return None;
+            }
+        };
+        match n {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            _ => {
+                self.problem(Problem::new(
+                    path.clone(),
+                    format!("expected a whole number from {min} to {max}, found {v:?}")
+                        .replace("Number(", "")
+                        .replace(')', ""),
+                ));
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, v: &Value, path: &KeyPath) -> Option<Duration> {
+        match v {
+            Value::String(s) => match duration::parse(s) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.problem(Problem::new(path.clone(), e.to_string()));
+                    None
+                }
+            },
+            Value::Number(n) => {
+                self.problem(
+                    Problem::new(path.clone(), format!("`{n}` has no unit"))
+                        .help(format!("write `{n}s` for seconds or `{n}ms` for milliseconds")),
+                );
+                None
+            }
+            other => {
+                self.wrong_type(path, "a duration such as `30s`", other);
+                None
+            }
+        }
+    }
+
+    fn string_list(&mut self, v: &Value, path: &KeyPath) -> Option<Vec<String>> {
+        match v {
+            Value::Sequence(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    out.push(self.scalar_string(item, &path.join(i.to_string()))?);
+                }
+                Some(out)
+            }
+            other => {
+                self.wrong_type(path, "a list of strings", other);
+                None
+            }
+        }
+    }
+
+    fn path(&self, s: &str) -> PathBuf {
+        let p = Path::new(s);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    fn name(&mut self, name: &str, path: &KeyPath, what: &str) {
+        if !valid_name(name) {
+            self.problem(
+                Problem::new(path.clone(), format!("`{name}` is not a valid {what} name"))
+                    .help("use letters, digits, `.`, `_` and `-` only"),
+            );
+        } else if RESERVED_NAMES.contains(&name) {
+            self.problem(
+                Problem::new(path.clone(), format!("`{name}` is reserved and cannot name a {what}"))
+                    .help("`all` and `both` select every component or repository"),
+            );
+        }
+    }
+
+    fn config(&mut self, root: &Value) -> Config {
+        let r = KeyPath::root();
+        let mut config = Config {
+            defaults: Defaults::default(),
+            state_dir: self.base_dir.join(".tta"),
+            compose: ComposeSettings::default(),
+            repositories: IndexMap::new(),
+            components: IndexMap::new(),
+        };
+        for (key, v) in self.entries(root, &r, Some(ROOT_KEYS)) {
+            let path = r.join(key.as_str());
+            match key.as_str() {
+                "defaults" => self.defaults(v, &path, &mut config.defaults),
+                "state_dir" => {
+                    if let Some(s) = self.string(v, &path) {
+                        config.state_dir = self.path(&s);
+                    }
+                }
+                "compose" => config.compose = self.compose(v, &path),
+                "repositories" => {
+                    for (name, rv) in self.entries(v, &path, None) {
+                        let rpath = path.join(name.as_str());
+                        self.name(&name, &rpath, "repository");
+                        if let Some(repo) = self.repository(rv, &rpath) {
+                            config.repositories.insert(name, repo);
+                        }
+                    }
+                }
+                "components" => {
+                    for (name, cv) in self.entries(v, &path, None) {
+                        let cpath = path.join(name.as_str());
+                        self.name(&name, &cpath, "component");
+                        if let Some(c) = self.component(&name, cv, &cpath) {
+                            config.components.insert(name, c);
+                        }
+                    }
+                }
+                _ => unreachable!("entries() filters unknown keys"),
+            }
+        }
+        config
+    }
+
+    fn defaults(&mut self, v: &Value, path: &KeyPath, d: &mut Defaults) {
+        for (key, v) in self.entries(v, path, Some(DEFAULTS_KEYS)) {
+            let p = path.join(key.as_str());
+            match key.as_str() {
+                "start_timeout" => d.start_timeout = self.duration(v, &p).unwrap_or(d.start_timeout),
+                "stop_timeout" => d.stop_timeout = self.duration(v, &p).unwrap_or(d.stop_timeout),
+                "jobs" => {
+                    d.jobs = self
+                        .integer(v, &p, 1, 1024)
+                        .map_or(d.jobs, |n| usize::try_from(n).unwrap_or(1024));
+                }
+                "retry" => self.retry(v, &p, &mut d.retry),
+                _ => unreachable!(),
+            }
+        }
+    }
+
+    fn retry(&mut self, v: &Value, path: &KeyPath, r: &mut Retry) {
+        for (key, v) in self.entries(v, path, Some(RETRY_KEYS)) {
+            let p = path.join(key.as_str());
+            match key.as_str() {
+                "attempts" => {
+                    r.attempts = self
+                        .integer(v, &p, 1, 100)
+                        .map_or(r.attempts, |n| u32::try_from(n).unwrap_or(100));
+                }
+                "backoff" => r.backoff = self.duration(v, &p).unwrap_or(r.backoff),
+                "max_backoff" => r.max_backoff = self.duration(v, &p).unwrap_or(r.max_backoff),
+                _ => unreachable!(),
+            }
+        }
+    }
+
+    fn compose(&mut self, v: &Value, path: &KeyPath) -> ComposeSettings {
+        let mut c = ComposeSettings::default();
+        for (key, v) in self.entries(v, path, Some(COMPOSE_KEYS)) {
+            let p = path.join(key.as_str());
+            c.command = match v {
+                Value::String(s) => Some(s.split_whitespace().map(str::to_owned).collect()),
+                other => self.string_list(other, &p),
+            };
+            if c.command.as_ref().is_some_and(Vec::is_empty) {
+                self.problem(Problem::new(p, "the compose command is empty").help(
+                    "write e.g. `docker compose` or `docker-compose`, or remove the key to detect it",
+                ));
+                c.command = None;
+            }
+        }
+        c
+    }
+
+    fn repository(&mut self, v: &Value, path: &KeyPath) -> Option<Repository> {
+        let mut repo = Repository {
+            path: PathBuf::new(),
+            compose_files: Vec::new(),
+            project_name: None,
+            profiles: Vec::new(),
+            discover: true,
+            context: None,
+        };
+        let mut has_path = false;
+        let before = self.problems.len();
+        if !matches!(v, Value::Mapping(_)) {
+            self.wrong_type(path, "a mapping with at least `path`", v);
+            return None;
+        }
+        for (key, v) in self.entries(v, path, Some(REPOSITORY_KEYS)) {
+            let p = path.join(key.as_str());
+            match key.as_str() {
+                "path" => {
+                    if let Some(s) = self.string(v, &p) {
+                        repo.path = self.path(&s);
+                        has_path = true;
+                    }
+                }
+                "compose_files" => {
+                    let files = match v {
+                        Value::String(s) => Some(vec![s.clone()]),
+                        other => self.string_list(other, &p),
+                    };
+                    repo.compose_files = files.unwrap_or_default().into_iter().map(PathBuf::from).collect();
+                }
+                "project_name" => {
+                    if let Some(s) = self.string(v, &p) {
+                        if valid_project_name(&s) {
+                            repo.project_name = Some(s);
+                        } else {
+                            self.problem(Problem::new(p, format!("`{s}` is not a valid compose project name")).help(
+                                "compose project names use lowercase letters, digits, `_` and `-`, and start with a letter or digit",
+                            ));
+                        }
+                    }
+                }
+                "profiles" => repo.profiles = self.string_list(v, &p).unwrap_or_default(),
+                "discover" => repo.discover = self.bool(v, &p).unwrap_or(true),
+                "context" => repo.context = self.string(v, &p),
+                _ => unreachable!(),
+            }
+        }
+        if !has_path && self.problems.len() == before {
+            self.problem(
+                Problem::new(path.clone(), "a repository needs a `path`")
+                    .help("add `path: ../the-checkout`, relative to this file"),
+            );
+        }
+        (self.problems.len() == before).then_some(repo)
+    }
+
+    #[expect(clippy::too_many_lines, reason = "one arm per key reads best")]
+    fn component(&mut self, name: &str, v: &Value, path: &KeyPath) -> Option<ComponentSpec> {
+        let before = self.problems.len();
+        if !matches!(v, Value::Mapping(_)) {
+            self.wrong_type(path, "a mapping", v);
+            return None;
+        }
+        let entries = self.entries(v, path, Some(COMPONENT_KEYS));
+        let mut kind = None;
+        let mut c = ComponentSpec::new(Kind::Process);
+        let mut argv = None;
+        let mut shell = None;
+        for (key, v) in entries {
+            let p = path.join(key.as_str());
+            match key.as_str() {
+                "kind" => {
+                    kind = match self.string(v, &p).as_deref() {
+                        Some("compose") => Some(Kind::Compose),
+                        Some("process") => Some(Kind::Process),
+                        Some("task") => Some(Kind::Task),
+                        Some(other) => {
+                            let help = did_you_mean(other, ["compose", "process", "task"])
+                                .unwrap_or_else(|| "expected compose, process or task".into());
+                            self.problem(Problem::new(p, format!("unknown kind `{other}`")).help(help));
+                            None
+                        }
+                        None => None,
+                    };
+                }
+                "repository" => c.repository = self.string(v, &p),
+                "service" => c.service = self.string(v, &p),
+                "command" => {
+                    argv = match v {
+                        Value::String(s) => {
+                            self.problem(Problem::new(p, "`command` is an argv list, run without a shell").help(
+                                format!("write `command: [{}]`, or `shell: \"{s}\"` to run it with sh -c", s.split_whitespace().collect::<Vec<_>>().join(", ")),
+                            ));
+                            None
+                        }
+                        other => self.string_list(other, &p),
+                    };
+                    if argv.as_ref().is_some_and(Vec::is_empty) {
+                        self.problem(Problem::new(path.join("command"), "`command` is empty"));
+                    }
+                }
+                "shell" => shell = self.string(v, &p),
+                "cwd" => c.cwd = self.string(v, &p).map(|s| self.path(&s)),
+                "env" => {
+                    for (k, ev) in self.entries(v, &p, None) {
+                        if let Some(s) = self.scalar_string(ev, &p.join(k.as_str())) {
+                            c.env.insert(k, s);
+                        }
+                    }
+                }
+                "depends_on" => c.depends_on = self.depends_on(v, &p),
+                "probe" => c.probe = self.probe(v, &p),
+                "start_timeout" => c.start_timeout = self.duration(v, &p),
+                "stop_timeout" => c.stop_timeout = self.duration(v, &p),
+                "enabled" => c.enabled = self.bool(v, &p).unwrap_or(true),
+                "description" => c.description = self.scalar_string(v, &p),
+                _ => unreachable!(),
+            }
+        }
+        c.kind = match kind {
+            Some(k) => k,
+            None if c.repository.is_some() => Kind::Compose,
+            None if argv.is_some() || shell.is_some() => Kind::Process,
+            None if self.problems.len() > before => return None,
+            None => {
+                self.problem(Problem::new(path.clone(), "the component has no `kind`").help(
+                    "add `kind: process` (with `command`), `kind: task`, or `kind: compose` (with `repository`)",
+                ));
+                return None;
+            }
+        };
+        match c.kind {
+            Kind::Compose => {
+                if c.repository.is_none() {
+                    self.problem(Problem::new(path.clone(), "a compose component needs a `repository`"));
+                }
+                for (key, set) in [("command", argv.is_some()), ("shell", shell.is_some()), ("cwd", c.cwd.is_some()), ("env", !c.env.is_empty())] {
+                    if set {
+                        self.problem(Problem::new(path.join(key), format!("`{key}` does not apply to a compose component"))
+                            .help("compose services take their command and environment from the compose file"));
+                    }
+                }
+                if c.service.is_none() {
+                    c.service = Some(name.to_owned());
+                }
+            }
+            Kind::Process | Kind::Task => {
+                c.command = match (argv, shell) {
+                    (Some(a), None) => Some(CommandSpec::Argv(a)),
+                    (None, Some(s)) => Some(CommandSpec::Shell(s)),
+                    (Some(_), Some(_)) => {
+                        self.problem(Problem::new(path.join("shell"), "give either `command` or `shell`, not both"));
+                        None
+                    }
+                    (None, None) => {
+                        self.problem(
+                            Problem::new(path.clone(), format!("a {} component needs a `command` or `shell`", c.kind.as_str()))
+                                .help("add e.g. `command: [python3, -m, http.server, \"8000\"]`"),
+                        );
+                        None
+                    }
+                };
+                for (key, set) in [("repository", c.repository.is_some()), ("service", c.service.is_some())] {
+                    if set {
+                        self.problem(Problem::new(path.join(key), format!("`{key}` applies only to compose components"))
+                            .help("set `kind: compose`, or remove the key"));
+                    }
+                }
+            }
+        }
+        (self.problems.len() == before).then_some(c)
+    }
+
+    fn depends_on(&mut self, v: &Value, path: &KeyPath) -> Vec<Dependency> {
+        let mut out = Vec::new();
+        match v {
+            Value::Null => {}
+            Value::Sequence(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(name) = self.string(item, &path.join(i.to_string())) {
+                        out.push(Dependency {
+                            name,
+                            condition: Condition::Healthy,
+                            required: true,
+                        });
+                    }
+                }
+            }
+            Value::Mapping(_) => {
+                for (name, dv) in self.entries(v, path, None) {
+                    let p = path.join(name.as_str());
+                    let mut dep = Dependency {
+                        name,
+                        condition: Condition::Healthy,
+                        required: true,
+                    };
+                    match dv {
+                        Value::Null => {}
+                        Value::String(s) => dep.condition = self.condition(s, &p),
+                        Value::Mapping(_) => {
+                            for (key, x) in self.entries(dv, &p, Some(DEPENDENCY_KEYS)) {
+                                let kp = p.join(key.as_str());
+                                match key.as_str() {
+                                    "condition" => {
+                                        if let Some(s) = self.string(x, &kp) {
+                                            dep.condition = self.condition(&s, &kp);
+                                        }
+                                    }
+                                    "required" => dep.required = self.bool(x, &kp).unwrap_or(true),
+                                    _ => unreachable!(),
+                                }
+                            }
+                        }
+                        other => self.wrong_type(&p, "a condition or a mapping with `condition` and `required`", other),
+                    }
+                    out.push(dep);
+                }
+            }
+            other => self.wrong_type(path, "a list of component names or a mapping of name to condition", other),
+        }
+        out
+    }
+
+    fn condition(&mut self, s: &str, path: &KeyPath) -> Condition {
+        Condition::parse(s).unwrap_or_else(|| {
+            let names = ["started", "healthy", "completed_successfully"];
+            let help = did_you_mean(s, names).unwrap_or_else(|| format!("expected one of: {}", names.join(", ")));
+            self.problem(Problem::new(path.clone(), format!("unknown condition `{s}`")).help(help));
+            Condition::Healthy
+        })
+    }
+
+    fn probe(&mut self, v: &Value, path: &KeyPath) -> Option<Probe> {
+        let before = self.problems.len();
+        let mut checks = Vec::new();
+        let mut status = None;
+        let mut probe = Probe {
+            check: ProbeCheck::Exec(Vec::new()),
+            interval: Probe::DEFAULT_INTERVAL,
+            timeout: Probe::DEFAULT_TIMEOUT,
+            retries: None,
+            start_period: Duration::ZERO,
+        };
+        for (key, x) in self.entries(v, path, Some(PROBE_KEYS)) {
+            let p = path.join(key.as_str());
+            match key.as_str() {
+                "tcp" => {
+                    if let Some(s) = self.scalar_string(x, &p) {
+                        if let Err(e) = check_host_port(&s) {
+                            self.problem(Problem::new(p, e).help("write `host:port`, e.g. `127.0.0.1:7687`"));
+                        } else {
+                            checks.push(ProbeCheck::Tcp(s));
+                        }
+                    }
+                }
+                "http" => {
+                    if let Some(s) = self.string(x, &p) {
+                        match check_url(&s) {
+                            Ok(()) => checks.push(ProbeCheck::Http { url: s, status: None }),
+                            Err(e) => self.problem(Problem::new(p, e)),
+                        }
+                    }
+                }
+                "exec" => {
+                    if let Some(a) = self.string_list(x, &p) {
+                        if a.is_empty() {
+                            self.problem(Problem::new(p, "`exec` is empty"));
+                        } else {
+                            checks.push(ProbeCheck::Exec(a));
+                        }
+                    }
+                }
+                "status" => status = self.integer(x, &p, 100, 599).and_then(|n| u16::try_from(n).ok()),
+                "interval" => probe.interval = self.duration(x, &p).unwrap_or(probe.interval),
+                "timeout" => probe.timeout = self.duration(x, &p).unwrap_or(probe.timeout),
+                "retries" => probe.retries = self.integer(x, &p, 0, 1_000_000).and_then(|n| u32::try_from(n).ok()),
+                "start_period" => probe.start_period = self.duration(x, &p).unwrap_or_default(),
+                _ => unreachable!(),
+            }
+        }
+        if probe.interval.is_zero() {
+            self.problem(Problem::new(path.join("interval"), "the probe interval must be more than 0s"));
+        }
+        if probe.timeout.is_zero() {
+            self.problem(Problem::new(path.join("timeout"), "the probe timeout must be more than 0s"));
+        }
+        match checks.len() {
+            1 => probe.check = checks.pop().expect("one check"),
+            0 if self.problems.len() == before => {
+                self.problem(Problem::new(path.clone(), "the probe has no check").help("add one of `tcp`, `http` or `exec`"));
+            }
+            0 => {}
+            _ => self.problem(Problem::new(path.clone(), "a probe has one check: `tcp`, `http` or `exec`, not several")),
+        }
+        match (&mut probe.check, status) {
+            (ProbeCheck::Http { status: s, .. }, Some(code)) => *s = Some(code),
+            (_, Some(_)) => self.problem(Problem::new(path.join("status"), "`status` applies only to `http` probes")),
+            _ => {}
+        }
+        (self.problems.len() == before).then_some(probe)
+    }
+}
+
+/// Checks `host:port` (with `[v6]:port`).
+pub fn check_host_port(s: &str) -> Result<(), String> {
+    let Some((host, port)) = s.rsplit_once(':') else {
+        return Err(format!("`{s}` has no port"));
+    };
+    if host.is_empty() {
+        return Err(format!("`{s}` has no host"));
+    }
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(()),
+        _ => Err(format!("`{port}` is not a port (1 to 65535)")),
+    }
+}
+
+fn check_url(s: &str) -> Result<(), String> {
+    let Some(rest) = s.strip_prefix("http://") else {
+        return Err(if s.starts_with("https://") {
+            format!("`{s}`: https probes are not supported; probe the plain-HTTP port, or use an `exec` probe")
+        } else {
+            format!("`{s}` is not an http:// URL")
+        });
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.is_empty() {
+        return Err(format!("`{s}` has no host"));
+    }
+    if let Some((_, port)) = authority.rsplit_once(':')
+        && !port.ends_with(']')
+        && !matches!(port.parse::<u16>(), Ok(p) if p > 0)
+    {
+        return Err(format!("`{port}` in `{s}` is not a port (1 to 65535)"));
+    }
+    Ok(())
+}
+
+/// Compose's rule for project names.
+pub fn valid_project_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(s: &str) -> Result<Config, Vec<Problem>> {
+        let v: Value = yaml_serde::from_str(s).unwrap();
+        parse(&v, Path::new("/base"))
+    }
+
+    fn messages(s: &str) -> Vec<String> {
+        parse_str(s)
+            .unwrap_err()
+            .into_iter()
+            .map(|p| format!("{}: {}{}", p.path, p.message, p.help.map(|h| format!(" ({h})")).unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn empty_document_is_an_empty_stack() {
+        let c = parse_str("{}").unwrap();
+        assert!(c.components.is_empty());
+        assert_eq!(c.defaults, Defaults::default());
+        assert_eq!(c.state_dir, Path::new("/base/.tta"));
+    }
+
+    #[test]
+    fn full_component_parses() {
+        let c = parse_str(
+            r#"
+defaults: { start_timeout: 5s, jobs: 2, retry: { attempts: 1 } }
+repositories:
+  tta.dev: { path: ../dev, profiles: [gpu] }
+components:
+  db: { repository: tta.dev, service: neo4j, probe: { tcp: "127.0.0.1:7687" } }
+  api:
+    command: [python3, app.py]
+    env: { PORT: 8000, DEBUG: true }
+    depends_on: { db: healthy, seed: { condition: completed_successfully, required: false } }
+    probe: { http: "http://127.0.0.1:8000/health", status: 204, interval: 100ms }
+  seed: { kind: task, shell: "echo hi" }
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.defaults.jobs, 2);
+        assert_eq!(c.repositories["tta.dev"].path, Path::new("/base/../dev"));
+        assert_eq!(c.components["db"].kind, Kind::Compose);
+        let api = &c.components["api"];
+        assert_eq!(api.kind, Kind::Process);
+        assert_eq!(api.env["PORT"], "8000");
+        assert_eq!(api.depends_on[1].condition, Condition::CompletedSuccessfully);
+        assert!(!api.depends_on[1].required);
+        assert!(matches!(api.probe.as_ref().unwrap().check, ProbeCheck::Http { status: Some(204), .. }));
+        assert_eq!(c.components["seed"].command.as_ref().unwrap().argv()[0], "sh");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let m = messages(
+            r"
+defaults: { start_timout: 5s, jobs: 0, stop_timeout: 30 }
+components:
+  a: { kind: proces, command: [x] }
+  b: { command: 'echo hi', depend_on: [a] }
+  all: { kind: task, command: [true] }
+  c: { kind: task, command: [x], probe: { tcp: nohost } }
+",
+        );
+        let joined = m.join("\n");
+        assert!(joined.contains("defaults.start_timout: unknown key `start_timout` (did you mean `start_timeout`?)"), "{joined}");
+        assert!(joined.contains("defaults.jobs: expected a whole number from 1 to 1024"), "{joined}");
+        assert!(joined.contains("defaults.stop_timeout: `30` has no unit"), "{joined}");
+        assert!(joined.contains("unknown kind `proces` (did you mean `process`?)"), "{joined}");
+        assert!(joined.contains("components.b.depend_on: unknown key `depend_on` (did you mean `depends_on`?)"), "{joined}");
+        assert!(joined.contains("components.b.command: `command` is an argv list"), "{joined}");
+        assert!(joined.contains("components.all: `all` is reserved"), "{joined}");
+        assert!(joined.contains("`nohost` has no port"), "{joined}");
+        assert_eq!(m.len(), 8, "{joined}");
+    }
+
+    #[test]
+    fn ports_and_urls_are_checked() {
+        assert!(check_host_port("127.0.0.1:7687").is_ok());
+        assert!(check_host_port("[::1]:80").is_ok());
+        assert!(check_host_port("h:0").is_err());
+        assert!(check_host_port("h:70000").is_err());
+        assert!(check_url("http://localhost:1234/v1/models").is_ok());
+        assert!(check_url("https://x").is_err());
+        assert!(check_url("http://x:99999/").is_err());
+    }
+}

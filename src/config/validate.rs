@@ -1,0 +1,53 @@
+//! Checks across components, after discovery has added compose services: dependencies on
+//! unknown, disabled or self components, conditions a dependency cannot meet, and compose
+//! components naming an unknown repository. Cycles are found by the graph.
+
+use crate::config::keypath::KeyPath;
+use crate::config::model::{Condition, Config, Kind};
+use crate::config::problem::{Problem, did_you_mean};
+
+/// Every cross-reference problem of `config`.
+pub fn references(config: &Config) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let names = || config.components.keys().map(String::as_str);
+    for (name, spec) in &config.components {
+        let base = KeyPath::root().join("components").join(name.clone());
+        if spec.kind == Kind::Compose
+            && let Some(repo) = &spec.repository
+            && !config.repositories.contains_key(repo)
+        {
+            let help = did_you_mean(repo, config.repositories.keys().map(String::as_str))
+                .unwrap_or_else(|| "add it under `repositories:` with its `path`".into());
+            problems.push(Problem::new(base.join("repository"), format!("unknown repository `{repo}`")).help(help));
+        }
+        if !spec.enabled {
+            continue;
+        }
+        for (i, dep) in spec.depends_on.iter().enumerate() {
+            let at = base.join("depends_on").join(i.to_string());
+            if dep.name == *name {
+                problems.push(Problem::new(at, format!("`{name}` depends on itself")).help("remove this dependency"));
+                continue;
+            }
+            let Some(target) = config.components.get(&dep.name) else {
+                let help = did_you_mean(&dep.name, names())
+                    .unwrap_or_else(|| "`tta graph` lists the components".into());
+                problems.push(Problem::new(at, format!("depends on unknown component `{}`", dep.name)).help(help));
+                continue;
+            };
+            if !target.enabled && dep.required {
+                problems.push(
+                    Problem::new(at.clone(), format!("depends on `{}`, which is disabled", dep.name))
+                        .help("enable it, or make the dependency soft with `required: false`"),
+                );
+            }
+            if dep.condition == Condition::CompletedSuccessfully && target.kind == Kind::Process {
+                problems.push(
+                    Problem::new(at, format!("`{}` is a long-running process, so it never completes", dep.name))
+                        .help("use `healthy` or `started`, or make it `kind: task`"),
+                );
+            }
+        }
+    }
+    problems
+}

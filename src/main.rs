@@ -1,0 +1,5 @@
+//! The `tta` binary: everything happens in the library.
+
+fn main() -> std::process::ExitCode {
+    tta::main()
+}

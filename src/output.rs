@@ -1,0 +1,72 @@
+//! Where output goes: machine output (JSON) on stdout, human messages on stderr.
+//!
+//! A closed stdout (`tta status --json | head -1`) is not an error worth a panic; writes
+//! ignore a broken pipe.
+
+use std::io::Write as _;
+
+/// The output settings of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    /// `--json`: machine output on stdout.
+    pub json: bool,
+    /// `--quiet`: only errors on stderr.
+    pub quiet: bool,
+    /// Colour on stderr.
+    pub color: bool,
+}
+
+impl Output {
+    /// Output settings.
+    pub fn new(json: bool, quiet: bool, color: bool) -> Self {
+        Self { json, quiet, color }
+    }
+
+    /// Writes to stdout as is.
+    pub fn stdout(&self, text: &str) {
+        let mut o = std::io::stdout().lock();
+        let _ = o.write_all(text.as_bytes());
+        let _ = o.flush();
+    }
+
+    /// One JSON document on one line of stdout.
+    pub fn json_line<T: serde::Serialize>(&self, value: &T) {
+        let mut s = serde_json::to_string(value).expect("output serializes");
+        s.push('\n');
+        self.stdout(&s);
+    }
+
+    /// A human message on stderr (suppressed by `--quiet`).
+    pub fn info(&self, text: &str) {
+        if !self.quiet {
+            self.stderr(text);
+        }
+    }
+
+    /// An error on stderr (never suppressed).
+    pub fn error(&self, text: &str) {
+        let styled = if self.color {
+            text.replacen("error:", &console::style("error:").red().bold().force_styling(true).to_string(), 1)
+        } else {
+            text.to_owned()
+        };
+        self.stderr(&styled);
+    }
+
+    fn stderr(&self, text: &str) {
+        let mut e = std::io::stderr().lock();
+        let _ = e.write_all(text.as_bytes());
+        if !text.ends_with('\n') {
+            let _ = e.write_all(b"\n");
+        }
+    }
+
+    /// Styles text when colour is on.
+    pub fn style(&self, text: &str, f: impl FnOnce(console::StyledObject<&str>) -> console::StyledObject<&str>) -> String {
+        if self.color {
+            f(console::style(text)).force_styling(true).to_string()
+        } else {
+            text.to_owned()
+        }
+    }
+}
