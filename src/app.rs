@@ -17,7 +17,11 @@ pub fn main() -> ExitCode {
         Err(e) => {
             // clap prints help and version to stdout (exit 0) and usage errors to stderr.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { error::exit::USAGE } else { error::exit::OK });
+            return ExitCode::from(if e.use_stderr() {
+                error::exit::USAGE
+            } else {
+                error::exit::OK
+            });
         }
     };
     let out = Output::new(cli.json, cli.quiet, color_enabled(cli.color));
@@ -44,7 +48,8 @@ fn color_enabled(choice: ColorChoice) -> bool {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && console::Term::stderr().features().colors_supported()
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && console::Term::stderr().features().colors_supported()
         }
     }
 }
@@ -59,7 +64,9 @@ fn init_logging(cli: &Cli, out: &Output) {
         _ => "trace",
     };
     let filter = match std::env::var("TTA_LOG") {
-        Ok(s) if !s.is_empty() && cli.verbose == 0 => EnvFilter::try_new(s).unwrap_or_else(|_| EnvFilter::new(level)),
+        Ok(s) if !s.is_empty() && cli.verbose == 0 => {
+            EnvFilter::try_new(s).unwrap_or_else(|_| EnvFilter::new(level))
+        }
         _ => EnvFilter::new(format!("tta={level}")),
     };
     let _ = tracing_subscriber::fmt()

@@ -10,9 +10,11 @@ use crate::graph::Format;
 /// Bring a development stack up and down in dependency order.
 #[derive(Debug, Parser)]
 #[command(name = "tta", version, propagate_version = true, max_term_width = 100)]
-#[command(after_help = "Exit codes: 0 ok, 1 an operation failed or a component is not up, \
+#[command(
+    after_help = "Exit codes: 0 ok, 1 an operation failed or a component is not up, \
 2 usage or configuration error, 3 environment error (docker, compose, engine, repository \
-path), 130 interrupted.")]
+path), 130 interrupted."
+)]
 pub struct Cli {
     /// The config file (default: ./tta.yaml, then ./config/tta.yaml).
     #[arg(short, long, global = true, env = "TTA_CONFIG", value_name = "FILE")]
@@ -20,13 +22,13 @@ pub struct Cli {
     /// Machine-readable output on stdout (with a `schema_version`).
     #[arg(long, global = true)]
     pub json: bool,
-    /// More log output on stderr (-v info, -vv debug, -vvv trace); see also TTA_LOG.
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); see also `TTA_LOG`.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Only errors on stderr.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// When to use colour (NO_COLOR is honoured).
+    /// When to use colour (`NO_COLOR` is honoured).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, env = "TTA_COLOR", value_name = "WHEN")]
     pub color: ColorChoice,
     /// What to do.
@@ -37,7 +39,7 @@ pub struct Cli {
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// Colour on a terminal, unless NO_COLOR is set.
+    /// Colour on a terminal, unless `NO_COLOR` is set.
     Auto,
     /// Always.
     Always,

@@ -119,7 +119,9 @@ pub enum Error {
         source: Option<io::Error>,
     },
     /// Another run holds the state lock and did not let go in time.
-    #[error("another tta run (pid {pid}) is working on this stack and did not finish within {waited}")]
+    #[error(
+        "another tta run (pid {pid}) is working on this stack and did not finish within {waited}"
+    )]
     Locked {
         /// Its pid, as recorded in the lock file.
         pid: String,

@@ -21,10 +21,14 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod discover;
+pub mod driver;
 pub mod error;
 pub mod graph;
 pub mod orchestrator;
 pub mod output;
+pub mod report;
+pub mod runner;
+pub mod state;
 
 pub use app::main;
 pub use error::{Error, Result};

@@ -1,3 +1,383 @@
-//! placeholder
-/// x
-pub struct Orchestrator;
+//! The library's front door, mirroring the specification's `TTAOrchestrator` and
+//! `Component`: load a configuration, then start, stop, restart and inspect components.
+//!
+//! Every lifecycle operation takes the state directory's run lock, so two programs (or two
+//! `tta` runs) never start a component twice.
+
+use std::path::Path;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::config::model::Kind;
+use crate::driver::{Driver, Health, Observation, Stack, Status, probe};
+use crate::error::{Error, Result};
+use crate::graph::{Graph, NodeId, Selection};
+use crate::runner::{
+    self, Action, Cancel, NodeSettings, NullReporter, Reporter, RunReport, StartOptions,
+    StopOptions,
+};
+use crate::state::{RunLock, StateDir};
+
+/// How long a run waits for another run's lock by default.
+pub const LOCK_WAIT: Duration = Duration::from_secs(300);
+
+/// One component's status, read from the running system.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComponentStatus {
+    /// Its name.
+    pub name: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Lifecycle status.
+    pub status: Status,
+    /// Health from its probe or container healthcheck, when it has one and is running.
+    pub health: Option<Health>,
+    /// When it started, seconds since the epoch.
+    pub since: Option<f64>,
+    /// A short explanation.
+    pub detail: Option<String>,
+    /// What it depends on.
+    pub depends_on: Vec<String>,
+    /// Running (and healthy where it has a check), or completed.
+    pub up: bool,
+}
+
+/// Options of a lifecycle run, beyond what the configuration says.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Components in flight at most (default: `defaults.jobs`).
+    pub jobs: Option<usize>,
+    /// The whole run's time limit.
+    pub timeout: Option<Duration>,
+    /// Cancel everything on the first failure (start only).
+    pub fail_fast: bool,
+    /// Leave out dependencies (start) or dependents (stop).
+    pub no_deps: bool,
+}
+
+/// Runs a stack.
+pub struct Orchestrator {
+    settings: Settings,
+    nodes: Vec<NodeSettings>,
+    driver: Box<dyn Driver>,
+    cancel: Cancel,
+}
+
+impl Orchestrator {
+    /// Loads the configuration (`None`: `./tta.yaml`, then `./config/tta.yaml`, then an
+    /// empty stack) and validates it.
+    pub fn load(config: Option<&Path>) -> Result<Self> {
+        Ok(Self::new(Settings::load(config)?))
+    }
+
+    /// An orchestrator for loaded settings, with the real drivers.
+    pub fn new(settings: Settings) -> Self {
+        let driver = Box::new(Stack::new(settings.config(), settings.graph()));
+        Self::with_driver(settings, driver)
+    }
+
+    /// An orchestrator with another driver (tests, embedding).
+    pub fn with_driver(settings: Settings, driver: Box<dyn Driver>) -> Self {
+        let nodes = NodeSettings::for_graph(settings.config(), settings.graph());
+        Self {
+            settings,
+            nodes,
+            driver,
+            cancel: Cancel::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The dependency graph.
+    pub fn graph(&self) -> &Graph {
+        self.settings.graph()
+    }
+
+    /// The cancellation token of this orchestrator's runs (Ctrl-C handlers cancel it).
+    pub fn cancel_token(&self) -> &Cancel {
+        &self.cancel
+    }
+
+    /// Takes the run lock, telling `waiting` once if another run holds it.
+    pub fn lock(&self, wait: Duration, waiting: impl FnOnce(&str)) -> Result<RunLock> {
+        StateDir::new(&self.settings.config().state_dir).lock(wait, waiting)
+    }
+
+    fn lock_for_run(&self, opts: &RunOptions) -> Result<RunLock> {
+        let state = self.settings.config().state_dir.display().to_string();
+        self.lock(opts.timeout.unwrap_or(LOCK_WAIT), |pid| {
+            tracing::warn!(
+                "waiting for another tta run (pid {pid}) working on this stack ({state}/lock)"
+            );
+        })
+    }
+
+    fn jobs(&self, opts: &RunOptions) -> usize {
+        opts.jobs
+            .unwrap_or(self.settings.config().defaults.jobs)
+            .max(1)
+    }
+
+    /// What `start` would start: the selection, plus its dependencies unless `no_deps`.
+    pub fn start_selection(&self, names: &[String], no_deps: bool) -> Result<Selection> {
+        let sel = self.graph().select(names)?;
+        Ok(if no_deps {
+            sel
+        } else {
+            self.graph().with_dependencies(&sel)
+        })
+    }
+
+    /// Starts components (none or `all`: every one) and what they depend on.
+    pub fn start(
+        &self,
+        names: &[String],
+        opts: &RunOptions,
+        reporter: &dyn Reporter,
+    ) -> Result<RunReport> {
+        let sel = self.start_selection(names, opts.no_deps)?;
+        let _lock = self.lock_for_run(opts)?;
+        Ok(runner::start(
+            self.graph(),
+            &self.nodes,
+            self.driver.as_ref(),
+            &sel,
+            &StartOptions {
+                jobs: self.jobs(opts),
+                timeout: opts.timeout,
+                fail_fast: opts.fail_fast,
+            },
+            &self.cancel,
+            reporter,
+        ))
+    }
+
+    /// Stops components (none or `all`: every one), after the running components that
+    /// depend on them unless `no_deps`.
+    pub fn stop(
+        &self,
+        names: &[String],
+        opts: &RunOptions,
+        reporter: &dyn Reporter,
+    ) -> Result<RunReport> {
+        let sel = self.graph().select(names)?;
+        let _lock = self.lock_for_run(opts)?;
+        Ok(self.stop_locked(&sel, !opts.no_deps, opts, reporter))
+    }
+
+    fn stop_locked(
+        &self,
+        sel: &Selection,
+        dependents: bool,
+        opts: &RunOptions,
+        reporter: &dyn Reporter,
+    ) -> RunReport {
+        runner::stop(
+            self.graph(),
+            &self.nodes,
+            self.driver.as_ref(),
+            sel,
+            &StopOptions {
+                jobs: self.jobs(opts),
+                timeout: opts.timeout,
+                include_dependents: dependents,
+            },
+            &self.cancel,
+            reporter,
+        )
+    }
+
+    /// Stops components and their running dependents, starts the components again, then
+    /// starts again the dependents that were running.
+    pub fn restart(
+        &self,
+        names: &[String],
+        opts: &RunOptions,
+        reporter: &dyn Reporter,
+    ) -> Result<RunReport> {
+        let g = self.graph();
+        let targets = g.select(names)?;
+        let _lock = self.lock_for_run(opts)?;
+        let wide = g.with_dependents(&targets);
+        let others: Vec<NodeId> = (0..g.len()).filter(|&i| wide[i] && !targets[i]).collect();
+        let mut again = targets.clone();
+        for (id, o) in others.iter().zip(self.driver.observe(&others)) {
+            if o.status() != Status::Stopped {
+                again[*id] = true;
+            }
+        }
+        let stopped = self.stop_locked(&again, false, opts, reporter);
+        if self.cancel.is_cancelled() {
+            return Ok(RunReport {
+                action: Action::Restart,
+                ..stopped
+            });
+        }
+        let sel = g.with_dependencies(&again);
+        let started = runner::start(
+            g,
+            &self.nodes,
+            self.driver.as_ref(),
+            &sel,
+            &StartOptions {
+                jobs: self.jobs(opts),
+                timeout: opts.timeout,
+                fail_fast: opts.fail_fast,
+            },
+            &self.cancel,
+            reporter,
+        );
+        let mut results = started.results;
+        for r in stopped.results.into_iter().filter(|r| !r.outcome.success()) {
+            results.retain(|x| x.id != r.id);
+            results.push(r);
+        }
+        Ok(RunReport {
+            action: Action::Restart,
+            results,
+            elapsed: stopped.elapsed + started.elapsed,
+            interrupted: started.interrupted || stopped.interrupted,
+        })
+    }
+
+    /// The status of components (none: all), read from reality: records, process table,
+    /// engine, and one run of each running component's probe.
+    pub fn status(&self, names: &[String]) -> Result<Vec<ComponentStatus>> {
+        let g = self.graph();
+        let ids: Vec<NodeId> = if names.is_empty() {
+            (0..g.len()).collect()
+        } else {
+            names.iter().map(|n| g.resolve(n)).collect::<Result<_>>()?
+        };
+        let observed = self.driver.observe(&ids);
+        let probed: Vec<Option<Result<(), String>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = ids
+                .iter()
+                .zip(&observed)
+                .map(|(&id, o)| {
+                    let node = &self.nodes[id];
+                    let run = matches!(o.status(), Status::Running | Status::Starting)
+                        && node.probe.is_some();
+                    run.then(|| {
+                        s.spawn(move || {
+                            let p = node.probe.as_ref().expect("checked above");
+                            probe::check(&p.check, p.timeout.min(Duration::from_secs(2)), &node.cwd)
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.map(|h| h.join().unwrap_or_else(|_| Err("probe panicked".into()))))
+                .collect()
+        });
+        Ok(ids
+            .iter()
+            .zip(observed)
+            .zip(probed)
+            .map(|((&id, o), p)| self.status_row(id, o, p))
+            .collect())
+    }
+
+    fn status_row(
+        &self,
+        id: NodeId,
+        o: Observation,
+        probed: Option<Result<(), String>>,
+    ) -> ComponentStatus {
+        let g = self.graph();
+        let status = o.status();
+        let mut detail = o.detail;
+        let health = match (probed, o.health) {
+            (Some(Err(e)), _) => {
+                detail = Some(e);
+                Some(Health::Unhealthy)
+            }
+            (Some(Ok(())), Some(Health::Unhealthy | Health::Starting)) => o.health,
+            (Some(Ok(())), _) => Some(Health::Healthy),
+            (None, h) if matches!(status, Status::Running | Status::Starting) => h,
+            (None, _) => None,
+        };
+        let up = match status {
+            Status::Completed => true,
+            Status::Running => matches!(health, None | Some(Health::Healthy)),
+            _ => false,
+        };
+        ComponentStatus {
+            name: g.name(id).to_owned(),
+            kind: g.kind(id),
+            status,
+            health,
+            since: o.since,
+            detail,
+            depends_on: g.deps(id).iter().map(|e| g.name(e.to).to_owned()).collect(),
+            up,
+        }
+    }
+
+    /// Starts every component; name → success.
+    pub fn start_all(&self) -> Result<IndexMap<String, bool>> {
+        let r = self.start(&[], &RunOptions::default(), &NullReporter)?;
+        Ok(self.results(&r))
+    }
+
+    /// Starts one component and its dependencies; true when it is up.
+    pub fn start_component(&self, name: &str) -> Result<bool> {
+        let id = self.graph().resolve(name)?;
+        let r = self.start(&[name.to_owned()], &RunOptions::default(), &NullReporter)?;
+        Ok(r.get(id).is_some_and(|c| c.outcome.success()))
+    }
+
+    /// Stops every component, in reverse dependency order; name → success.
+    pub fn stop_all(&self) -> Result<IndexMap<String, bool>> {
+        let r = self.stop(&[], &RunOptions::default(), &NullReporter)?;
+        Ok(self.results(&r))
+    }
+
+    /// Stops one component, after its running dependents; true when it is stopped.
+    pub fn stop_component(&self, name: &str) -> Result<bool> {
+        let id = self.graph().resolve(name)?;
+        let r = self.stop(&[name.to_owned()], &RunOptions::default(), &NullReporter)?;
+        Ok(r.get(id).is_some_and(|c| c.outcome.success()))
+    }
+
+    /// Restarts one component (and its running dependents); true when it is up again.
+    pub fn restart_component(&self, name: &str) -> Result<bool> {
+        let id = self.graph().resolve(name)?;
+        let r = self.restart(&[name.to_owned()], &RunOptions::default(), &NullReporter)?;
+        Ok(r.get(id).is_some_and(|c| c.outcome.success()))
+    }
+
+    /// The status of one component.
+    pub fn get_component_status(&self, name: &str) -> Result<ComponentStatus> {
+        self.status(&[name.to_owned()])?
+            .pop()
+            .ok_or_else(|| Error::UnknownComponent {
+                name: name.to_owned(),
+                suggestion: None,
+            })
+    }
+
+    /// The status of every component, by name.
+    pub fn get_all_statuses(&self) -> Result<IndexMap<String, ComponentStatus>> {
+        Ok(self
+            .status(&[])?
+            .into_iter()
+            .map(|s| (s.name.clone(), s))
+            .collect())
+    }
+
+    fn results(&self, r: &RunReport) -> IndexMap<String, bool> {
+        r.results
+            .iter()
+            .map(|c| (self.graph().name(c.id).to_owned(), c.outcome.success()))
+            .collect()
+    }
+}

@@ -39,21 +39,29 @@ impl Output {
     /// A human message on stderr (suppressed by `--quiet`).
     pub fn info(&self, text: &str) {
         if !self.quiet {
-            self.stderr(text);
+            Self::stderr(text);
         }
     }
 
     /// An error on stderr (never suppressed).
     pub fn error(&self, text: &str) {
         let styled = if self.color {
-            text.replacen("error:", &console::style("error:").red().bold().force_styling(true).to_string(), 1)
+            text.replacen(
+                "error:",
+                &console::style("error:")
+                    .red()
+                    .bold()
+                    .force_styling(true)
+                    .to_string(),
+                1,
+            )
         } else {
             text.to_owned()
         };
-        self.stderr(&styled);
+        Self::stderr(&styled);
     }
 
-    fn stderr(&self, text: &str) {
+    fn stderr(text: &str) {
         let mut e = std::io::stderr().lock();
         let _ = e.write_all(text.as_bytes());
         if !text.ends_with('\n') {
@@ -62,7 +70,11 @@ impl Output {
     }
 
     /// Styles text when colour is on.
-    pub fn style(&self, text: &str, f: impl FnOnce(console::StyledObject<&str>) -> console::StyledObject<&str>) -> String {
+    pub fn style(
+        &self,
+        text: &str,
+        f: impl FnOnce(console::StyledObject<&str>) -> console::StyledObject<&str>,
+    ) -> String {
         if self.color {
             f(console::style(text)).force_styling(true).to_string()
         } else {

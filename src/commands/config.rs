@@ -17,23 +17,17 @@ pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u
         ConfigCommand::Set { key, value } => set(config, key, value, out),
         ConfigCommand::Path => {
             let cwd = cwd()?;
-            match locate(config, &cwd)? {
-                Some(p) => {
-                    if out.json {
-                        out.json_line(&json!({"schema_version": 1, "path": p}));
-                    } else {
-                        out.stdout(&format!("{}\n", p.display()));
-                    }
-                    Ok(exit::OK)
-                }
-                None => {
-                    if out.json {
-                        out.json_line(&json!({"schema_version": 1, "path": null}));
-                    }
-                    out.info("no config file found (looked for ./tta.yaml and ./config/tta.yaml); using the built-in defaults");
-                    Ok(exit::FAILED)
-                }
+            let found = locate(config, &cwd)?;
+            if out.json {
+                out.json_line(&json!({"schema_version": 1, "path": found}));
+            } else if let Some(p) = &found {
+                out.stdout(&format!("{}\n", p.display()));
             }
+            if found.is_none() {
+                out.info("no config file found (looked for ./tta.yaml and ./config/tta.yaml); using the built-in defaults");
+                return Ok(exit::FAILED);
+            }
+            Ok(exit::OK)
         }
         _ => {
             let settings = Settings::load(config)?;
@@ -57,17 +51,31 @@ pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u
                             settings.graph().len(),
                             if settings.graph().len() == 1 { "" } else { "s" },
                             c.repositories.len(),
-                            if c.repositories.len() == 1 { "y" } else { "ies" }
+                            if c.repositories.len() == 1 {
+                                "y"
+                            } else {
+                                "ies"
+                            }
                         ));
                     }
                     Ok(exit::OK)
                 }
                 ConfigCommand::Save { path, include_env } => {
                     let target = if *include_env {
-                        let text = yaml_serde::to_string(settings.value()).map_err(|e| Error::usage(e.to_string(), None))?;
+                        let text = yaml_serde::to_string(settings.value())
+                            .map_err(|e| Error::usage(e.to_string(), None))?;
                         let cwd = cwd()?;
-                        let target = path.as_deref().map(|p| cwd.join(p)).or_else(|| settings.path().map(Path::to_path_buf)).unwrap_or_else(|| cwd.join("tta.yaml"));
-                        crate::config::Settings::from_text(text.clone(), Some(target.clone()), &cwd, std::iter::empty())?;
+                        let target = path
+                            .as_deref()
+                            .map(|p| cwd.join(p))
+                            .or_else(|| settings.path().map(Path::to_path_buf))
+                            .unwrap_or_else(|| cwd.join("tta.yaml"));
+                        crate::config::Settings::from_text(
+                            text.clone(),
+                            Some(target.clone()),
+                            &cwd,
+                            std::iter::empty(),
+                        )?;
                         crate::config::write_atomic(&target, text.as_bytes())?;
                         target
                     } else {
@@ -126,25 +134,40 @@ fn set(config: Option<&Path>, key: &str, raw: &str, out: &Output) -> Result<u8> 
     };
     let kp = KeyPath::parse(key).map_err(|e| Error::usage(e.to_string(), None))?;
     let new: Value = yaml_serde::from_str(raw).map_err(|e| {
-        Error::usage(format!("`{raw}` is not a valid YAML value: {e}"), Some("quote strings that contain `:` or `#`".into()))
+        Error::usage(
+            format!("`{raw}` is not a valid YAML value: {e}"),
+            Some("quote strings that contain `:` or `#`".into()),
+        )
     })?;
     let edited = edit::set(&text, &kp, &new).map_err(|e| {
-        Error::usage(format!("cannot set `{key}`: {e}"), Some(format!("edit {} by hand", path.display())))
+        Error::usage(
+            format!("cannot set `{key}`: {e}"),
+            Some(format!("edit {} by hand", path.display())),
+        )
     })?;
     let settings = Settings::from_text(edited, Some(path.clone()), &cwd, std::env::vars())?;
     let saved = settings.save(None)?;
     let overridden: Vec<&str> = settings
         .overrides()
         .iter()
-        .filter(|o| kp.segments().starts_with(o.path.segments()) || o.path.segments().starts_with(kp.segments()))
+        .filter(|o| {
+            kp.segments().starts_with(o.path.segments())
+                || o.path.segments().starts_with(kp.segments())
+        })
         .map(|o| o.var.as_str())
         .collect();
     if out.json {
         out.json_line(&json!({"schema_version": 1, "key": key, "value": new, "path": saved, "overridden_by": overridden}));
     } else {
-        out.info(&format!("set {key} = {} in {}", value::to_inline(&new), settings.display_name()));
+        out.info(&format!(
+            "set {key} = {} in {}",
+            value::to_inline(&new),
+            settings.display_name()
+        ));
         for var in overridden {
-            out.info(&format!("note: {var} is set in the environment and overrides this key"));
+            out.info(&format!(
+                "note: {var} is set in the environment and overrides this key"
+            ));
         }
     }
     Ok(exit::OK)

@@ -1,11 +1,216 @@
-//! placeholder
+//! `tta start`, `tta stop`, `tta restart`: progress on stderr, a summary, `--json` on
+//! stdout, and the exit code (0 only when every component succeeded; 130 on Ctrl-C).
+
 use std::path::Path;
-use crate::cli::{StartArgs, StopArgs, RestartArgs};
-use crate::error::Result;
+
+use serde::Serialize;
+
+use crate::cli::{RestartArgs, StartArgs, StopArgs};
+use crate::config::model::Condition;
+use crate::error::{Result, exit};
+use crate::graph::{Graph, Selection};
+use crate::orchestrator::{Orchestrator, RunOptions};
 use crate::output::Output;
-/// x
-pub fn start(_c: Option<&Path>, _a: &StartArgs, _o: &Output) -> Result<u8> { Ok(0) }
-/// x
-pub fn stop(_c: Option<&Path>, _a: &StopArgs, _o: &Output) -> Result<u8> { Ok(0) }
-/// x
-pub fn restart(_c: Option<&Path>, _a: &RestartArgs, _o: &Output) -> Result<u8> { Ok(0) }
+use crate::report::{Progress, run_json, summary};
+use crate::runner::{RunReport, signals};
+
+/// `tta start`.
+pub fn start(config: Option<&Path>, args: &StartArgs, out: &Output) -> Result<u8> {
+    let orch = Orchestrator::load(config)?;
+    if args.dry_run {
+        let sel = orch.start_selection(&args.names, args.no_deps)?;
+        let jobs = args
+            .jobs
+            .map_or(orch.settings().config().defaults.jobs, usize::from);
+        print_plan(orch.graph(), &sel, "start", jobs, false, out);
+        return Ok(exit::OK);
+    }
+    let opts = RunOptions {
+        jobs: args.jobs.map(usize::from),
+        timeout: args.timeout,
+        fail_fast: args.fail_fast,
+        no_deps: args.no_deps,
+    };
+    run(&orch, out, |o, p| o.start(&args.names, &opts, p))
+}
+
+/// `tta stop`.
+pub fn stop(config: Option<&Path>, args: &StopArgs, out: &Output) -> Result<u8> {
+    let orch = Orchestrator::load(config)?;
+    if args.dry_run {
+        let g = orch.graph();
+        let sel = g.select(&args.names)?;
+        let sel = if args.no_deps {
+            sel
+        } else {
+            g.with_dependents(&sel)
+        };
+        print_plan(
+            g,
+            &sel,
+            "stop",
+            orch.settings().config().defaults.jobs,
+            true,
+            out,
+        );
+        return Ok(exit::OK);
+    }
+    let opts = RunOptions {
+        timeout: args.timeout,
+        no_deps: args.no_deps,
+        ..RunOptions::default()
+    };
+    run(&orch, out, |o, p| o.stop(&args.names, &opts, p))
+}
+
+/// `tta restart`.
+pub fn restart(config: Option<&Path>, args: &RestartArgs, out: &Output) -> Result<u8> {
+    let orch = Orchestrator::load(config)?;
+    let opts = RunOptions {
+        jobs: args.jobs.map(usize::from),
+        timeout: args.timeout,
+        ..RunOptions::default()
+    };
+    run(&orch, out, |o, p| o.restart(&args.names, &opts, p))
+}
+
+fn run(
+    orch: &Orchestrator,
+    out: &Output,
+    f: impl FnOnce(&Orchestrator, &Progress) -> Result<RunReport>,
+) -> Result<u8> {
+    signals::install(orch.cancel_token());
+    let progress = Progress::new(orch.graph(), out);
+    let report = f(orch, &progress)?;
+    progress.finish();
+    if out.json {
+        out.json_line(&run_json(&report, orch.graph()));
+    }
+    if !out.json {
+        out.info(summary(&report, orch.graph(), out).trim_end());
+    }
+    Ok(if report.interrupted {
+        exit::INTERRUPTED
+    } else if report.success() {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
+}
+
+#[derive(Serialize)]
+struct Plan<'a> {
+    schema_version: u32,
+    action: &'a str,
+    dry_run: bool,
+    jobs: usize,
+    components: usize,
+    waves: Vec<Vec<PlanStep<'a>>>,
+}
+
+#[derive(Serialize)]
+struct PlanStep<'a> {
+    name: &'a str,
+    kind: &'static str,
+    waits_for: Vec<PlanEdge<'a>>,
+}
+
+#[derive(Serialize)]
+struct PlanEdge<'a> {
+    name: &'a str,
+    condition: Condition,
+    required: bool,
+}
+
+/// Prints the waves of a start (or, reversed, a stop) without doing anything.
+fn print_plan(g: &Graph, sel: &Selection, action: &str, jobs: usize, reverse: bool, out: &Output) {
+    let mut waves = g.waves(sel);
+    if reverse {
+        waves.reverse();
+    }
+    let count: usize = waves.iter().map(Vec::len).sum();
+    if out.json {
+        let plan = Plan {
+            schema_version: 1,
+            action,
+            dry_run: true,
+            jobs,
+            components: count,
+            waves: waves
+                .iter()
+                .map(|w| {
+                    w.iter()
+                        .map(|&id| PlanStep {
+                            name: g.name(id),
+                            kind: g.kind(id).as_str(),
+                            waits_for: if reverse {
+                                g.dependents(id)
+                                    .iter()
+                                    .filter(|&&d| sel[d])
+                                    .map(|&d| PlanEdge {
+                                        name: g.name(d),
+                                        condition: Condition::Started,
+                                        required: true,
+                                    })
+                                    .collect()
+                            } else {
+                                g.deps(id)
+                                    .iter()
+                                    .filter(|e| sel[e.to])
+                                    .map(|e| PlanEdge {
+                                        name: g.name(e.to),
+                                        condition: e.condition,
+                                        required: e.required,
+                                    })
+                                    .collect()
+                            },
+                        })
+                        .collect()
+                })
+                .collect(),
+        };
+        out.json_line(&plan);
+        return;
+    }
+    let mut s = format!(
+        "would {action} {count} component{} in {} wave{} (up to {jobs} at once; each goes as soon as what it waits for is done):\n",
+        if count == 1 { "" } else { "s" },
+        waves.len(),
+        if waves.len() == 1 { "" } else { "s" }
+    );
+    for (i, w) in waves.iter().enumerate() {
+        s.push_str(&format!("  {}.", i + 1));
+        for (j, &id) in w.iter().enumerate() {
+            let waits: Vec<String> = if reverse {
+                g.dependents(id)
+                    .iter()
+                    .filter(|&&d| sel[d])
+                    .map(|&d| g.name(d).to_owned())
+                    .collect()
+            } else {
+                g.deps(id)
+                    .iter()
+                    .filter(|e| sel[e.to])
+                    .map(|e| {
+                        format!(
+                            "{} ({}{})",
+                            g.name(e.to),
+                            e.condition.as_str(),
+                            if e.required { "" } else { ", optional" }
+                        )
+                    })
+                    .collect()
+            };
+            let sep = if j == 0 { " " } else { "     " };
+            if j > 0 {
+                s.push('\n');
+            }
+            s.push_str(&format!("{sep}{} [{}]", g.name(id), g.kind(id).as_str()));
+            if !waits.is_empty() {
+                s.push_str(&format!(" after {}", waits.join(", ")));
+            }
+        }
+        s.push('\n');
+    }
+    out.stdout(&s);
+}

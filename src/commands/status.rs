@@ -1,7 +1,110 @@
-//! placeholder
+//! `tta status`: a table or `--json`; exit 0 only when every listed component is up.
+
 use std::path::Path;
+
+use console::{measure_text_width, pad_str};
+
 use crate::cli::StatusArgs;
-use crate::error::Result;
+use crate::driver::Status;
+use crate::error::{Result, exit};
+use crate::orchestrator::{ComponentStatus, Orchestrator};
 use crate::output::Output;
-/// x
-pub fn run(_c: Option<&Path>, _a: &StatusArgs, _o: &Output) -> Result<u8> { Ok(0) }
+use crate::state::now_epoch;
+
+/// Prints statuses.
+pub fn run(config: Option<&Path>, args: &StatusArgs, out: &Output) -> Result<u8> {
+    let orch = Orchestrator::load(config)?;
+    let rows = orch.status(&args.names)?;
+    let all_up = rows.iter().all(|r| r.up);
+    if out.json {
+        out.json_line(
+            &serde_json::json!({"schema_version": 1, "all_up": all_up, "components": rows}),
+        );
+    } else {
+        out.stdout(&table(&rows, out));
+    }
+    Ok(if all_up { exit::OK } else { exit::FAILED })
+}
+
+/// "12s ago", "3m ago", "2h ago", "4d ago".
+pub fn ago(since: f64, now: f64) -> String {
+    let s = (now - since).max(0.0);
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a non-negative age in seconds"
+    )]
+    let s = s as u64;
+    match s {
+        0..60 => format!("{s}s ago"),
+        60..3600 => format!("{}m ago", s / 60),
+        3600..86_400 => format!("{}h ago", s / 3600),
+        _ => format!("{}d ago", s / 86_400),
+    }
+}
+
+/// The status table.
+pub fn table(rows: &[ComponentStatus], out: &Output) -> String {
+    if rows.is_empty() {
+        return "no components are configured (see `tta config path`)\n".into();
+    }
+    let now = now_epoch();
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|r| {
+            let status = r.status.as_str();
+            let status = match r.status {
+                Status::Running | Status::Completed => out.style(status, |s| s.green()),
+                Status::Error => out.style(status, |s| s.red().bold()),
+                Status::Starting | Status::Stopping => out.style(status, |s| s.yellow()),
+                Status::Stopped => out.style(status, |s| s.dim()),
+            };
+            let health = match r.health {
+                Some(h) if h == crate::driver::Health::Healthy => {
+                    out.style(h.as_str(), |s| s.green())
+                }
+                Some(h) => out.style(h.as_str(), |s| s.red()),
+                None => "-".into(),
+            };
+            [
+                r.name.clone(),
+                r.kind.as_str().to_owned(),
+                status,
+                health,
+                r.since
+                    .filter(|_| r.status != Status::Stopped)
+                    .map_or_else(|| "-".into(), |s| ago(s, now)),
+                r.detail.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let header = ["NAME", "KIND", "STATUS", "HEALTH", "SINCE", "DETAIL"];
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(measure_text_width(c));
+        }
+    }
+    let mut s = String::new();
+    let line = |s: &mut String, row: &[String]| {
+        let cols: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, &w))| {
+                if i + 1 == row.len() {
+                    c.clone()
+                } else {
+                    pad_str(c, w, console::Alignment::Left, None).into_owned()
+                }
+            })
+            .collect();
+        s.push_str(cols.join("  ").trim_end());
+        s.push('\n');
+    };
+    line(&mut s, &header.map(|h| out.style(h, |x| x.bold())));
+    for row in &cells {
+        line(&mut s, row);
+    }
+    s
+}

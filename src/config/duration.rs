@@ -145,7 +145,10 @@ mod tests {
     fn rejects_bad_input_with_a_reason() {
         assert_eq!(parse(""), Err(DurationError::Empty));
         assert_eq!(parse("30"), Err(DurationError::MissingUnit("30".into())));
-        assert!(matches!(parse("5x"), Err(DurationError::UnknownUnit { .. })));
+        assert!(matches!(
+            parse("5x"),
+            Err(DurationError::UnknownUnit { .. })
+        ));
         assert!(matches!(parse("s"), Err(DurationError::Invalid(_))));
         assert!(matches!(parse("1.5s"), Err(DurationError::Invalid(_))));
         assert!(matches!(parse("-1s"), Err(DurationError::Invalid(_))));
@@ -153,7 +156,10 @@ mod tests {
             parse("99999999999999999999s"),
             Err(DurationError::Overflow(_))
         ));
-        assert!(matches!(parse("18446744073709551615h"), Err(DurationError::Overflow(_))));
+        assert!(matches!(
+            parse("18446744073709551615h"),
+            Err(DurationError::Overflow(_))
+        ));
         assert!(matches!(parse("10001h"), Err(DurationError::Overflow(_))));
     }
 

@@ -73,23 +73,44 @@ fn splice(text: &str, old: &Value, path: &KeyPath, new: &Value) -> Result<String
             // After the line of the mapping's last entry, at the mapping's indentation.
             let at = line_end(text, node.end.offset);
             let added = block(rest, new, node.start.column - 1);
-            Ok(format!("{}\n{}{}", &text[..at], added.trim_end_matches('\n'), &text[at..]))
+            Ok(format!(
+                "{}\n{}{}",
+                &text[..at],
+                added.trim_end_matches('\n'),
+                &text[at..]
+            ))
         }
         (Shape::FlowMap, Some(Value::Mapping(m))) => {
             let close = node.end.offset - 1;
             let sep = if m.is_empty() { "" } else { ", " };
             let before = text[..close].trim_end();
             let space = &text[before.len()..close];
-            Ok(format!("{before}{sep}{}{space}{}", flow(rest, new), &text[close..]))
+            Ok(format!(
+                "{before}{sep}{}{space}{}",
+                flow(rest, new),
+                &text[close..]
+            ))
         }
         (Shape::Scalar, Some(Value::Null)) if node.start.offset < node.end.offset => {
             // `key: ~` or `key: null`: replace with a flow mapping.
-            Ok(format!("{}{{{}}}{}", &text[..node.start.offset], flow(rest, new), &text[node.end.offset..]))
+            Ok(format!(
+                "{}{{{}}}{}",
+                &text[..node.start.offset],
+                flow(rest, new),
+                &text[node.end.offset..]
+            ))
         }
         (Shape::Scalar, Some(Value::Null)) => {
             // `key:` with nothing after it: put the mapping on the key's line.
-            let at = node.key.map_or(node.start.offset, |k| line_end(text, k.offset));
-            Ok(format!("{} {{{}}}{}", text[..at].trim_end_matches(' '), flow(rest, new), &text[at..]))
+            let at = node
+                .key
+                .map_or(node.start.offset, |k| line_end(text, k.offset));
+            Ok(format!(
+                "{} {{{}}}{}",
+                text[..at].trim_end_matches(' '),
+                flow(rest, new),
+                &text[at..]
+            ))
         }
         _ => Err(EditError::NotAMapping(anc)),
     }
@@ -103,16 +124,32 @@ fn replace(text: &str, node: &Node, new: &Value) -> String {
             // A block value starts on the line after its key: put the new value on the key's
             // line instead, and drop the old block.
             let key_end = node.key.map_or(node.start.offset, |k| {
-                text[k.offset..node.start.offset].find(':').map_or(node.start.offset, |i| k.offset + i + 1)
+                text[k.offset..node.start.offset]
+                    .find(':')
+                    .map_or(node.start.offset, |i| k.offset + i + 1)
             });
-            format!("{} {rendered}{}", &text[..key_end], &text[node.end.offset..])
+            format!(
+                "{} {rendered}{}",
+                &text[..key_end],
+                &text[node.end.offset..]
+            )
         }
         _ if node.start.offset == node.end.offset => {
             // An empty value (`key:`): write after the colon.
-            let at = node.key.map_or(node.start.offset, |k| line_end(text, k.offset));
-            format!("{} {rendered}{}", text[..at].trim_end_matches(' '), &text[at..])
+            let at = node
+                .key
+                .map_or(node.start.offset, |k| line_end(text, k.offset));
+            format!(
+                "{} {rendered}{}",
+                text[..at].trim_end_matches(' '),
+                &text[at..]
+            )
         }
-        _ => format!("{}{rendered}{}", &text[..node.start.offset], &text[node.end.offset..]),
+        _ => format!(
+            "{}{rendered}{}",
+            &text[..node.start.offset],
+            &text[node.end.offset..]
+        ),
     }
 }
 
@@ -155,7 +192,12 @@ mod tests {
     use super::*;
 
     fn edit(text: &str, key: &str, v: &str) -> String {
-        set(text, &KeyPath::parse(key).unwrap(), &yaml_serde::from_str(v).unwrap()).unwrap()
+        set(
+            text,
+            &KeyPath::parse(key).unwrap(),
+            &yaml_serde::from_str(v).unwrap(),
+        )
+        .unwrap()
     }
 
     const DOC: &str = "# top comment\ndefaults:\n  jobs: 4   # keep me\n  retry: { attempts: 2 }\n\ncomponents:\n  # the db\n  db:\n    kind: task\n    command: [x]\n";
@@ -169,7 +211,10 @@ mod tests {
     #[test]
     fn adds_a_key_to_a_block_mapping() {
         let out = edit(DOC, "defaults.start_timeout", "5s");
-        assert!(out.contains("  retry: { attempts: 2 }\n  start_timeout: 5s\n\ncomponents:"), "{out}");
+        assert!(
+            out.contains("  retry: { attempts: 2 }\n  start_timeout: 5s\n\ncomponents:"),
+            "{out}"
+        );
         assert!(out.contains("# keep me") && out.contains("# the db"));
     }
 
@@ -178,26 +223,43 @@ mod tests {
         let out = edit(DOC, "defaults.retry.backoff", "2s");
         assert!(out.contains("retry: { attempts: 2, backoff: 2s }"), "{out}");
         let out = edit(DOC, "components.db.probe.tcp", "'127.0.0.1:1'");
-        assert!(out.ends_with("    command: [x]\n    probe:\n      tcp: 127.0.0.1:1\n"), "{out}");
+        assert!(
+            out.ends_with("    command: [x]\n    probe:\n      tcp: 127.0.0.1:1\n"),
+            "{out}"
+        );
         let out = edit(DOC, "state_dir", "/tmp/s");
-        assert!(out.ends_with("    command: [x]\nstate_dir: /tmp/s\n"), "{out}");
+        assert!(
+            out.ends_with("    command: [x]\nstate_dir: /tmp/s\n"),
+            "{out}"
+        );
     }
 
     #[test]
     fn replaces_block_collections_and_handles_empty_values() {
         let out = edit(DOC, "components.db", "{kind: task, command: [y]}");
-        assert!(out.contains("  db: {\"command\":[\"y\"],\"kind\":\"task\"}") || out.contains("  db: {\"kind\":\"task\",\"command\":[\"y\"]}"), "{out}");
+        assert!(
+            out.contains("  db: {\"command\":[\"y\"],\"kind\":\"task\"}")
+                || out.contains("  db: {\"kind\":\"task\",\"command\":[\"y\"]}"),
+            "{out}"
+        );
         assert_eq!(edit("a:\nb: 1\n", "a.x", "1"), "a: {x: 1}\nb: 1\n");
         assert_eq!(edit("a: ~\n", "a.x", "1"), "a: {x: 1}\n");
         assert_eq!(edit("", "a.b", "1"), "a:\n  b: 1\n");
-        assert_eq!(edit("# only a comment\n", "a", "1"), "# only a comment\na: 1\n");
+        assert_eq!(
+            edit("# only a comment\n", "a", "1"),
+            "# only a comment\na: 1\n"
+        );
         assert_eq!(edit("a: 1", "b", "2"), "a: 1\nb: 2");
     }
 
     #[test]
     fn refuses_to_set_under_a_scalar() {
         assert!(matches!(
-            set(DOC, &KeyPath::parse("defaults.jobs.x").unwrap(), &Value::from(1)),
+            set(
+                DOC,
+                &KeyPath::parse("defaults.jobs.x").unwrap(),
+                &Value::from(1)
+            ),
             Err(EditError::NotAMapping(_))
         ));
     }

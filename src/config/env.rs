@@ -104,31 +104,46 @@ fn apply_one(root: &mut Value, var: &str, raw: &str) -> Result<KeyPath, Fail> {
             .map(str::to_owned);
         let key = match existing {
             Some(k) => k,
-            None => match schema_keys(path.segments()) {
-                SchemaKeys::Fixed(keys) => match keys.iter().find(|k| normalize(k) == wanted) {
-                    Some(k) => (*k).to_owned(),
-                    None => {
-                        let help = did_you_mean(&wanted, keys.iter().copied())
-                            .unwrap_or_else(|| format!("keys here: {}", keys.join(", ")));
-                        let under = if path.is_root() { "the top level".into() } else { format!("`{path}`") };
+            None => {
+                match schema_keys(path.segments()) {
+                    SchemaKeys::Fixed(keys) => {
+                        if let Some(k) = keys.iter().find(|k| normalize(k) == wanted) {
+                            (*k).to_owned()
+                        } else {
+                            let help = did_you_mean(&wanted, keys.iter().copied())
+                                .unwrap_or_else(|| format!("keys here: {}", keys.join(", ")));
+                            let under = if path.is_root() {
+                                "the top level".into()
+                            } else {
+                                format!("`{path}`")
+                            };
+                            return Err((
+                                path.to_string(),
+                                format!("`{seg}` matches no configuration key under {under}"),
+                                Some(help),
+                            ));
+                        }
+                    }
+                    SchemaKeys::Named => {
+                        let names: Vec<&str> = map.keys().filter_map(Value::as_str).collect();
+                        let help = did_you_mean(&wanted, names.iter().copied())
+                        .unwrap_or_else(|| "overrides can change existing entries only; add new ones to the file".into());
                         return Err((
                             path.to_string(),
-                            format!("`{seg}` matches no configuration key under {under}"),
+                            format!("nothing under `{path}` is named like `{seg}`"),
                             Some(help),
                         ));
                     }
-                },
-                SchemaKeys::Named => {
-                    let names: Vec<&str> = map.keys().filter_map(Value::as_str).collect();
-                    let help = did_you_mean(&wanted, names.iter().copied())
-                        .unwrap_or_else(|| "overrides can change existing entries only; add new ones to the file".into());
-                    return Err((path.to_string(), format!("nothing under `{path}` is named like `{seg}`"), Some(help)));
+                    SchemaKeys::Free => (*seg).to_owned(),
+                    SchemaKeys::Leaf => {
+                        return Err((
+                            path.to_string(),
+                            format!("`{path}` takes a value, not keys"),
+                            None,
+                        ));
+                    }
                 }
-                SchemaKeys::Free => (*seg).to_owned(),
-                SchemaKeys::Leaf => {
-                    return Err((path.to_string(), format!("`{path}` takes a value, not keys"), None));
-                }
-            },
+            }
         };
         path = path.join(key.clone());
         let k = Value::String(key);
@@ -136,7 +151,9 @@ fn apply_one(root: &mut Value, var: &str, raw: &str) -> Result<KeyPath, Fail> {
             map.insert(k, value);
             return Ok(path);
         }
-        cur = map.entry(k).or_insert_with(|| Value::Mapping(Mapping::new()));
+        cur = map
+            .entry(k)
+            .or_insert_with(|| Value::Mapping(Mapping::new()));
         if matches!(cur, Value::Null) {
             *cur = Value::Mapping(Mapping::new());
         }
@@ -150,7 +167,10 @@ mod tests {
 
     fn run(doc: &str, vars: &[(&str, &str)]) -> Result<Value, Vec<Located>> {
         let mut v: Value = yaml_serde::from_str(doc).unwrap();
-        apply(&mut v, vars.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())))?;
+        apply(
+            &mut v,
+            vars.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())),
+        )?;
         Ok(v)
     }
 
@@ -170,14 +190,24 @@ mod tests {
         .unwrap();
         assert_eq!(v["defaults"]["start_timeout"], Value::from("5s"));
         assert_eq!(v["defaults"]["jobs"], Value::from(3));
-        assert_eq!(v["repositories"]["tta.dev"]["path"], Value::from("/elsewhere"));
+        assert_eq!(
+            v["repositories"]["tta.dev"]["path"],
+            Value::from("/elsewhere")
+        );
         assert_eq!(v["components"]["db"]["enabled"], Value::from(false));
         assert_eq!(v["components"]["db"]["env"]["USE_GPU"], Value::from(1));
     }
 
     #[test]
     fn unmatched_variables_are_errors_naming_them() {
-        let e = run("{}", &[("TTA__DEFAULTS__JOB", "3"), ("TTA__COMPONENTS__NOPE__KIND", "task")]).unwrap_err();
+        let e = run(
+            "{}",
+            &[
+                ("TTA__DEFAULTS__JOB", "3"),
+                ("TTA__COMPONENTS__NOPE__KIND", "task"),
+            ],
+        )
+        .unwrap_err();
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].location, "TTA__COMPONENTS__NOPE__KIND (environment)");
         assert_eq!(e[1].location, "TTA__DEFAULTS__JOB (environment)");

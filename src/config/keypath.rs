@@ -79,7 +79,9 @@ impl KeyPath {
                 }
             }
             if segment.is_empty() {
-                return Err(err("it has an empty segment (two dots, or a dot at an end)"));
+                return Err(err(
+                    "it has an empty segment (two dots, or a dot at an end)",
+                ));
             }
             segments.push(segment);
             match chars.next() {
@@ -157,7 +159,10 @@ mod tests {
             p(r#"components."tta.dev_neo4j".depends_on"#),
             ["components", "tta.dev_neo4j", "depends_on"]
         );
-        assert_eq!(p("repositories.'tta.dev'.path"), ["repositories", "tta.dev", "path"]);
+        assert_eq!(
+            p("repositories.'tta.dev'.path"),
+            ["repositories", "tta.dev", "path"]
+        );
         assert_eq!(p(r#""a\"b""#), ["a\"b"]);
     }
 

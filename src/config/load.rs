@@ -34,7 +34,10 @@ pub fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<Option<PathBuf>> {
             Err(Error::ConfigNotFound { path: p })
         };
     }
-    Ok(DEFAULT_FILES.iter().map(|f| cwd.join(f)).find(|p| p.is_file()))
+    Ok(DEFAULT_FILES
+        .iter()
+        .map(|f| cwd.join(f))
+        .find(|p| p.is_file()))
 }
 
 /// A loaded, validated configuration and the text it came from.
@@ -79,14 +82,22 @@ impl Settings {
         cwd: &Path,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self> {
-        let env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with(env::PREFIX)).collect();
+        let env: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(env::PREFIX))
+            .collect();
         let display = display_name(path.as_deref(), cwd);
         let mut value = parse_yaml(&text, &display)?;
-        let overrides = env::apply(&mut value, env.iter().cloned()).map_err(|problems| Error::InvalidConfig {
-            source_name: "the environment".into(),
-            problems,
+        let overrides = env::apply(&mut value, env.iter().cloned()).map_err(|problems| {
+            Error::InvalidConfig {
+                source_name: "the environment".into(),
+                problems,
+            }
         })?;
-        let base_dir = path.as_deref().and_then(Path::parent).map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
+        let base_dir = path
+            .as_deref()
+            .and_then(Path::parent)
+            .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
         let fail = |problems: Vec<Problem>| Error::InvalidConfig {
             source_name: display.clone(),
             problems: locate_problems(problems, &display, &text, &overrides),
@@ -152,14 +163,16 @@ impl Settings {
     /// The value at a dotted key (`components."tta.dev".path`).
     pub fn get(&self, key: &str) -> Result<&Value> {
         let path = KeyPath::parse(key).map_err(|e| Error::usage(e.to_string(), None))?;
-        value::get(&self.value, &path).ok_or_else(|| Error::KeyNotFound { key: key.to_owned() })
+        value::get(&self.value, &path).ok_or_else(|| Error::KeyNotFound {
+            key: key.to_owned(),
+        })
     }
 
     /// Sets a key in the file's text, keeping comments and order, and validates the result.
     /// Nothing is written until [`Settings::save`]; on error, `self` is unchanged.
-    pub fn set(&mut self, key: &str, new: Value) -> Result<()> {
+    pub fn set(&mut self, key: &str, new: &Value) -> Result<()> {
         let path = KeyPath::parse(key).map_err(|e| Error::usage(e.to_string(), None))?;
-        let text = edit::set(&self.text, &path, &new).map_err(|e| {
+        let text = edit::set(&self.text, &path, new).map_err(|e| {
             Error::usage(
                 format!("cannot set `{key}`: {e}"),
                 Some(format!("edit {} by hand", self.display_name())),
@@ -226,16 +239,27 @@ fn syntax(e: &yaml_serde::Error, display: &str) -> Error {
     };
     let message = e.to_string();
     // yaml_serde appends " at line X column Y": the location already says it.
-    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_owned();
     Error::ConfigSyntax { location, message }
 }
 
-fn locate_problems(problems: Vec<Problem>, display: &str, text: &str, overrides: &[Override]) -> Vec<Located> {
+fn locate_problems(
+    problems: Vec<Problem>,
+    display: &str,
+    text: &str,
+    overrides: &[Override],
+) -> Vec<Located> {
     let index = SourceIndex::build(text).ok();
     problems
         .into_iter()
         .map(|p| {
-            let by_env = overrides.iter().find(|o| p.path.segments().starts_with(o.path.segments()));
+            let by_env = overrides
+                .iter()
+                .find(|o| p.path.segments().starts_with(o.path.segments()));
             let location = match (by_env, &index) {
                 (Some(o), _) => format!("{} (environment)", o.var),
                 (None, Some(i)) => match i.position(&p.path) {
@@ -258,18 +282,25 @@ fn locate_problems(problems: Vec<Problem>, display: &str, text: &str, overrides:
 /// never a mix: a temporary file in the same folder, synced, then renamed over the target
 /// (keeping its permissions).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".tta-save-")
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
     if let Ok(meta) = std::fs::metadata(path) {
         // Best effort: a file we may not chmod keeps the temporary file's mode.
         let _ = tmp.as_file().set_permissions(meta.permissions());
     }
-    tmp.persist(path).map_err(|e| Error::io("write", path, e.error))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("write", path, e.error))?;
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }

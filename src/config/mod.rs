@@ -1,7 +1,6 @@
 //! Configuration: finding the file, parsing and validating it, environment overrides, and
 //! editing it in place (the spec's `TTAConfig`).
 
-
 pub mod duration;
 pub mod edit;
 pub mod env;

@@ -12,6 +12,8 @@ use indexmap::IndexMap;
 /// The whole configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The folder relative paths resolve against: the config file's folder.
+    pub base_dir: PathBuf,
     /// Defaults that components inherit.
     pub defaults: Defaults,
     /// Where local process state, task results and logs live.

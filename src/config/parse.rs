@@ -20,7 +20,13 @@ use super::model::{
 use super::problem::{Problem, did_you_mean};
 
 /// Keys of the top level.
-pub const ROOT_KEYS: &[&str] = &["defaults", "state_dir", "compose", "repositories", "components"];
+pub const ROOT_KEYS: &[&str] = &[
+    "defaults",
+    "state_dir",
+    "compose",
+    "repositories",
+    "components",
+];
 /// Keys of `defaults`.
 pub const DEFAULTS_KEYS: &[&str] = &["start_timeout", "stop_timeout", "jobs", "retry"];
 /// Keys of `defaults.retry`.
@@ -249,8 +255,9 @@ impl Parser<'_> {
             },
             Value::Number(n) => {
                 self.problem(
-                    Problem::new(path.clone(), format!("`{n}` has no unit"))
-                        .help(format!("write `{n}s` for seconds or `{n}ms` for milliseconds")),
+                    Problem::new(path.clone(), format!("`{n}` has no unit")).help(format!(
+                        "write `{n}s` for seconds or `{n}ms` for milliseconds"
+                    )),
                 );
                 None
             }
@@ -294,8 +301,11 @@ impl Parser<'_> {
             );
         } else if RESERVED_NAMES.contains(&name) {
             self.problem(
-                Problem::new(path.clone(), format!("`{name}` is reserved and cannot name a {what}"))
-                    .help("`all` and `both` select every component or repository"),
+                Problem::new(
+                    path.clone(),
+                    format!("`{name}` is reserved and cannot name a {what}"),
+                )
+                .help("`all` and `both` select every component or repository"),
             );
         }
     }
@@ -303,6 +313,7 @@ impl Parser<'_> {
     fn config(&mut self, root: &Value) -> Config {
         let r = KeyPath::root();
         let mut config = Config {
+            base_dir: self.base_dir.to_path_buf(),
             defaults: Defaults::default(),
             state_dir: self.base_dir.join(".tta"),
             compose: ComposeSettings::default(),
@@ -347,7 +358,9 @@ impl Parser<'_> {
         for (key, v) in self.entries(v, path, Some(DEFAULTS_KEYS)) {
             let p = path.join(key.as_str());
             match key.as_str() {
-                "start_timeout" => d.start_timeout = self.duration(v, &p).unwrap_or(d.start_timeout),
+                "start_timeout" => {
+                    d.start_timeout = self.duration(v, &p).unwrap_or(d.start_timeout)
+                }
                 "stop_timeout" => d.stop_timeout = self.duration(v, &p).unwrap_or(d.stop_timeout),
                 "jobs" => {
                     d.jobs = self
@@ -423,7 +436,11 @@ impl Parser<'_> {
                         Value::String(s) => Some(vec![s.clone()]),
                         other => self.string_list(other, &p),
                     };
-                    repo.compose_files = files.unwrap_or_default().into_iter().map(PathBuf::from).collect();
+                    repo.compose_files = files
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(PathBuf::from)
+                        .collect();
                 }
                 "project_name" => {
                     if let Some(s) = self.string(v, &p) {
@@ -474,7 +491,9 @@ impl Parser<'_> {
                         Some(other) => {
                             let help = did_you_mean(other, ["compose", "process", "task"])
                                 .unwrap_or_else(|| "expected compose, process or task".into());
-                            self.problem(Problem::new(p, format!("unknown kind `{other}`")).help(help));
+                            self.problem(
+                                Problem::new(p, format!("unknown kind `{other}`")).help(help),
+                            );
                             None
                         }
                         None => None,
@@ -529,9 +548,17 @@ impl Parser<'_> {
         match c.kind {
             Kind::Compose => {
                 if c.repository.is_none() {
-                    self.problem(Problem::new(path.clone(), "a compose component needs a `repository`"));
+                    self.problem(Problem::new(
+                        path.clone(),
+                        "a compose component needs a `repository`",
+                    ));
                 }
-                for (key, set) in [("command", argv.is_some()), ("shell", shell.is_some()), ("cwd", c.cwd.is_some()), ("env", !c.env.is_empty())] {
+                for (key, set) in [
+                    ("command", argv.is_some()),
+                    ("shell", shell.is_some()),
+                    ("cwd", c.cwd.is_some()),
+                    ("env", !c.env.is_empty()),
+                ] {
                     if set {
                         self.problem(Problem::new(path.join(key), format!("`{key}` does not apply to a compose component"))
                             .help("compose services take their command and environment from the compose file"));
@@ -546,21 +573,38 @@ impl Parser<'_> {
                     (Some(a), None) => Some(CommandSpec::Argv(a)),
                     (None, Some(s)) => Some(CommandSpec::Shell(s)),
                     (Some(_), Some(_)) => {
-                        self.problem(Problem::new(path.join("shell"), "give either `command` or `shell`, not both"));
+                        self.problem(Problem::new(
+                            path.join("shell"),
+                            "give either `command` or `shell`, not both",
+                        ));
                         None
                     }
                     (None, None) => {
                         self.problem(
-                            Problem::new(path.clone(), format!("a {} component needs a `command` or `shell`", c.kind.as_str()))
-                                .help("add e.g. `command: [python3, -m, http.server, \"8000\"]`"),
+                            Problem::new(
+                                path.clone(),
+                                format!(
+                                    "a {} component needs a `command` or `shell`",
+                                    c.kind.as_str()
+                                ),
+                            )
+                            .help("add e.g. `command: [python3, -m, http.server, \"8000\"]`"),
                         );
                         None
                     }
                 };
-                for (key, set) in [("repository", c.repository.is_some()), ("service", c.service.is_some())] {
+                for (key, set) in [
+                    ("repository", c.repository.is_some()),
+                    ("service", c.service.is_some()),
+                ] {
                     if set {
-                        self.problem(Problem::new(path.join(key), format!("`{key}` applies only to compose components"))
-                            .help("set `kind: compose`, or remove the key"));
+                        self.problem(
+                            Problem::new(
+                                path.join(key),
+                                format!("`{key}` applies only to compose components"),
+                            )
+                            .help("set `kind: compose`, or remove the key"),
+                        );
                     }
                 }
             }
@@ -608,12 +652,20 @@ impl Parser<'_> {
                                 }
                             }
                         }
-                        other => self.wrong_type(&p, "a condition or a mapping with `condition` and `required`", other),
+                        other => self.wrong_type(
+                            &p,
+                            "a condition or a mapping with `condition` and `required`",
+                            other,
+                        ),
                     }
                     out.push(dep);
                 }
             }
-            other => self.wrong_type(path, "a list of component names or a mapping of name to condition", other),
+            other => self.wrong_type(
+                path,
+                "a list of component names or a mapping of name to condition",
+                other,
+            ),
         }
         out
     }
@@ -621,7 +673,8 @@ impl Parser<'_> {
     fn condition(&mut self, s: &str, path: &KeyPath) -> Condition {
         Condition::parse(s).unwrap_or_else(|| {
             let names = ["started", "healthy", "completed_successfully"];
-            let help = did_you_mean(s, names).unwrap_or_else(|| format!("expected one of: {}", names.join(", ")));
+            let help = did_you_mean(s, names)
+                .unwrap_or_else(|| format!("expected one of: {}", names.join(", ")));
             self.problem(Problem::new(path.clone(), format!("unknown condition `{s}`")).help(help));
             Condition::Healthy
         })
@@ -644,7 +697,9 @@ impl Parser<'_> {
                 "tcp" => {
                     if let Some(s) = self.scalar_string(x, &p) {
                         if let Err(e) = check_host_port(&s) {
-                            self.problem(Problem::new(p, e).help("write `host:port`, e.g. `127.0.0.1:7687`"));
+                            self.problem(
+                                Problem::new(p, e).help("write `host:port`, e.g. `127.0.0.1:7687`"),
+                            );
                         } else {
                             checks.push(ProbeCheck::Tcp(s));
                         }
@@ -653,7 +708,10 @@ impl Parser<'_> {
                 "http" => {
                     if let Some(s) = self.string(x, &p) {
                         match check_url(&s) {
-                            Ok(()) => checks.push(ProbeCheck::Http { url: s, status: None }),
+                            Ok(()) => checks.push(ProbeCheck::Http {
+                                url: s,
+                                status: None,
+                            }),
                             Err(e) => self.problem(Problem::new(p, e)),
                         }
                     }
@@ -667,31 +725,54 @@ impl Parser<'_> {
                         }
                     }
                 }
-                "status" => status = self.integer(x, &p, 100, 599).and_then(|n| u16::try_from(n).ok()),
+                "status" => {
+                    status = self
+                        .integer(x, &p, 100, 599)
+                        .and_then(|n| u16::try_from(n).ok())
+                }
                 "interval" => probe.interval = self.duration(x, &p).unwrap_or(probe.interval),
                 "timeout" => probe.timeout = self.duration(x, &p).unwrap_or(probe.timeout),
-                "retries" => probe.retries = self.integer(x, &p, 0, 1_000_000).and_then(|n| u32::try_from(n).ok()),
+                "retries" => {
+                    probe.retries = self
+                        .integer(x, &p, 0, 1_000_000)
+                        .and_then(|n| u32::try_from(n).ok())
+                }
                 "start_period" => probe.start_period = self.duration(x, &p).unwrap_or_default(),
                 _ => unreachable!(),
             }
         }
         if probe.interval.is_zero() {
-            self.problem(Problem::new(path.join("interval"), "the probe interval must be more than 0s"));
+            self.problem(Problem::new(
+                path.join("interval"),
+                "the probe interval must be more than 0s",
+            ));
         }
         if probe.timeout.is_zero() {
-            self.problem(Problem::new(path.join("timeout"), "the probe timeout must be more than 0s"));
+            self.problem(Problem::new(
+                path.join("timeout"),
+                "the probe timeout must be more than 0s",
+            ));
         }
         match checks.len() {
             1 => probe.check = checks.pop().expect("one check"),
             0 if self.problems.len() == before => {
-                self.problem(Problem::new(path.clone(), "the probe has no check").help("add one of `tcp`, `http` or `exec`"));
+                self.problem(
+                    Problem::new(path.clone(), "the probe has no check")
+                        .help("add one of `tcp`, `http` or `exec`"),
+                );
             }
             0 => {}
-            _ => self.problem(Problem::new(path.clone(), "a probe has one check: `tcp`, `http` or `exec`, not several")),
+            _ => self.problem(Problem::new(
+                path.clone(),
+                "a probe has one check: `tcp`, `http` or `exec`, not several",
+            )),
         }
         match (&mut probe.check, status) {
             (ProbeCheck::Http { status: s, .. }, Some(code)) => *s = Some(code),
-            (_, Some(_)) => self.problem(Problem::new(path.join("status"), "`status` applies only to `http` probes")),
+            (_, Some(_)) => self.problem(Problem::new(
+                path.join("status"),
+                "`status` applies only to `http` probes",
+            )),
             _ => {}
         }
         (self.problems.len() == before).then_some(probe)
@@ -715,7 +796,9 @@ pub fn check_host_port(s: &str) -> Result<(), String> {
 fn check_url(s: &str) -> Result<(), String> {
     let Some(rest) = s.strip_prefix("http://") else {
         return Err(if s.starts_with("https://") {
-            format!("`{s}`: https probes are not supported; probe the plain-HTTP port, or use an `exec` probe")
+            format!(
+                "`{s}`: https probes are not supported; probe the plain-HTTP port, or use an `exec` probe"
+            )
         } else {
             format!("`{s}` is not an http:// URL")
         });
@@ -755,7 +838,14 @@ mod tests {
         parse_str(s)
             .unwrap_err()
             .into_iter()
-            .map(|p| format!("{}: {}{}", p.path, p.message, p.help.map(|h| format!(" ({h})")).unwrap_or_default()))
+            .map(|p| {
+                format!(
+                    "{}: {}{}",
+                    p.path,
+                    p.message,
+                    p.help.map(|h| format!(" ({h})")).unwrap_or_default()
+                )
+            })
             .collect()
     }
 
@@ -791,10 +881,22 @@ components:
         let api = &c.components["api"];
         assert_eq!(api.kind, Kind::Process);
         assert_eq!(api.env["PORT"], "8000");
-        assert_eq!(api.depends_on[1].condition, Condition::CompletedSuccessfully);
+        assert_eq!(
+            api.depends_on[1].condition,
+            Condition::CompletedSuccessfully
+        );
         assert!(!api.depends_on[1].required);
-        assert!(matches!(api.probe.as_ref().unwrap().check, ProbeCheck::Http { status: Some(204), .. }));
-        assert_eq!(c.components["seed"].command.as_ref().unwrap().argv()[0], "sh");
+        assert!(matches!(
+            api.probe.as_ref().unwrap().check,
+            ProbeCheck::Http {
+                status: Some(204),
+                ..
+            }
+        ));
+        assert_eq!(
+            c.components["seed"].command.as_ref().unwrap().argv()[0],
+            "sh"
+        );
     }
 
     #[test]
@@ -810,13 +912,38 @@ components:
 ",
         );
         let joined = m.join("\n");
-        assert!(joined.contains("defaults.start_timout: unknown key `start_timout` (did you mean `start_timeout`?)"), "{joined}");
-        assert!(joined.contains("defaults.jobs: expected a whole number from 1 to 1024"), "{joined}");
-        assert!(joined.contains("defaults.stop_timeout: `30` has no unit"), "{joined}");
-        assert!(joined.contains("unknown kind `proces` (did you mean `process`?)"), "{joined}");
-        assert!(joined.contains("components.b.depend_on: unknown key `depend_on` (did you mean `depends_on`?)"), "{joined}");
-        assert!(joined.contains("components.b.command: `command` is an argv list"), "{joined}");
-        assert!(joined.contains("components.all: `all` is reserved"), "{joined}");
+        assert!(
+            joined.contains(
+                "defaults.start_timout: unknown key `start_timout` (did you mean `start_timeout`?)"
+            ),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("defaults.jobs: expected a whole number from 1 to 1024"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("defaults.stop_timeout: `30` has no unit"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("unknown kind `proces` (did you mean `process`?)"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains(
+                "components.b.depend_on: unknown key `depend_on` (did you mean `depends_on`?)"
+            ),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("components.b.command: `command` is an argv list"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("components.all: `all` is reserved"),
+            "{joined}"
+        );
         assert!(joined.contains("`nohost` has no port"), "{joined}");
         assert_eq!(m.len(), 8, "{joined}");
     }

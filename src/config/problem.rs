@@ -67,7 +67,10 @@ impl fmt::Display for Located {
 }
 
 /// "did you mean `x`?" for the closest of `candidates`, if one is close enough.
-pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let lower = input.to_ascii_lowercase();
     candidates
         .into_iter()

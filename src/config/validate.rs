@@ -18,7 +18,13 @@ pub fn references(config: &Config) -> Vec<Problem> {
         {
             let help = did_you_mean(repo, config.repositories.keys().map(String::as_str))
                 .unwrap_or_else(|| "add it under `repositories:` with its `path`".into());
-            problems.push(Problem::new(base.join("repository"), format!("unknown repository `{repo}`")).help(help));
+            problems.push(
+                Problem::new(
+                    base.join("repository"),
+                    format!("unknown repository `{repo}`"),
+                )
+                .help(help),
+            );
         }
         if !spec.enabled {
             continue;
@@ -26,25 +32,40 @@ pub fn references(config: &Config) -> Vec<Problem> {
         for (i, dep) in spec.depends_on.iter().enumerate() {
             let at = base.join("depends_on").join(i.to_string());
             if dep.name == *name {
-                problems.push(Problem::new(at, format!("`{name}` depends on itself")).help("remove this dependency"));
+                problems.push(
+                    Problem::new(at, format!("`{name}` depends on itself"))
+                        .help("remove this dependency"),
+                );
                 continue;
             }
             let Some(target) = config.components.get(&dep.name) else {
                 let help = did_you_mean(&dep.name, names())
                     .unwrap_or_else(|| "`tta graph` lists the components".into());
-                problems.push(Problem::new(at, format!("depends on unknown component `{}`", dep.name)).help(help));
+                problems.push(
+                    Problem::new(at, format!("depends on unknown component `{}`", dep.name))
+                        .help(help),
+                );
                 continue;
             };
             if !target.enabled && dep.required {
                 problems.push(
-                    Problem::new(at.clone(), format!("depends on `{}`, which is disabled", dep.name))
-                        .help("enable it, or make the dependency soft with `required: false`"),
+                    Problem::new(
+                        at.clone(),
+                        format!("depends on `{}`, which is disabled", dep.name),
+                    )
+                    .help("enable it, or make the dependency soft with `required: false`"),
                 );
             }
             if dep.condition == Condition::CompletedSuccessfully && target.kind == Kind::Process {
                 problems.push(
-                    Problem::new(at, format!("`{}` is a long-running process, so it never completes", dep.name))
-                        .help("use `healthy` or `started`, or make it `kind: task`"),
+                    Problem::new(
+                        at,
+                        format!(
+                            "`{}` is a long-running process, so it never completes",
+                            dep.name
+                        ),
+                    )
+                    .help("use `healthy` or `started`, or make it `kind: task`"),
                 );
             }
         }

@@ -27,9 +27,7 @@ pub fn set(root: &mut Value, path: &KeyPath, value: Value) -> Result<(), KeyPath
             *cur = Value::Mapping(Mapping::new());
         }
         cur = match cur {
-            Value::Mapping(m) => m
-                .entry(Value::String(seg.clone()))
-                .or_insert(Value::Null),
+            Value::Mapping(m) => m.entry(Value::String(seg.clone())).or_insert(Value::Null),
             Value::Sequence(s) => match seg.parse::<usize>().ok().and_then(|i| s.get_mut(i)) {
                 Some(v) => v,
                 None => return Err(seen),
@@ -50,9 +48,9 @@ pub fn to_inline(value: &Value) -> String {
             // JSON is valid YAML flow syntax and always fits on one line.
             serde_json::to_string(value).unwrap_or_else(|_| "null".into())
         }
-        other => yaml_serde::to_string(other)
-            .map(|s| s.trim_end().to_owned())
-            .unwrap_or_else(|_| "null".into()),
+        other => {
+            yaml_serde::to_string(other).map_or_else(|_| "null".into(), |s| s.trim_end().to_owned())
+        }
     }
 }
 

@@ -1,14 +1,18 @@
 //! The dependency graph, built once from a validated configuration.
 //!
 //! Nodes are the enabled components, numbered in configuration order; an edge runs from a
-//! component to each component it depends on. petgraph finds the topological order and the
-//! strongly connected components (each cycle is reported with its full path); the plain
+//! component to each component it depends on. The start order is a stable topological sort
+//! (configuration order wherever the graph allows); when there is none, petgraph's strongly
+//! connected components give each cycle, reported with its full path. The plain
 //! adjacency lists kept beside it make the runner's hot lookups (dependencies, dependents)
 //! simple slices.
 
 use std::collections::HashMap;
 
-use petgraph::algo::{tarjan_scc, toposort};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::config::keypath::KeyPath;
@@ -68,7 +72,9 @@ impl Graph {
         for (name, spec) in &config.components {
             let Some(&from) = ids.get(name) else { continue };
             for d in &spec.depends_on {
-                let Some(&to) = ids.get(&d.name) else { continue };
+                let Some(&to) = ids.get(&d.name) else {
+                    continue;
+                };
                 if to == from || deps[from].iter().any(|e: &Edge| e.to == to) {
                     continue;
                 }
@@ -81,9 +87,8 @@ impl Graph {
                 g.add_edge(NodeIndex::new(to), NodeIndex::new(from), ());
             }
         }
-        let order = match toposort(&g, None) {
-            Ok(o) => o.into_iter().map(NodeIndex::index).collect(),
-            Err(_) => return Err(cycles(&g, &names, &deps)),
+        let Some(order) = stable_order(&deps, &dependents) else {
+            return Err(cycles(&g, &names, &deps));
         };
         Ok(Self {
             names,
@@ -132,7 +137,11 @@ impl Graph {
             return Ok(id);
         }
         let suffix = format!("/{name}");
-        let mut hits = self.names.iter().enumerate().filter(|(_, n)| n.ends_with(&suffix));
+        let mut hits = self
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.ends_with(&suffix));
         match (hits.next(), hits.next()) {
             (Some((id, _)), None) => Ok(id),
             (Some((_, a)), Some((_, b))) => Err(Error::usage(
@@ -141,8 +150,11 @@ impl Graph {
             )),
             _ => Err(Error::UnknownComponent {
                 name: name.to_owned(),
-                suggestion: did_you_mean(name, self.names.iter().map(String::as_str))
-                    .map(|s| s.trim_start_matches("did you mean `").trim_end_matches("`?").to_owned()),
+                suggestion: did_you_mean(name, self.names.iter().map(String::as_str)).map(|s| {
+                    s.trim_start_matches("did you mean `")
+                        .trim_end_matches("`?")
+                        .to_owned()
+                }),
             }),
         }
     }
@@ -227,6 +239,28 @@ impl Graph {
     }
 }
 
+/// A topological order that keeps configuration order wherever the graph allows (Kahn's
+/// algorithm taking the lowest ready id first), so plans and outputs are stable. `None`
+/// when there is a cycle.
+fn stable_order(deps: &[Vec<Edge>], dependents: &[Vec<NodeId>]) -> Option<Vec<NodeId>> {
+    let mut missing: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut ready: BinaryHeap<Reverse<NodeId>> = (0..deps.len())
+        .filter(|&i| missing[i] == 0)
+        .map(Reverse)
+        .collect();
+    let mut order = Vec::with_capacity(deps.len());
+    while let Some(Reverse(id)) = ready.pop() {
+        order.push(id);
+        for &d in &dependents[id] {
+            missing[d] -= 1;
+            if missing[d] == 0 {
+                ready.push(Reverse(d));
+            }
+        }
+    }
+    (order.len() == deps.len()).then_some(order)
+}
+
 /// One problem per cycle, each with its full path (`a -> b -> c -> a`, read "depends on").
 fn cycles(g: &DiGraph<(), ()>, names: &[String], deps: &[Vec<Edge>]) -> Vec<Problem> {
     let mut sccs: Vec<Vec<NodeId>> = tarjan_scc(g)
@@ -298,7 +332,10 @@ mod tests {
     }
 
     fn task(name: &str, deps: &[&str]) -> String {
-        format!("  {name}: {{ kind: task, command: [true], depends_on: [{}] }}\n", deps.join(", "))
+        format!(
+            "  {name}: {{ kind: task, command: [true], depends_on: [{}] }}\n",
+            deps.join(", ")
+        )
     }
 
     fn doc(parts: &[(&str, &[&str])]) -> String {
@@ -311,8 +348,19 @@ mod tests {
 
     #[test]
     fn diamond_orders_and_waves() {
-        let g = graph(&doc(&[("d", &["b", "c"]), ("b", &["a"]), ("c", &["a"]), ("a", &[])])).unwrap();
-        let pos = |n: &str| g.start_order().iter().position(|&i| g.name(i) == n).unwrap();
+        let g = graph(&doc(&[
+            ("d", &["b", "c"]),
+            ("b", &["a"]),
+            ("c", &["a"]),
+            ("a", &[]),
+        ]))
+        .unwrap();
+        let pos = |n: &str| {
+            g.start_order()
+                .iter()
+                .position(|&i| g.name(i) == n)
+                .unwrap()
+        };
         assert!(pos("a") < pos("b") && pos("b") < pos("d") && pos("c") < pos("d"));
         let waves: Vec<Vec<&str>> = g
             .waves(&vec![true; 4])
@@ -324,25 +372,48 @@ mod tests {
 
     #[test]
     fn closures() {
-        let g = graph(&doc(&[("a", &[]), ("b", &["a"]), ("c", &["b"]), ("x", &[])])).unwrap();
+        let g = graph(&doc(&[
+            ("a", &[]),
+            ("b", &["a"]),
+            ("c", &["b"]),
+            ("x", &[]),
+        ]))
+        .unwrap();
         let b = g.select(&["b".into()]).unwrap();
-        let names = |s: Selection| -> Vec<&str> { (0..4).filter(|&i| s[i]).map(|i| g.name(i)).collect() };
+        let names =
+            |s: Selection| -> Vec<&str> { (0..4).filter(|&i| s[i]).map(|i| g.name(i)).collect() };
         assert_eq!(names(g.with_dependencies(&b)), ["a", "b"]);
         assert_eq!(names(g.with_dependents(&b)), ["b", "c"]);
     }
 
     #[test]
     fn every_cycle_is_reported_with_its_path() {
-        let e = graph(&doc(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"]), ("x", &["y"]), ("y", &["x"]), ("z", &[])])).unwrap_err();
+        let e = graph(&doc(&[
+            ("a", &["b"]),
+            ("b", &["c"]),
+            ("c", &["a"]),
+            ("x", &["y"]),
+            ("y", &["x"]),
+            ("z", &[]),
+        ]))
+        .unwrap_err();
         let msgs: Vec<&str> = e.iter().map(|p| p.message.as_str()).collect();
-        assert_eq!(msgs, ["dependency cycle: a -> b -> c -> a", "dependency cycle: x -> y -> x"]);
+        assert_eq!(
+            msgs,
+            [
+                "dependency cycle: a -> b -> c -> a",
+                "dependency cycle: x -> y -> x"
+            ]
+        );
     }
 
     #[test]
     fn unknown_names_suggest() {
         let g = graph(&doc(&[("postgres", &[])])).unwrap();
         match g.resolve("postgre") {
-            Err(Error::UnknownComponent { suggestion, .. }) => assert_eq!(suggestion.as_deref(), Some("postgres")),
+            Err(Error::UnknownComponent { suggestion, .. }) => {
+                assert_eq!(suggestion.as_deref(), Some("postgres"))
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -58,14 +58,22 @@ fn branch(g: &Graph, id: NodeId, prefix: &str, shown: &mut [bool], out: &mut Str
     let deps = g.deps(id);
     for (i, e) in deps.iter().enumerate() {
         let last = i + 1 == deps.len();
-        let (arm, next) = if last { ("└── ", "    ") } else { ("├── ", "│   ") };
+        let (arm, next) = if last {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
         let seen = shown[e.to];
         let _ = writeln!(
             out,
             "{prefix}{arm}{} [{}]{}",
             g.name(e.to),
             edge_label(e.condition, e.required),
-            if seen && !g.deps(e.to).is_empty() { " (*)" } else { "" }
+            if seen && !g.deps(e.to).is_empty() {
+                " (*)"
+            } else {
+                ""
+            }
         );
         if !seen {
             shown[e.to] = true;
@@ -81,12 +89,23 @@ fn quote(s: &str) -> String {
 fn dot(g: &Graph) -> String {
     let mut out = String::from("digraph tta {\n  rankdir=LR;\n  node [shape=box];\n");
     for id in 0..g.len() {
-        let _ = writeln!(out, "  {} [label={}];", quote(g.name(id)), quote(&format!("{}\\n{}", g.name(id), g.kind(id).as_str())));
+        let _ = writeln!(
+            out,
+            "  {} [label={}];",
+            quote(g.name(id)),
+            quote(&format!("{}\\n{}", g.name(id), g.kind(id).as_str()))
+        );
     }
     for id in 0..g.len() {
         for e in g.deps(id) {
             let style = if e.required { "" } else { ", style=dashed" };
-            let _ = writeln!(out, "  {} -> {} [label={}{style}];", quote(g.name(id)), quote(g.name(e.to)), quote(e.condition.as_str()));
+            let _ = writeln!(
+                out,
+                "  {} -> {} [label={}{style}];",
+                quote(g.name(id)),
+                quote(g.name(e.to)),
+                quote(e.condition.as_str())
+            );
         }
     }
     out.push_str("}\n");

@@ -1,0 +1,15 @@
+//! The seam between the runner and the outside world.
+//!
+//! A [`Driver`] knows how to start, stop, observe and poll components of some kinds; the
+//! runner knows nothing of processes or containers. [`Stack`] dispatches to the real
+//! drivers by component kind; tests give the runner a scripted driver instead.
+
+pub mod probe;
+pub mod process;
+mod procs;
+mod stack;
+mod types;
+
+pub use procs::{Spawned, kill_group, spawn_in_group};
+pub use stack::Stack;
+pub use types::{ActionError, Driver, Failure, Health, Observation, Poll, Status, StopOutcome};

@@ -1,0 +1,196 @@
+//! The driver trait and the values that cross the seam.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::graph::NodeId;
+use crate::runner::Cancel;
+
+/// A component's lifecycle status, as observed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Not running.
+    Stopped,
+    /// Started, not yet ready (or a task still running).
+    Starting,
+    /// Running.
+    Running,
+    /// Being stopped.
+    Stopping,
+    /// Crashed, failed, or in an unknown state.
+    Error,
+    /// A task (or one-shot service) that exited 0.
+    Completed,
+}
+
+impl Status {
+    /// The name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Stopped => "stopped",
+            Status::Starting => "starting",
+            Status::Running => "running",
+            Status::Stopping => "stopping",
+            Status::Error => "error",
+            Status::Completed => "completed",
+        }
+    }
+}
+
+/// Health, separate from status: what a probe or a container healthcheck says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    /// The check passes.
+    Healthy,
+    /// The check fails.
+    Unhealthy,
+    /// Within its start period, not yet passed.
+    Starting,
+}
+
+impl Health {
+    /// The name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+            Health::Starting => "starting",
+        }
+    }
+}
+
+/// What a driver sees of a component now.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Observation {
+    /// Lifecycle status.
+    pub status: Option<Status>,
+    /// Health from the driver's own check (a container healthcheck), if it has one.
+    pub health: Option<Health>,
+    /// When it started, seconds since the epoch.
+    pub since: Option<f64>,
+    /// A short explanation (exit code, pid, container state).
+    pub detail: Option<String>,
+}
+
+impl Observation {
+    /// An observation of a status with a detail.
+    pub fn new(status: Status, detail: impl Into<Option<String>>) -> Self {
+        Self {
+            status: Some(status),
+            detail: detail.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The status, `stopped` when unknown.
+    pub fn status(&self) -> Status {
+        self.status.unwrap_or(Status::Stopped)
+    }
+}
+
+/// Why a component failed, with what a user needs to look further.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Failure {
+    /// What happened, as a lowercase fragment.
+    pub message: String,
+    /// The exit code, when a command exited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// The last lines of its log.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log_tail: Vec<String>,
+}
+
+impl Failure {
+    /// A failure with only a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A start or stop action that did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionError {
+    /// What went wrong.
+    pub failure: Failure,
+    /// Worth retrying (an engine hiccup), as opposed to a permanent error (no such command).
+    pub transient: bool,
+}
+
+impl ActionError {
+    /// A permanent error.
+    pub fn permanent(failure: Failure) -> Self {
+        Self {
+            failure,
+            transient: false,
+        }
+    }
+}
+
+/// Progress of a started component towards ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Poll {
+    /// Not there yet; the text says what it is waiting for.
+    Pending(Option<String>),
+    /// Running (host probes, if any, come next).
+    Running,
+    /// Ran to completion with exit code 0.
+    Completed,
+    /// Failed; waiting longer will not help.
+    Failed(Failure),
+}
+
+/// The result of a stop action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopOutcome {
+    /// It was running and is now stopped.
+    Stopped,
+    /// It was not running.
+    AlreadyStopped,
+}
+
+/// Starts, stops, observes and polls components.
+pub trait Driver: Send + Sync {
+    /// Observes components, all at once where the backend allows (one engine call).
+    fn observe(&self, ids: &[NodeId]) -> Vec<Observation>;
+
+    /// Runs the start action of several components that became ready to start at the same
+    /// moment. A backend that can start several in one call (compose) overrides this.
+    fn start_batch(&self, ids: &[NodeId], cancel: &Cancel) -> Vec<Result<(), ActionError>> {
+        ids.iter().map(|&id| self.start(id, cancel)).collect()
+    }
+
+    /// Runs the start action: spawns the process or task, or asks the engine to start the
+    /// service. Returns once the action itself is done, not when the component is ready.
+    fn start(&self, id: NodeId, cancel: &Cancel) -> Result<(), ActionError>;
+
+    /// How far a started component is towards ready (without host probes).
+    fn poll(&self, id: NodeId) -> Poll;
+
+    /// How often to poll a component.
+    fn poll_interval(&self, id: NodeId) -> Duration;
+
+    /// Whether several components may go to [`Driver::start_batch`] together.
+    fn batch_key(&self, id: NodeId) -> Option<String> {
+        let _ = id;
+        None
+    }
+
+    /// Stops a component: graceful signal, `grace`, then kill. A force-cancel (second
+    /// Ctrl-C) ends the grace at once.
+    fn stop(
+        &self,
+        id: NodeId,
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Result<StopOutcome, ActionError>;
+
+    /// The last lines of a component's log, for failure reports.
+    fn log_tail(&self, id: NodeId, n: usize) -> Vec<String>;
+}

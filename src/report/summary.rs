@@ -1,0 +1,79 @@
+//! The closing summary of a run, for people: counts, the critical chain, and for every
+//! failure why it failed and where to look next.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::config::duration::seconds;
+use crate::graph::Graph;
+use crate::output::Output;
+use crate::runner::{Outcome, RunReport};
+
+/// The summary text (for stderr).
+pub fn summary(report: &RunReport, graph: &Graph, out: &Output) -> String {
+    let mut s = String::new();
+    let mut counts: Vec<(Outcome, usize)> = Vec::new();
+    for r in &report.results {
+        match counts.iter_mut().find(|(o, _)| *o == r.outcome) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((r.outcome, 1)),
+        }
+    }
+    counts.sort_by_key(|(o, _)| *o as u8);
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(o, n)| format!("{n} {}", o.as_str().replace('_', " ")))
+        .collect();
+    let head = if parts.is_empty() {
+        "nothing to do".to_owned()
+    } else {
+        parts.join(", ")
+    };
+    let _ = writeln!(s, "{head} in {}", seconds(report.elapsed));
+
+    let chain = report.critical_chain(graph);
+    if chain.len() > 1 {
+        let steps: Vec<String> = chain
+            .iter()
+            .filter_map(|&id| {
+                report
+                    .get(id)
+                    .map(|r| format!("{} @{}", graph.name(id), seconds(r.ended)))
+            })
+            .collect();
+        let _ = writeln!(s, "critical chain: {}", steps.join(" → "));
+    }
+    let failures: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| !r.outcome.success())
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(s, "{}", out.style("problems:", |x| x.red().bold()));
+    }
+    for r in failures {
+        let name = graph.name(r.id);
+        let _ = writeln!(
+            s,
+            "  {name}: {} — {}",
+            r.outcome.as_str().replace('_', " "),
+            r.reason.as_deref().unwrap_or("no reason given")
+        );
+        if let Some(f) = &r.failure {
+            if let Some(code) = f.exit_code {
+                let _ = writeln!(s, "    exit code {code}");
+            }
+            if !f.log_tail.is_empty() {
+                let _ = writeln!(s, "    last log lines:");
+                for line in &f.log_tail {
+                    let _ = writeln!(s, "    │ {line}");
+                }
+            }
+        }
+        if matches!(r.outcome, Outcome::Failed | Outcome::TimedOut) {
+            let _ = writeln!(s, "    see `tta logs {name}` and `tta status {name}`");
+        }
+    }
+    let _ = Duration::ZERO;
+    s
+}

@@ -1,0 +1,24 @@
+//! The runner: starts and stops components in dependency order, as parallel as the graph
+//! and `jobs` allow, with readiness waits, retries, timeouts and cancellation.
+//!
+//! It is the only part of `tta` that waits on threads, timers and signals. It talks to the
+//! world through a [`crate::driver::Driver`] and to the user through [`Event`]s; both are
+//! replaceable, so the scheduler is tested against a scripted driver without processes.
+
+mod cancel;
+mod events;
+mod outcome;
+mod settings;
+pub mod signals;
+mod start;
+mod stop;
+
+pub use cancel::{Cancel, CancelReason};
+pub use events::{Event, NullReporter, Reporter};
+pub use outcome::{Action, ComponentResult, Outcome, RunReport};
+pub use settings::NodeSettings;
+pub use start::{StartOptions, start};
+pub use stop::{StopOptions, stop};
+
+#[cfg(test)]
+mod tests;

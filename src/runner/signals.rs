@@ -1,0 +1,24 @@
+//! Ctrl-C and SIGTERM: the first cancels gracefully, the second forces.
+
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use super::{Cancel, CancelReason};
+
+/// Routes SIGINT and SIGTERM to `cancel` for the rest of the process's life.
+pub fn install(cancel: &Cancel) {
+    let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
+        tracing::warn!("cannot install the Ctrl-C handler; Ctrl-C will end tta at once");
+        return;
+    };
+    let cancel = cancel.clone();
+    std::thread::spawn(move || {
+        for _ in signals.forever() {
+            if cancel.is_cancelled() && cancel.reason() == Some(CancelReason::Interrupted) {
+                cancel.force();
+            } else {
+                cancel.cancel(CancelReason::Interrupted);
+            }
+        }
+    });
+}

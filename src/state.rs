@@ -1,0 +1,264 @@
+//! The state directory: the run lock, records of started processes and tasks, and logs.
+//!
+//! Layout under `state_dir`:
+//! - `lock`: held (flock) by the run that starts or stops components, so two `tta` runs on
+//!   one stack never start a component twice; it holds the holder's pid for messages.
+//! - `run/<name>.json`: what a later `tta` needs to find a process or a task's result: pid,
+//!   process group, the kernel's start time of the pid (so a reused pid is never mistaken
+//!   for ours), when it started, and for tasks the exit code.
+//! - `logs/<name>.log`: the component's stdout and stderr, appended.
+//!
+//! Records are written atomically; a record that is unreadable (truncated, garbage) is
+//! treated as absent and reported, never trusted.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read as _, Seek as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::write_atomic;
+use crate::error::{Error, Result};
+
+/// The state directory of one stack.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    root: PathBuf,
+}
+
+/// What is recorded about a started process or task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The pid (also the process group id: each component leads its own group).
+    pub pid: u32,
+    /// The kernel's start time of the pid, in clock ticks since boot (Linux), to tell our
+    /// process from a later one that got the same pid.
+    pub start_ticks: Option<u64>,
+    /// When it was started, in seconds since the Unix epoch.
+    pub started_at: f64,
+    /// The argv it was started with.
+    pub command: Vec<String>,
+    /// For tasks: the exit code once it finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// For tasks: when it finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<f64>,
+}
+
+/// Seconds since the epoch, now.
+pub fn now_epoch() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+fn file_name(name: &str) -> String {
+    // Component names use letters, digits, `.`, `_`, `-`; discovered ones add `/`.
+    name.replace('/', "%")
+}
+
+impl StateDir {
+    /// The state directory at `root` (not created until something is written).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// Its path.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn err(&self, message: impl Into<String>, source: Option<std::io::Error>) -> Error {
+        Error::State {
+            path: self.root.clone(),
+            message: message.into(),
+            source,
+        }
+    }
+
+    /// Creates the folders.
+    pub fn ensure(&self) -> Result<()> {
+        for sub in ["run", "logs"] {
+            fs::create_dir_all(self.root.join(sub))
+                .map_err(|e| self.err(format!("cannot create {sub}/"), Some(e)))?;
+        }
+        Ok(())
+    }
+
+    /// The record file of a component.
+    pub fn record_path(&self, name: &str) -> PathBuf {
+        self.root
+            .join("run")
+            .join(format!("{}.json", file_name(name)))
+    }
+
+    /// The log file of a component.
+    pub fn log_path(&self, name: &str) -> PathBuf {
+        self.root
+            .join("logs")
+            .join(format!("{}.log", file_name(name)))
+    }
+
+    /// Reads a record. `Ok(None)` when there is none; an unreadable record is an error that
+    /// names the file (callers treat it as "state unknown").
+    pub fn read(&self, name: &str) -> Result<Option<Record>, String> {
+        let path = self.record_path(name);
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| format!("unreadable state file {}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    /// Writes a record atomically.
+    pub fn write(&self, name: &str, record: &Record) -> Result<()> {
+        self.ensure()?;
+        let bytes = serde_json::to_vec(record).expect("records serialize");
+        write_atomic(&self.record_path(name), &bytes)
+    }
+
+    /// Removes a record (missing is fine).
+    pub fn remove(&self, name: &str) -> Result<()> {
+        match fs::remove_file(self.record_path(name)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.err(format!("cannot remove the record of {name}"), Some(e))),
+        }
+    }
+
+    /// Opens a component's log for appending.
+    pub fn open_log(&self, name: &str) -> Result<File> {
+        self.ensure()?;
+        let path = self.log_path(name);
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| Error::io("open", path, e))
+    }
+
+    /// The last `n` lines of a component's log (empty when there is none).
+    pub fn log_tail(&self, name: &str, n: usize) -> Vec<String> {
+        tail(&self.log_path(name), n)
+    }
+
+    /// Takes the run lock, waiting up to `wait` for another run to let go. `on_wait` is
+    /// called once if the lock is busy, with the holder's pid.
+    pub fn lock(&self, wait: Duration, on_wait: impl FnOnce(&str)) -> Result<RunLock> {
+        self.ensure()?;
+        let path = self.root.join("lock");
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| self.err("cannot open the lock file", Some(e)))?;
+        let start = Instant::now();
+        let mut on_wait = Some(on_wait);
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) => {
+                    let holder = {
+                        let mut s = String::new();
+                        let _ = (&file).read_to_string(&mut s);
+                        let _ = (&file).rewind();
+                        s.trim().to_owned()
+                    };
+                    if start.elapsed() >= wait {
+                        return Err(Error::Locked {
+                            pid: holder,
+                            waited: crate::config::duration::Human(wait).to_string(),
+                        });
+                    }
+                    if let Some(f) = on_wait.take() {
+                        f(&holder);
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(self.err("cannot lock", Some(e))),
+            }
+        }
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+        let _ = write!(file, "{}", std::process::id());
+        Ok(RunLock { _file: file })
+    }
+}
+
+/// The held run lock; released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct RunLock {
+    _file: File,
+}
+
+/// The last `n` lines of a file, reading at most its last 64 KiB.
+pub fn tail(path: &Path, n: usize) -> Vec<String> {
+    let Ok(mut f) = File::open(path) else {
+        return Vec::new();
+    };
+    let len = f.metadata().map_or(0, |m| m.len());
+    let from = len.saturating_sub(64 * 1024);
+    if f.seek(std::io::SeekFrom::Start(from)).is_err() {
+        return Vec::new();
+    }
+    let mut buf = Vec::new();
+    let _ = f.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf);
+    // Only the latest run: lines after the last header tta wrote when starting it.
+    let all: Vec<&str> = text.lines().collect();
+    let from = all
+        .iter()
+        .rposition(|l| l.starts_with("=== tta:"))
+        .map_or(0, |i| i + 1);
+    let lines = &all[from..];
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_and_garbage_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = StateDir::new(dir.path());
+        assert_eq!(s.read("a").unwrap(), None);
+        let r = Record {
+            pid: 1,
+            start_ticks: Some(2),
+            started_at: 3.0,
+            command: vec!["x".into()],
+            exit_code: None,
+            finished_at: None,
+        };
+        s.write("a", &r).unwrap();
+        assert_eq!(s.read("a").unwrap(), Some(r));
+        fs::write(s.record_path("b"), b"{\"pid\": 1, ").unwrap();
+        assert!(s.read("b").unwrap_err().contains("unreadable state file"));
+    }
+
+    #[test]
+    fn a_second_lock_waits_then_fails_naming_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = StateDir::new(dir.path());
+        let _held = s.lock(Duration::ZERO, |_| {}).unwrap();
+        let mut told = None;
+        let err = s
+            .lock(Duration::from_millis(50), |h| told = Some(h.to_owned()))
+            .unwrap_err();
+        assert_eq!(
+            told.as_deref(),
+            Some(std::process::id().to_string().as_str())
+        );
+        assert!(matches!(err, Error::Locked { .. }));
+    }
+}
