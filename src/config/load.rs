@@ -102,9 +102,13 @@ impl Settings {
             source_name: display.clone(),
             problems: locate_problems(problems, &display, &text, &overrides),
         };
-        let mut config = parse::parse(&value, &base_dir).map_err(fail)?;
-        let mut problems = discover::apply(&mut config);
-        problems.extend(validate::references(&config));
+        let (mut config, mut problems) = parse::parse_partial(&value, &base_dir);
+        problems.extend(discover::apply(&mut config));
+        let declared: Vec<&str> = value::get(&value, &KeyPath::root().join("components"))
+            .and_then(Value::as_mapping)
+            .map(|m| m.keys().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        problems.extend(validate::references(&config, &declared));
         let graph = match Graph::build(&config) {
             Ok(g) if problems.is_empty() => g,
             Ok(_) => return Err(fail(problems)),
@@ -254,28 +258,33 @@ fn locate_problems(
     overrides: &[Override],
 ) -> Vec<Located> {
     let index = SourceIndex::build(text).ok();
-    problems
+    let mut located: Vec<((usize, usize), Located)> = problems
         .into_iter()
         .map(|p| {
             let by_env = overrides
                 .iter()
                 .find(|o| p.path.segments().starts_with(o.path.segments()));
-            let location = match (by_env, &index) {
-                (Some(o), _) => format!("{} (environment)", o.var),
-                (None, Some(i)) => match i.position(&p.path) {
-                    Some(pos) => format!("{display}:{}:{}", pos.line, pos.column),
-                    None => display.to_owned(),
-                },
-                (None, None) => display.to_owned(),
+            let pos = index.as_ref().and_then(|i| i.position(&p.path));
+            let (order, location) = match (by_env, pos) {
+                (Some(o), _) => ((0, 0), format!("{} (environment)", o.var)),
+                (None, Some(pos)) => (
+                    (pos.line, pos.column),
+                    format!("{display}:{}:{}", pos.line, pos.column),
+                ),
+                (None, None) => ((usize::MAX, 0), display.to_owned()),
             };
-            Located {
+            let l = Located {
                 location,
                 key: p.path.to_string(),
                 message: p.message,
                 help: p.help,
-            }
+            };
+            (order, l)
         })
-        .collect()
+        .collect();
+    // In file order, so the list reads top to bottom like the file.
+    located.sort_by_key(|(order, _)| *order);
+    located.into_iter().map(|(_, l)| l).collect()
 }
 
 /// Writes `bytes` to `path` so that a reader (or a crash) sees the old content or the new,

@@ -105,16 +105,24 @@ pub fn schema_keys(path: &[String]) -> SchemaKeys {
 
 /// Parses a whole document. `base_dir` resolves relative paths.
 pub fn parse(root: &Value, base_dir: &Path) -> Result<Config, Vec<Problem>> {
+    let (config, problems) = parse_partial(root, base_dir);
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Parses as much as is valid and returns it with the problems: components and
+/// repositories with problems are left out, so checks across components can still run on
+/// the rest and report everything at once.
+pub fn parse_partial(root: &Value, base_dir: &Path) -> (Config, Vec<Problem>) {
     let mut p = Parser {
         base_dir,
         problems: Vec::new(),
     };
     let config = p.config(root);
-    if p.problems.is_empty() {
-        Ok(config)
-    } else {
-        Err(p.problems)
-    }
+    (config, p.problems)
 }
 
 struct Parser<'a> {

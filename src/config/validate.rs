@@ -7,7 +7,9 @@ use crate::config::model::{Condition, Config, Kind};
 use crate::config::problem::{Problem, did_you_mean};
 
 /// Every cross-reference problem of `config`.
-pub fn references(config: &Config) -> Vec<Problem> {
+/// `declared` are all names under `components:` in the file, including those that had
+/// problems of their own (so a dependency on them is not reported again as unknown).
+pub fn references(config: &Config, declared: &[&str]) -> Vec<Problem> {
     let mut problems = Vec::new();
     let names = || config.components.keys().map(String::as_str);
     for (name, spec) in &config.components {
@@ -39,6 +41,9 @@ pub fn references(config: &Config) -> Vec<Problem> {
                 continue;
             }
             let Some(target) = config.components.get(&dep.name) else {
+                if declared.contains(&dep.name.as_str()) {
+                    continue; // it has problems of its own, reported already
+                }
                 let help = did_you_mean(&dep.name, names())
                     .unwrap_or_else(|| "`tta graph` lists the components".into());
                 problems.push(

@@ -1,0 +1,223 @@
+use crate::harness::Stack;
+
+const CHAIN: &str = "# the stack\ndefaults:\n  jobs: 4   # keep this comment\ncomponents:\n  db: { kind: task, command: [\"true\"] }\n  api:\n    kind: task\n    command: [\"true\"]\n    depends_on: [db]\n";
+
+#[test]
+fn get_prints_values_and_a_missing_key_is_an_error() {
+    let s = Stack::new(CHAIN);
+    assert_eq!(
+        s.tta(&["config", "get", "defaults.jobs"]).ok().stdout,
+        "4\n"
+    );
+    assert_eq!(
+        s.tta(&["config", "get", "components.api.depends_on"])
+            .ok()
+            .stdout,
+        "- db\n"
+    );
+    let j = s
+        .tta(&["--json", "config", "get", "components.db.kind"])
+        .ok()
+        .json();
+    assert_eq!(j["value"], "task");
+    s.tta(&["config", "get", "defaults.nope"])
+        .code(2)
+        .stderr_has("key `defaults.nope` is not set");
+    s.tta(&["config", "get", "a..b"])
+        .code(2)
+        .stderr_has("invalid key path `a..b`");
+}
+
+#[test]
+fn quoted_segments_reach_keys_with_dots() {
+    let s = Stack::new("repositories:\n  tta.dev: { path: ., discover: false }\n");
+    s.tta(&["config", "get", "repositories.\"tta.dev\".path"])
+        .ok()
+        .stdout_has(".");
+}
+
+#[test]
+fn set_keeps_comments_and_order_and_is_validated_before_writing() {
+    let s = Stack::new(CHAIN);
+    s.tta(&["config", "set", "defaults.jobs", "2"])
+        .ok()
+        .stderr_has("set defaults.jobs = 2");
+    let text = s.read("tta.yaml");
+    assert_eq!(text, CHAIN.replace("jobs: 4", "jobs: 2"));
+    s.tta(&["config", "set", "defaults.start_timeout", "5s"])
+        .ok();
+    assert!(
+        s.read("tta.yaml")
+            .contains("  jobs: 2   # keep this comment\n  start_timeout: 5s\ncomponents:")
+    );
+    // An invalid result is refused and the file is untouched.
+    let before = s.read("tta.yaml");
+    s.tta(&["config", "set", "defaults.jobs", "zero"])
+        .code(2)
+        .stderr_has("expected a whole number");
+    s.tta(&["config", "set", "components.api.depends_on", "[nope]"])
+        .code(2)
+        .stderr_has("depends on unknown component `nope`");
+    assert_eq!(s.read("tta.yaml"), before);
+    // The persisted value is what a new process reads.
+    assert_eq!(
+        s.tta(&["config", "get", "defaults.start_timeout"])
+            .ok()
+            .stdout,
+        "5s\n"
+    );
+}
+
+#[test]
+fn set_can_repair_an_invalid_file() {
+    let s = Stack::new("defaults:\n  jobs: 0\n");
+    s.tta(&["config", "validate"]).code(2);
+    s.tta(&["config", "set", "defaults.jobs", "3"]).ok();
+    s.tta(&["config", "validate"])
+        .ok()
+        .stderr_has("tta.yaml is valid");
+}
+
+#[test]
+fn save_writes_elsewhere_and_env_overrides_only_when_asked() {
+    let s = Stack::new(CHAIN).env("TTA__DEFAULTS__JOBS", "7");
+    assert_eq!(
+        s.tta(&["config", "get", "defaults.jobs"]).ok().stdout,
+        "7\n"
+    );
+    s.tta(&["config", "save", "copy.yaml"]).ok();
+    assert_eq!(s.read("copy.yaml"), CHAIN, "overrides are not written back");
+    s.tta(&["config", "save", "--include-env", "effective.yaml"])
+        .ok();
+    assert!(s.read("effective.yaml").contains("jobs: 7"));
+    s.tta(&["config", "set", "defaults.jobs", "5"])
+        .ok()
+        .stderr_has("TTA__DEFAULTS__JOBS is set in the environment");
+}
+
+#[test]
+fn env_overrides_are_typed_and_unknown_ones_are_errors() {
+    let s = Stack::new(CHAIN).env("TTA__COMPONENTS__DB__ENABLED", "false");
+    // api depends on db, which is now disabled.
+    s.tta(&["config", "validate"])
+        .code(2)
+        .stderr_has("depends on `db`, which is disabled");
+    let s = Stack::new(CHAIN).env("TTA__DEFAULTS__JOBZ", "3");
+    s.tta(&["config", "validate"])
+        .code(2)
+        .stderr_has("TTA__DEFAULTS__JOBZ (environment)")
+        .stderr_has("did you mean `jobs`?");
+}
+
+#[test]
+fn validation_reports_every_problem_with_file_line_and_column() {
+    let s = Stack::new(
+        "components:\n  a:\n    kind: task\n    command: [x]\n    depend_on: [b]\n  b:\n    kind: task\n    command: [x]\n    start_timeout: 30\n  c:\n    kind: task\n    command: [x]\n    depends_on: [nope]\n",
+    );
+    let r = s.tta(&["config", "validate"]);
+    r.code(2)
+        .stderr_has("invalid configuration in tta.yaml (3 problems)")
+        .stderr_has("tta.yaml:5:5: `components.a.depend_on`: unknown key `depend_on` (did you mean `depends_on`?)")
+        .stderr_has("tta.yaml:9:5: `components.b.start_timeout`: `30` has no unit")
+        .stderr_has("tta.yaml:13:18: `components.c.depends_on.0`: depends on unknown component `nope`");
+    let j = s.tta(&["--json", "config", "validate"]).code(2).json();
+    assert_eq!(j["error"]["problems"].as_array().unwrap().len(), 3);
+    assert_eq!(j["error"]["exit_code"], 2);
+}
+
+#[test]
+fn cycles_are_reported_with_their_path() {
+    let s = Stack::new(
+        "components:\n  a: { kind: task, command: [x], depends_on: [b] }\n  b: { kind: task, command: [x], depends_on: [c] }\n  c: { kind: task, command: [x], depends_on: [a] }\n  s: { kind: task, command: [x], depends_on: [s] }\n",
+    );
+    s.tta(&["graph"])
+        .code(2)
+        .stderr_has("dependency cycle: a -> b -> c -> a")
+        .stderr_has("`s` depends on itself");
+}
+
+#[test]
+fn syntax_errors_point_at_the_line() {
+    let s = Stack::new("components:\n  a: { kind: task\n  b: 1\n");
+    s.tta(&["config", "validate"])
+        .code(2)
+        .stderr_has("error: tta.yaml:3:");
+    let s = Stack::new("- just\n- a list\n");
+    s.tta(&["status"])
+        .code(2)
+        .stderr_has("the configuration must be a mapping");
+}
+
+#[test]
+fn a_named_config_must_exist_and_discovery_order_holds() {
+    let s = Stack::empty();
+    s.tta(&["-c", "missing.yaml", "status"])
+        .code(2)
+        .stderr_has("config file")
+        .stderr_has("missing.yaml not found");
+    // No file at all: the built-in defaults, an empty stack.
+    s.tta(&["config", "path"])
+        .code(1)
+        .stderr_has("no config file found");
+    s.tta(&["status"])
+        .ok()
+        .stdout_has("no components are configured");
+    s.write("config/tta.yaml", "components: {}\n");
+    s.tta(&["config", "path"])
+        .ok()
+        .stdout_has("config/tta.yaml");
+    s.write("tta.yaml", "components: {}\n");
+    assert!(
+        s.tta(&["config", "path"])
+            .ok()
+            .stdout
+            .trim_end()
+            .ends_with("/tta.yaml")
+    );
+    assert!(
+        !s.tta(&["config", "path"])
+            .stdout
+            .contains("config/tta.yaml")
+    );
+}
+
+#[test]
+fn relative_paths_resolve_against_the_config_folder() {
+    let s = Stack::empty();
+    s.write(
+        "conf/tta.yaml",
+        "state_dir: state\ncomponents:\n  t: { kind: task, shell: \"pwd > out.txt\", cwd: work }\n",
+    );
+    std::fs::create_dir_all(s.path().join("conf/work")).unwrap();
+    s.tta(&["-c", "conf/tta.yaml", "start"]).ok();
+    assert!(s.path().join("conf/state/run").is_dir());
+    assert!(
+        s.read("conf/work/out.txt")
+            .trim_end()
+            .ends_with("conf/work")
+    );
+}
+
+#[test]
+fn unknown_components_suggest_a_name() {
+    let s = Stack::new(CHAIN);
+    s.tta(&["start", "apo"])
+        .code(2)
+        .stderr_has("unknown component `apo`")
+        .stderr_has("did you mean `api`?");
+    s.tta(&["status", "zzz"]).code(2);
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_exits_0() {
+    let s = Stack::new(CHAIN);
+    s.tta(&["start", "--jobs", "0"]).code(2);
+    s.tta(&["start", "--timeout", "5"])
+        .code(2)
+        .stderr_has("has no unit");
+    s.tta(&["--bogus"]).code(2);
+    s.tta(&["--help"]).ok().stdout_has("Exit codes");
+    s.tta(&["--version"])
+        .ok()
+        .stdout_has(env!("CARGO_PKG_VERSION"));
+}
