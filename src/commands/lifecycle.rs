@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::cli::{RestartArgs, StartArgs, StopArgs};
+use crate::config::Settings;
 use crate::config::model::Condition;
 use crate::error::{Result, exit};
 use crate::graph::{Graph, Selection};
@@ -16,15 +17,20 @@ use crate::runner::{RunReport, signals};
 
 /// `tta start`.
 pub fn start(config: Option<&Path>, args: &StartArgs, out: &Output) -> Result<u8> {
-    let orch = Orchestrator::load(config)?;
+    let settings = Settings::load(config)?;
     if args.dry_run {
-        let sel = orch.start_selection(&args.names, args.no_deps)?;
-        let jobs = args
-            .jobs
-            .map_or(orch.settings().config().defaults.jobs, usize::from);
-        print_plan(orch.graph(), &sel, "start", jobs, false, out);
+        let g = settings.graph();
+        let sel = g.select(&args.names)?;
+        let sel = if args.no_deps {
+            sel
+        } else {
+            g.with_dependencies(&sel)
+        };
+        let jobs = args.jobs.map_or(settings.defaults().jobs, usize::from);
+        print_plan(g, &sel, "start", jobs, false, out);
         return Ok(exit::OK);
     }
+    let orch = Orchestrator::new(settings);
     let opts = RunOptions {
         jobs: args.jobs.map(usize::from),
         timeout: args.timeout,
@@ -36,25 +42,19 @@ pub fn start(config: Option<&Path>, args: &StartArgs, out: &Output) -> Result<u8
 
 /// `tta stop`.
 pub fn stop(config: Option<&Path>, args: &StopArgs, out: &Output) -> Result<u8> {
-    let orch = Orchestrator::load(config)?;
+    let settings = Settings::load(config)?;
     if args.dry_run {
-        let g = orch.graph();
+        let g = settings.graph();
         let sel = g.select(&args.names)?;
         let sel = if args.no_deps {
             sel
         } else {
             g.with_dependents(&sel)
         };
-        print_plan(
-            g,
-            &sel,
-            "stop",
-            orch.settings().config().defaults.jobs,
-            true,
-            out,
-        );
+        print_plan(g, &sel, "stop", settings.defaults().jobs, true, out);
         return Ok(exit::OK);
     }
+    let orch = Orchestrator::new(settings);
     let opts = RunOptions {
         timeout: args.timeout,
         no_deps: args.no_deps,

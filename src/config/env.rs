@@ -17,7 +17,7 @@ use super::problem::{Located, did_you_mean};
 pub const PREFIX: &str = "TTA__";
 
 /// One applied override.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Override {
     /// The variable's name.
     pub var: String,

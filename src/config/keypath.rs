@@ -8,7 +8,18 @@
 use std::fmt;
 
 /// A parsed key path.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct KeyPath(Vec<String>);
 
 /// Why a key path could not be parsed.

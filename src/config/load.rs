@@ -7,15 +7,16 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use yaml_serde::Value;
 
 use super::env::{self, Override};
 use super::keypath::KeyPath;
-use super::model::Config;
+use super::model::{Config, Defaults};
 use super::problem::{Located, Problem};
 use super::source::SourceIndex;
-use super::{edit, parse, validate, value};
+use super::{cache, edit, parse, validate, value};
 use crate::discover;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
@@ -46,10 +47,13 @@ pub struct Settings {
     path: Option<PathBuf>,
     cwd: PathBuf,
     text: String,
-    value: Value,
+    value: OnceLock<Value>,
     env: Vec<(String, String)>,
     overrides: Vec<Override>,
-    config: Config,
+    defaults: Defaults,
+    config: OnceLock<Config>,
+    /// The encoded configuration of a cached load, decoded on first use.
+    config_blob: Vec<u8>,
     graph: Graph,
 }
 
@@ -86,7 +90,34 @@ impl Settings {
             .into_iter()
             .filter(|(k, _)| k.starts_with(env::PREFIX))
             .collect();
+        Self::build(text, path, cwd, env, true)
+    }
+
+    fn build(
+        text: String,
+        path: Option<PathBuf>,
+        cwd: &Path,
+        env: Vec<(String, String)>,
+        use_cache: bool,
+    ) -> Result<Self> {
         let display = display_name(path.as_deref(), cwd);
+        let cache_key = cache::key(path.as_deref(), cwd, &text, &env).filter(|_| use_cache);
+        if let (Some(p), Some(k)) = (path.as_deref(), cache_key)
+            && let Some(hit) = cache::load(p, k)
+        {
+            return Ok(Self {
+                path,
+                cwd: cwd.to_path_buf(),
+                text,
+                value: OnceLock::new(),
+                env,
+                overrides: hit.overrides,
+                defaults: hit.defaults,
+                config: OnceLock::new(),
+                config_blob: hit.config,
+                graph: hit.graph,
+            });
+        }
         let mut value = parse_yaml(&text, &display)?;
         let overrides = env::apply(&mut value, env.iter().cloned()).map_err(|problems| {
             Error::InvalidConfig {
@@ -117,14 +148,19 @@ impl Settings {
                 return Err(fail(problems));
             }
         };
+        if let (Some(p), Some(k)) = (path.as_deref(), cache_key) {
+            cache::store(p, k, &config, &graph, &overrides);
+        }
         Ok(Self {
             path,
             cwd: cwd.to_path_buf(),
             text,
-            value,
+            value: OnceLock::from(value),
             env,
             overrides,
-            config,
+            defaults: config.defaults.clone(),
+            config: OnceLock::from(config),
+            config_blob: Vec::new(),
             graph,
         })
     }
@@ -141,7 +177,26 @@ impl Settings {
 
     /// The validated configuration.
     pub fn config(&self) -> &Config {
-        &self.config
+        self.config.get_or_init(|| {
+            cache::decode(&self.config_blob).unwrap_or_else(|| {
+                // A damaged cache entry: parse the text again (it was valid when cached).
+                Self::build(
+                    self.text.clone(),
+                    self.path.clone(),
+                    &self.cwd,
+                    self.env.clone(),
+                    false,
+                )
+                .ok()
+                .and_then(|s| s.config.into_inner())
+                .unwrap_or_else(|| panic!("{} changed while in use", self.display_name()))
+            })
+        })
+    }
+
+    /// The defaults (cheaper than [`Settings::config`] after a cached load).
+    pub fn defaults(&self) -> &Defaults {
+        &self.defaults
     }
 
     /// The dependency graph.
@@ -151,7 +206,12 @@ impl Settings {
 
     /// The effective tree: the file with environment overrides applied.
     pub fn value(&self) -> &Value {
-        &self.value
+        self.value.get_or_init(|| {
+            // A cached load did not parse the text; it parsed before, so it parses again.
+            let mut v = parse_yaml(&self.text, &self.display_name()).unwrap_or(Value::Null);
+            let _ = env::apply(&mut v, self.env.iter().cloned());
+            v
+        })
     }
 
     /// The environment overrides that were applied.
@@ -167,7 +227,7 @@ impl Settings {
     /// The value at a dotted key (`components."tta.dev".path`).
     pub fn get(&self, key: &str) -> Result<&Value> {
         let path = KeyPath::parse(key).map_err(|e| Error::usage(e.to_string(), None))?;
-        value::get(&self.value, &path).ok_or_else(|| Error::KeyNotFound {
+        value::get(self.value(), &path).ok_or_else(|| Error::KeyNotFound {
             key: key.to_owned(),
         })
     }

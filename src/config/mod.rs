@@ -1,6 +1,7 @@
 //! Configuration: finding the file, parsing and validating it, environment overrides, and
 //! editing it in place (the spec's `TTAConfig`).
 
+pub mod cache;
 pub mod duration;
 pub mod edit;
 pub mod env;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 /// The whole configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     /// The folder relative paths resolve against: the config file's folder.
     pub base_dir: PathBuf,
@@ -27,7 +27,7 @@ pub struct Config {
 }
 
 /// `defaults:`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Defaults {
     /// How long a component may take to become ready.
     pub start_timeout: Duration,
@@ -51,7 +51,7 @@ impl Default for Defaults {
 }
 
 /// `defaults.retry:` capped exponential backoff with jitter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Retry {
     /// Attempts in all (1 = no retry).
     pub attempts: u32,
@@ -82,14 +82,14 @@ impl Retry {
 }
 
 /// `compose:`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ComposeSettings {
     /// The compose command as argv (`["docker", "compose"]`), or `None` to detect it.
     pub command: Option<Vec<String>>,
 }
 
 /// `repositories.<name>:`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Repository {
     /// The repository's folder, resolved against the config file's folder.
     pub path: PathBuf,
@@ -106,7 +106,7 @@ pub struct Repository {
 }
 
 /// What kind of thing a component is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A service of a compose project.
@@ -129,7 +129,7 @@ impl Kind {
 }
 
 /// How a local command is given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CommandSpec {
     /// An argv list, run without a shell.
     Argv(Vec<String>),
@@ -148,7 +148,7 @@ impl CommandSpec {
 }
 
 /// When a dependency counts as satisfied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
     /// Its start action succeeded.
@@ -182,7 +182,7 @@ impl Condition {
 }
 
 /// One edge: this component depends on `name`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Dependency {
     /// The component depended on.
     pub name: String,
@@ -193,7 +193,7 @@ pub struct Dependency {
 }
 
 /// What a probe checks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ProbeCheck {
     /// A TCP connect to `host:port`.
     Tcp(String),
@@ -209,7 +209,7 @@ pub enum ProbeCheck {
 }
 
 /// A host-side readiness probe.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Probe {
     /// What to check.
     pub check: ProbeCheck,
@@ -232,7 +232,7 @@ impl Probe {
 }
 
 /// `components.<name>:`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ComponentSpec {
     /// The kind.
     pub kind: Kind,

@@ -19,6 +19,63 @@ use super::model::{
 };
 use super::problem::{Problem, did_you_mean};
 
+/// A key path under construction, borrowed from the stack: extending it costs nothing, and
+/// it becomes a [`KeyPath`] only when a problem is reported.
+#[derive(Clone, Copy)]
+pub struct At<'a> {
+    parent: Option<&'a At<'a>>,
+    seg: Seg<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    Root,
+    Key(&'a str),
+    Index(usize),
+}
+
+impl<'a> At<'a> {
+    /// The document root.
+    pub const ROOT: At<'static> = At {
+        parent: None,
+        seg: Seg::Root,
+    };
+
+    /// A key under this path.
+    #[must_use]
+    pub fn key(&'a self, key: &'a str) -> At<'a> {
+        At {
+            parent: Some(self),
+            seg: Seg::Key(key),
+        }
+    }
+
+    /// A list item under this path.
+    #[must_use]
+    pub fn index(&'a self, i: usize) -> At<'a> {
+        At {
+            parent: Some(self),
+            seg: Seg::Index(i),
+        }
+    }
+
+    /// The owned path.
+    pub fn path(&self) -> KeyPath {
+        let mut segs = Vec::new();
+        let mut cur = Some(self);
+        while let Some(a) = cur {
+            match a.seg {
+                Seg::Root => {}
+                Seg::Key(k) => segs.push(k.to_owned()),
+                Seg::Index(i) => segs.push(i.to_string()),
+            }
+            cur = a.parent;
+        }
+        segs.reverse();
+        KeyPath::from(segs)
+    }
+}
+
 /// Keys of the top level.
 pub const ROOT_KEYS: &[&str] = &[
     "defaults",
@@ -147,9 +204,9 @@ impl Parser<'_> {
         self.problems.push(p);
     }
 
-    fn wrong_type(&mut self, path: &KeyPath, expected: &str, v: &Value) {
+    fn wrong_type(&mut self, path: &At<'_>, expected: &str, v: &Value) {
         self.problem(Problem::new(
-            path.clone(),
+            path.path(),
             format!("expected {expected}, found {}", type_name(v)),
         ));
     }
@@ -158,7 +215,7 @@ impl Parser<'_> {
     fn entries<'v>(
         &mut self,
         v: &'v Value,
-        path: &KeyPath,
+        path: &At<'_>,
         allowed: Option<&[&str]>,
     ) -> Vec<(String, &'v Value)> {
         let map = match v {
@@ -177,7 +234,7 @@ impl Parser<'_> {
                 Value::Bool(b) => b.to_string(),
                 other => {
                     self.problem(Problem::new(
-                        path.clone(),
+                        path.path(),
                         format!("keys must be strings, found {}", type_name(other)),
                     ));
                     continue;
@@ -189,7 +246,7 @@ impl Parser<'_> {
                 let help = did_you_mean(&key, allowed.iter().copied())
                     .unwrap_or_else(|| format!("expected one of: {}", allowed.join(", ")));
                 self.problem(
-                    Problem::new(path.join(key.clone()), format!("unknown key `{key}`")).help(help),
+                    Problem::new(path.key(&key).path(), format!("unknown key `{key}`")).help(help),
                 );
                 continue;
             }
@@ -198,7 +255,7 @@ impl Parser<'_> {
         out
     }
 
-    fn string(&mut self, v: &Value, path: &KeyPath) -> Option<String> {
+    fn string(&mut self, v: &Value, path: &At<'_>) -> Option<String> {
         match v {
             Value::String(s) => Some(s.clone()),
             other => {
@@ -208,7 +265,7 @@ impl Parser<'_> {
         }
     }
 
-    fn scalar_string(&mut self, v: &Value, path: &KeyPath) -> Option<String> {
+    fn scalar_string(&mut self, v: &Value, path: &At<'_>) -> Option<String> {
         match v {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
@@ -220,7 +277,7 @@ impl Parser<'_> {
         }
     }
 
-    fn bool(&mut self, v: &Value, path: &KeyPath) -> Option<bool> {
+    fn bool(&mut self, v: &Value, path: &At<'_>) -> Option<bool> {
         match v {
             Value::Bool(b) => Some(*b),
             other => {
@@ -230,7 +287,7 @@ impl Parser<'_> {
         }
     }
 
-    fn integer(&mut self, v: &Value, path: &KeyPath, min: u64, max: u64) -> Option<u64> {
+    fn integer(&mut self, v: &Value, path: &At<'_>, min: u64, max: u64) -> Option<u64> {
         let n = match v {
             Value::Number(n) => n.as_u64(),
             other => {
@@ -242,7 +299,7 @@ impl Parser<'_> {
             Some(n) if (min..=max).contains(&n) => Some(n),
             _ => {
                 self.problem(Problem::new(
-                    path.clone(),
+                    path.path(),
                     format!("expected a whole number from {min} to {max}, found {v:?}")
                         .replace("Number(", "")
                         .replace(')', ""),
@@ -252,18 +309,18 @@ impl Parser<'_> {
         }
     }
 
-    fn duration(&mut self, v: &Value, path: &KeyPath) -> Option<Duration> {
+    fn duration(&mut self, v: &Value, path: &At<'_>) -> Option<Duration> {
         match v {
             Value::String(s) => match duration::parse(s) {
                 Ok(d) => Some(d),
                 Err(e) => {
-                    self.problem(Problem::new(path.clone(), e.to_string()));
+                    self.problem(Problem::new(path.path(), e.to_string()));
                     None
                 }
             },
             Value::Number(n) => {
                 self.problem(
-                    Problem::new(path.clone(), format!("`{n}` has no unit")).help(format!(
+                    Problem::new(path.path(), format!("`{n}` has no unit")).help(format!(
                         "write `{n}s` for seconds or `{n}ms` for milliseconds"
                     )),
                 );
@@ -276,12 +333,12 @@ impl Parser<'_> {
         }
     }
 
-    fn string_list(&mut self, v: &Value, path: &KeyPath) -> Option<Vec<String>> {
+    fn string_list(&mut self, v: &Value, path: &At<'_>) -> Option<Vec<String>> {
         match v {
             Value::Sequence(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    out.push(self.scalar_string(item, &path.join(i.to_string()))?);
+                    out.push(self.scalar_string(item, &path.index(i))?);
                 }
                 Some(out)
             }
@@ -301,16 +358,16 @@ impl Parser<'_> {
         }
     }
 
-    fn name(&mut self, name: &str, path: &KeyPath, what: &str) {
+    fn name(&mut self, name: &str, path: &At<'_>, what: &str) {
         if !valid_name(name) {
             self.problem(
-                Problem::new(path.clone(), format!("`{name}` is not a valid {what} name"))
+                Problem::new(path.path(), format!("`{name}` is not a valid {what} name"))
                     .help("use letters, digits, `.`, `_` and `-` only"),
             );
         } else if RESERVED_NAMES.contains(&name) {
             self.problem(
                 Problem::new(
-                    path.clone(),
+                    path.path(),
                     format!("`{name}` is reserved and cannot name a {what}"),
                 )
                 .help("`all` and `both` select every component or repository"),
@@ -319,7 +376,7 @@ impl Parser<'_> {
     }
 
     fn config(&mut self, root: &Value) -> Config {
-        let r = KeyPath::root();
+        let r = At::ROOT;
         let mut config = Config {
             base_dir: self.base_dir.to_path_buf(),
             defaults: Defaults::default(),
@@ -329,7 +386,7 @@ impl Parser<'_> {
             components: IndexMap::new(),
         };
         for (key, v) in self.entries(root, &r, Some(ROOT_KEYS)) {
-            let path = r.join(key.as_str());
+            let path = r.key(&key);
             match key.as_str() {
                 "defaults" => self.defaults(v, &path, &mut config.defaults),
                 "state_dir" => {
@@ -340,7 +397,7 @@ impl Parser<'_> {
                 "compose" => config.compose = self.compose(v, &path),
                 "repositories" => {
                     for (name, rv) in self.entries(v, &path, None) {
-                        let rpath = path.join(name.as_str());
+                        let rpath = path.key(&name);
                         self.name(&name, &rpath, "repository");
                         if let Some(repo) = self.repository(rv, &rpath) {
                             config.repositories.insert(name, repo);
@@ -349,7 +406,7 @@ impl Parser<'_> {
                 }
                 "components" => {
                     for (name, cv) in self.entries(v, &path, None) {
-                        let cpath = path.join(name.as_str());
+                        let cpath = path.key(&name);
                         self.name(&name, &cpath, "component");
                         if let Some(c) = self.component(&name, cv, &cpath) {
                             config.components.insert(name, c);
@@ -362,12 +419,12 @@ impl Parser<'_> {
         config
     }
 
-    fn defaults(&mut self, v: &Value, path: &KeyPath, d: &mut Defaults) {
+    fn defaults(&mut self, v: &Value, path: &At<'_>, d: &mut Defaults) {
         for (key, v) in self.entries(v, path, Some(DEFAULTS_KEYS)) {
-            let p = path.join(key.as_str());
+            let p = path.key(&key);
             match key.as_str() {
                 "start_timeout" => {
-                    d.start_timeout = self.duration(v, &p).unwrap_or(d.start_timeout)
+                    d.start_timeout = self.duration(v, &p).unwrap_or(d.start_timeout);
                 }
                 "stop_timeout" => d.stop_timeout = self.duration(v, &p).unwrap_or(d.stop_timeout),
                 "jobs" => {
@@ -381,9 +438,9 @@ impl Parser<'_> {
         }
     }
 
-    fn retry(&mut self, v: &Value, path: &KeyPath, r: &mut Retry) {
+    fn retry(&mut self, v: &Value, path: &At<'_>, r: &mut Retry) {
         for (key, v) in self.entries(v, path, Some(RETRY_KEYS)) {
-            let p = path.join(key.as_str());
+            let p = path.key(&key);
             match key.as_str() {
                 "attempts" => {
                     r.attempts = self
@@ -397,16 +454,16 @@ impl Parser<'_> {
         }
     }
 
-    fn compose(&mut self, v: &Value, path: &KeyPath) -> ComposeSettings {
+    fn compose(&mut self, v: &Value, path: &At<'_>) -> ComposeSettings {
         let mut c = ComposeSettings::default();
         for (key, v) in self.entries(v, path, Some(COMPOSE_KEYS)) {
-            let p = path.join(key.as_str());
+            let p = path.key(&key);
             c.command = match v {
                 Value::String(s) => Some(s.split_whitespace().map(str::to_owned).collect()),
                 other => self.string_list(other, &p),
             };
             if c.command.as_ref().is_some_and(Vec::is_empty) {
-                self.problem(Problem::new(p, "the compose command is empty").help(
+                self.problem(Problem::new(p.path(), "the compose command is empty").help(
                     "write e.g. `docker compose` or `docker-compose`, or remove the key to detect it",
                 ));
                 c.command = None;
@@ -415,7 +472,7 @@ impl Parser<'_> {
         c
     }
 
-    fn repository(&mut self, v: &Value, path: &KeyPath) -> Option<Repository> {
+    fn repository(&mut self, v: &Value, path: &At<'_>) -> Option<Repository> {
         let mut repo = Repository {
             path: PathBuf::new(),
             compose_files: Vec::new(),
@@ -431,7 +488,7 @@ impl Parser<'_> {
             return None;
         }
         for (key, v) in self.entries(v, path, Some(REPOSITORY_KEYS)) {
-            let p = path.join(key.as_str());
+            let p = path.key(&key);
             match key.as_str() {
                 "path" => {
                     if let Some(s) = self.string(v, &p) {
@@ -455,7 +512,7 @@ impl Parser<'_> {
                         if valid_project_name(&s) {
                             repo.project_name = Some(s);
                         } else {
-                            self.problem(Problem::new(p, format!("`{s}` is not a valid compose project name")).help(
+                            self.problem(Problem::new(p.path(), format!("`{s}` is not a valid compose project name")).help(
                                 "compose project names use lowercase letters, digits, `_` and `-`, and start with a letter or digit",
                             ));
                         }
@@ -469,7 +526,7 @@ impl Parser<'_> {
         }
         if !has_path && self.problems.len() == before {
             self.problem(
-                Problem::new(path.clone(), "a repository needs a `path`")
+                Problem::new(path.path(), "a repository needs a `path`")
                     .help("add `path: ../the-checkout`, relative to this file"),
             );
         }
@@ -477,7 +534,7 @@ impl Parser<'_> {
     }
 
     #[expect(clippy::too_many_lines, reason = "one arm per key reads best")]
-    fn component(&mut self, name: &str, v: &Value, path: &KeyPath) -> Option<ComponentSpec> {
+    fn component(&mut self, name: &str, v: &Value, path: &At<'_>) -> Option<ComponentSpec> {
         let before = self.problems.len();
         if !matches!(v, Value::Mapping(_)) {
             self.wrong_type(path, "a mapping", v);
@@ -489,7 +546,7 @@ impl Parser<'_> {
         let mut argv = None;
         let mut shell = None;
         for (key, v) in entries {
-            let p = path.join(key.as_str());
+            let p = path.key(&key);
             match key.as_str() {
                 "kind" => {
                     kind = match self.string(v, &p).as_deref() {
@@ -500,7 +557,8 @@ impl Parser<'_> {
                             let help = did_you_mean(other, ["compose", "process", "task"])
                                 .unwrap_or_else(|| "expected compose, process or task".into());
                             self.problem(
-                                Problem::new(p, format!("unknown kind `{other}`")).help(help),
+                                Problem::new(p.path(), format!("unknown kind `{other}`"))
+                                    .help(help),
                             );
                             None
                         }
@@ -512,7 +570,7 @@ impl Parser<'_> {
                 "command" => {
                     argv = match v {
                         Value::String(s) => {
-                            self.problem(Problem::new(p, "`command` is an argv list, run without a shell").help(
+                            self.problem(Problem::new(p.path(), "`command` is an argv list, run without a shell").help(
                                 format!("write `command: [{}]`, or `shell: \"{s}\"` to run it with sh -c", s.split_whitespace().collect::<Vec<_>>().join(", ")),
                             ));
                             None
@@ -520,14 +578,17 @@ impl Parser<'_> {
                         other => self.string_list(other, &p),
                     };
                     if argv.as_ref().is_some_and(Vec::is_empty) {
-                        self.problem(Problem::new(path.join("command"), "`command` is empty"));
+                        self.problem(Problem::new(
+                            path.key("command").path(),
+                            "`command` is empty",
+                        ));
                     }
                 }
                 "shell" => shell = self.string(v, &p),
                 "cwd" => c.cwd = self.string(v, &p).map(|s| self.path(&s)),
                 "env" => {
                     for (k, ev) in self.entries(v, &p, None) {
-                        if let Some(s) = self.scalar_string(ev, &p.join(k.as_str())) {
+                        if let Some(s) = self.scalar_string(ev, &p.key(&k)) {
                             c.env.insert(k, s);
                         }
                     }
@@ -547,7 +608,7 @@ impl Parser<'_> {
             None if argv.is_some() || shell.is_some() => Kind::Process,
             None if self.problems.len() > before => return None,
             None => {
-                self.problem(Problem::new(path.clone(), "the component has no `kind`").help(
+                self.problem(Problem::new(path.path(), "the component has no `kind`").help(
                     "add `kind: process` (with `command`), `kind: task`, or `kind: compose` (with `repository`)",
                 ));
                 return None;
@@ -557,7 +618,7 @@ impl Parser<'_> {
             Kind::Compose => {
                 if c.repository.is_none() {
                     self.problem(Problem::new(
-                        path.clone(),
+                        path.path(),
                         "a compose component needs a `repository`",
                     ));
                 }
@@ -568,7 +629,7 @@ impl Parser<'_> {
                     ("env", !c.env.is_empty()),
                 ] {
                     if set {
-                        self.problem(Problem::new(path.join(key), format!("`{key}` does not apply to a compose component"))
+                        self.problem(Problem::new(path.key(key).path(), format!("`{key}` does not apply to a compose component"))
                             .help("compose services take their command and environment from the compose file"));
                     }
                 }
@@ -582,7 +643,7 @@ impl Parser<'_> {
                     (None, Some(s)) => Some(CommandSpec::Shell(s)),
                     (Some(_), Some(_)) => {
                         self.problem(Problem::new(
-                            path.join("shell"),
+                            path.key("shell").path(),
                             "give either `command` or `shell`, not both",
                         ));
                         None
@@ -590,7 +651,7 @@ impl Parser<'_> {
                     (None, None) => {
                         self.problem(
                             Problem::new(
-                                path.clone(),
+                                path.path(),
                                 format!(
                                     "a {} component needs a `command` or `shell`",
                                     c.kind.as_str()
@@ -608,7 +669,7 @@ impl Parser<'_> {
                     if set {
                         self.problem(
                             Problem::new(
-                                path.join(key),
+                                path.key(key).path(),
                                 format!("`{key}` applies only to compose components"),
                             )
                             .help("set `kind: compose`, or remove the key"),
@@ -620,13 +681,13 @@ impl Parser<'_> {
         (self.problems.len() == before).then_some(c)
     }
 
-    fn depends_on(&mut self, v: &Value, path: &KeyPath) -> Vec<Dependency> {
+    fn depends_on(&mut self, v: &Value, path: &At<'_>) -> Vec<Dependency> {
         let mut out = Vec::new();
         match v {
             Value::Null => {}
             Value::Sequence(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    if let Some(name) = self.string(item, &path.join(i.to_string())) {
+                    if let Some(name) = self.string(item, &path.index(i)) {
                         out.push(Dependency {
                             name,
                             condition: Condition::Healthy,
@@ -637,9 +698,9 @@ impl Parser<'_> {
             }
             Value::Mapping(_) => {
                 for (name, dv) in self.entries(v, path, None) {
-                    let p = path.join(name.as_str());
+                    let p = path.key(&name);
                     let mut dep = Dependency {
-                        name,
+                        name: name.clone(),
                         condition: Condition::Healthy,
                         required: true,
                     };
@@ -648,7 +709,7 @@ impl Parser<'_> {
                         Value::String(s) => dep.condition = self.condition(s, &p),
                         Value::Mapping(_) => {
                             for (key, x) in self.entries(dv, &p, Some(DEPENDENCY_KEYS)) {
-                                let kp = p.join(key.as_str());
+                                let kp = p.key(&key);
                                 match key.as_str() {
                                     "condition" => {
                                         if let Some(s) = self.string(x, &kp) {
@@ -678,17 +739,17 @@ impl Parser<'_> {
         out
     }
 
-    fn condition(&mut self, s: &str, path: &KeyPath) -> Condition {
+    fn condition(&mut self, s: &str, path: &At<'_>) -> Condition {
         Condition::parse(s).unwrap_or_else(|| {
             let names = ["started", "healthy", "completed_successfully"];
             let help = did_you_mean(s, names)
                 .unwrap_or_else(|| format!("expected one of: {}", names.join(", ")));
-            self.problem(Problem::new(path.clone(), format!("unknown condition `{s}`")).help(help));
+            self.problem(Problem::new(path.path(), format!("unknown condition `{s}`")).help(help));
             Condition::Healthy
         })
     }
 
-    fn probe(&mut self, v: &Value, path: &KeyPath) -> Option<Probe> {
+    fn probe(&mut self, v: &Value, path: &At<'_>) -> Option<Probe> {
         let before = self.problems.len();
         let mut checks = Vec::new();
         let mut status = None;
@@ -700,13 +761,14 @@ impl Parser<'_> {
             start_period: Duration::ZERO,
         };
         for (key, x) in self.entries(v, path, Some(PROBE_KEYS)) {
-            let p = path.join(key.as_str());
+            let p = path.key(&key);
             match key.as_str() {
                 "tcp" => {
                     if let Some(s) = self.scalar_string(x, &p) {
                         if let Err(e) = check_host_port(&s) {
                             self.problem(
-                                Problem::new(p, e).help("write `host:port`, e.g. `127.0.0.1:7687`"),
+                                Problem::new(p.path(), e)
+                                    .help("write `host:port`, e.g. `127.0.0.1:7687`"),
                             );
                         } else {
                             checks.push(ProbeCheck::Tcp(s));
@@ -720,14 +782,14 @@ impl Parser<'_> {
                                 url: s,
                                 status: None,
                             }),
-                            Err(e) => self.problem(Problem::new(p, e)),
+                            Err(e) => self.problem(Problem::new(p.path(), e)),
                         }
                     }
                 }
                 "exec" => {
                     if let Some(a) = self.string_list(x, &p) {
                         if a.is_empty() {
-                            self.problem(Problem::new(p, "`exec` is empty"));
+                            self.problem(Problem::new(p.path(), "`exec` is empty"));
                         } else {
                             checks.push(ProbeCheck::Exec(a));
                         }
@@ -736,14 +798,14 @@ impl Parser<'_> {
                 "status" => {
                     status = self
                         .integer(x, &p, 100, 599)
-                        .and_then(|n| u16::try_from(n).ok())
+                        .and_then(|n| u16::try_from(n).ok());
                 }
                 "interval" => probe.interval = self.duration(x, &p).unwrap_or(probe.interval),
                 "timeout" => probe.timeout = self.duration(x, &p).unwrap_or(probe.timeout),
                 "retries" => {
                     probe.retries = self
                         .integer(x, &p, 0, 1_000_000)
-                        .and_then(|n| u32::try_from(n).ok())
+                        .and_then(|n| u32::try_from(n).ok());
                 }
                 "start_period" => probe.start_period = self.duration(x, &p).unwrap_or_default(),
                 _ => unreachable!(),
@@ -751,13 +813,13 @@ impl Parser<'_> {
         }
         if probe.interval.is_zero() {
             self.problem(Problem::new(
-                path.join("interval"),
+                path.key("interval").path(),
                 "the probe interval must be more than 0s",
             ));
         }
         if probe.timeout.is_zero() {
             self.problem(Problem::new(
-                path.join("timeout"),
+                path.key("timeout").path(),
                 "the probe timeout must be more than 0s",
             ));
         }
@@ -765,20 +827,20 @@ impl Parser<'_> {
             1 => probe.check = checks.pop().expect("one check"),
             0 if self.problems.len() == before => {
                 self.problem(
-                    Problem::new(path.clone(), "the probe has no check")
+                    Problem::new(path.path(), "the probe has no check")
                         .help("add one of `tcp`, `http` or `exec`"),
                 );
             }
             0 => {}
             _ => self.problem(Problem::new(
-                path.clone(),
+                path.path(),
                 "a probe has one check: `tcp`, `http` or `exec`, not several",
             )),
         }
         match (&mut probe.check, status) {
             (ProbeCheck::Http { status: s, .. }, Some(code)) => *s = Some(code),
             (_, Some(_)) => self.problem(Problem::new(
-                path.join("status"),
+                path.key("status").path(),
                 "`status` applies only to `http` probes",
             )),
             _ => {}

@@ -24,7 +24,7 @@ use crate::error::Error;
 pub type NodeId = usize;
 
 /// A dependency edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Edge {
     /// The component depended on.
     pub to: NodeId,
@@ -38,10 +38,11 @@ pub struct Edge {
 pub type Selection = Vec<bool>;
 
 /// The graph of enabled components.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Graph {
     names: Vec<String>,
     kinds: Vec<Kind>,
+    #[serde(skip)]
     ids: HashMap<String, NodeId>,
     deps: Vec<Vec<Edge>>,
     dependents: Vec<Vec<NodeId>>,
@@ -65,10 +66,6 @@ impl Graph {
         let n = names.len();
         let mut deps = vec![Vec::new(); n];
         let mut dependents = vec![Vec::new(); n];
-        let mut g: DiGraph<(), ()> = DiGraph::with_capacity(n, n * 2);
-        for _ in 0..n {
-            g.add_node(());
-        }
         for (name, spec) in &config.components {
             let Some(&from) = ids.get(name) else { continue };
             for d in &spec.depends_on {
@@ -84,11 +81,10 @@ impl Graph {
                     required: d.required,
                 });
                 dependents[to].push(from);
-                g.add_edge(NodeIndex::new(to), NodeIndex::new(from), ());
             }
         }
         let Some(order) = stable_order(&deps, &dependents) else {
-            return Err(cycles(&g, &names, &deps));
+            return Err(cycles(&names, &deps));
         };
         Ok(Self {
             names,
@@ -98,6 +94,16 @@ impl Graph {
             dependents,
             order,
         })
+    }
+
+    /// Rebuilds the name index after deserialization (it is not stored).
+    pub(crate) fn reindex(&mut self) {
+        self.ids = self
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
     }
 
     /// Number of components.
@@ -262,8 +268,17 @@ fn stable_order(deps: &[Vec<Edge>], dependents: &[Vec<NodeId>]) -> Option<Vec<No
 }
 
 /// One problem per cycle, each with its full path (`a -> b -> c -> a`, read "depends on").
-fn cycles(g: &DiGraph<(), ()>, names: &[String], deps: &[Vec<Edge>]) -> Vec<Problem> {
-    let mut sccs: Vec<Vec<NodeId>> = tarjan_scc(g)
+fn cycles(names: &[String], deps: &[Vec<Edge>]) -> Vec<Problem> {
+    let mut g: DiGraph<(), ()> = DiGraph::with_capacity(names.len(), names.len() * 2);
+    for _ in names {
+        g.add_node(());
+    }
+    for (from, edges) in deps.iter().enumerate() {
+        for e in edges {
+            g.add_edge(NodeIndex::new(e.to), NodeIndex::new(from), ());
+        }
+    }
+    let mut sccs: Vec<Vec<NodeId>> = tarjan_scc(&g)
         .into_iter()
         .filter(|c| c.len() > 1)
         .map(|c| {
@@ -412,7 +427,7 @@ mod tests {
         let g = graph(&doc(&[("postgres", &[])])).unwrap();
         match g.resolve("postgre") {
             Err(Error::UnknownComponent { suggestion, .. }) => {
-                assert_eq!(suggestion.as_deref(), Some("postgres"))
+                assert_eq!(suggestion.as_deref(), Some("postgres"));
             }
             other => panic!("{other:?}"),
         }

@@ -68,7 +68,7 @@ impl Ctx<'_> {
                 r.reason = Some("the run's --timeout passed".into());
             }
             Some(CancelReason::FailFast) => {
-                r.reason = Some("cancelled by --fail-fast after a failure".into())
+                r.reason = Some("cancelled by --fail-fast after a failure".into());
             }
             _ => r.reason = Some("interrupted".into()),
         }
@@ -412,6 +412,10 @@ fn worker(ctx: &Ctx<'_>, group: &[NodeId], already: &[bool], tx: &Sender<Msg>) {
 }
 
 /// Waits for a started component to be ready: the driver's own check, then the probe.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one loop with the readiness rules in order"
+)]
 fn readiness(
     ctx: &Ctx<'_>,
     id: NodeId,

@@ -26,6 +26,10 @@ pub struct StopOptions {
 }
 
 /// Stops the targets (and their running dependents).
+#[expect(
+    clippy::too_many_lines,
+    reason = "one scheduling loop, read top to bottom"
+)]
 pub fn stop(
     graph: &Graph,
     settings: &[NodeSettings],

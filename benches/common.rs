@@ -1,0 +1,49 @@
+//! Helpers shared by the benchmarks: run a command N times and take the median.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The release `tta` binary.
+pub fn tta() -> &'static str {
+    env!("CARGO_BIN_EXE_tta")
+}
+
+/// Runs `program args` in `dir` `n` times; returns the median wall time. Panics when a
+/// run fails, so a broken command is never timed.
+pub fn median(n: usize, dir: &Path, program: &str, args: &[&str]) -> Duration {
+    let mut times: Vec<Duration> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            let out = Command::new(program)
+                .args(args)
+                .current_dir(dir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .output()
+                .expect("benchmark command runs");
+            let d = t.elapsed();
+            assert!(
+                out.status.success() || out.status.code() == Some(1),
+                "{program} {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            d
+        })
+        .collect();
+    times.sort();
+    times[n / 2]
+}
+
+/// Milliseconds with two decimals.
+pub fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// A verdict for a figure against its target.
+pub fn verdict(ok: bool) -> &'static str {
+    if ok { "ok" } else { "MISSED" }
+}
