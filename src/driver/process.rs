@@ -21,6 +21,7 @@ use crate::state::{Record, StateDir, now_epoch};
 
 /// A process without a probe counts as running once it has stayed up this long, so that a
 /// command that fails at once (a typo, a missing file) is reported as failed, not started.
+/// With a probe, the probe decides (and a crash is still seen at every poll).
 pub const SETTLE: Duration = Duration::from_millis(100);
 
 /// How many log lines a failure report carries.
@@ -194,7 +195,7 @@ impl Local {
         };
         match sp.child.try_wait() {
             Ok(None) if task => Poll::Pending(None),
-            Ok(None) if sp.at.elapsed() < SETTLE => Poll::Pending(None),
+            Ok(None) if sp.at.elapsed() < SETTLE && self.spec(id).probe.is_none() => Poll::Pending(None),
             Ok(None) => Poll::Running,
             Ok(Some(status)) => {
                 children.remove(&id);
