@@ -32,4 +32,4 @@ pub mod state;
 
 pub use app::main;
 pub use error::{Error, Result};
-pub use orchestrator::Orchestrator;
+pub use orchestrator::{Component, ComponentStatus, Orchestrator};

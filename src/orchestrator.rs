@@ -5,6 +5,7 @@
 //! `tta` runs) never start a component twice.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 use crate::config::Settings;
 use crate::config::model::Kind;
+use crate::driver::compose::{Compose, ComposeRun};
 use crate::driver::{Driver, Health, Observation, Stack, Status, probe};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId, Selection};
@@ -58,12 +60,60 @@ pub struct RunOptions {
     pub no_deps: bool,
 }
 
+/// One component of a stack, as the specification's `Component` class: start (with its
+/// dependencies), stop (after its running dependents), restart and status.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// let text = "components:\n  hello: { kind: task, command: [\"true\"] }\n".to_owned();
+/// let settings = tta::config::Settings::from_text(text, Some(dir.path().join("tta.yaml")), dir.path(), [])?;
+/// let orch = tta::Orchestrator::new(settings);
+/// let hello = orch.component("hello")?;
+/// assert!(hello.start()?);
+/// assert_eq!(hello.get_status()?.status, tta::driver::Status::Completed);
+/// assert!(hello.stop()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Component<'o> {
+    orch: &'o Orchestrator,
+    name: String,
+}
+
+impl Component<'_> {
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Starts it and what it depends on; true when it is up.
+    pub fn start(&self) -> Result<bool> {
+        self.orch.start_component(&self.name)
+    }
+
+    /// Stops it, after its running dependents; true when it is stopped.
+    pub fn stop(&self) -> Result<bool> {
+        self.orch.stop_component(&self.name)
+    }
+
+    /// Restarts it (and its running dependents); true when it is up again.
+    pub fn restart(&self) -> Result<bool> {
+        self.orch.restart_component(&self.name)
+    }
+
+    /// Its status, read from the running system.
+    pub fn get_status(&self) -> Result<ComponentStatus> {
+        self.orch.get_component_status(&self.name)
+    }
+}
+
 /// Runs a stack.
 pub struct Orchestrator {
     settings: Settings,
     nodes: Vec<NodeSettings>,
     driver: Box<dyn Driver>,
     cancel: Cancel,
+    /// The compose driver inside `driver`, for pre-flight checks and `tta compose`.
+    compose: Option<Arc<Compose>>,
 }
 
 impl Orchestrator {
@@ -75,8 +125,11 @@ impl Orchestrator {
 
     /// An orchestrator for loaded settings, with the real drivers.
     pub fn new(settings: Settings) -> Self {
-        let driver = Box::new(Stack::new(settings.config(), settings.graph()));
-        Self::with_driver(settings, driver)
+        let stack = Stack::new(settings.config(), settings.graph());
+        let compose = stack.compose();
+        let mut orch = Self::with_driver(settings, Box::new(stack));
+        orch.compose = Some(compose);
+        orch
     }
 
     /// An orchestrator with another driver (tests, embedding).
@@ -87,6 +140,7 @@ impl Orchestrator {
             nodes,
             driver,
             cancel: Cancel::new(),
+            compose: None,
         }
     }
 
@@ -119,6 +173,26 @@ impl Orchestrator {
         })
     }
 
+    /// Compose components need their repository folders and an engine that answers:
+    /// checked before a run, so a broken environment is one error (exit 3), not a failure
+    /// per component. `names` as given (none or `all`: every repository counts).
+    fn preflight(&self, names: &[String], sel: &Selection) -> Result<()> {
+        let Some(compose) = &self.compose else {
+            return Ok(());
+        };
+        let ids: Vec<NodeId> = (0..sel.len()).filter(|&i| sel[i]).collect();
+        let every = names.is_empty() || names.iter().any(|n| n == "all");
+        compose.preflight(&ids, every)
+    }
+
+    /// An environment error a run met (no compose command, a repository gone), if any.
+    fn after_run(&self, report: RunReport) -> Result<RunReport> {
+        match self.compose.as_ref().and_then(|c| c.take_env_error()) {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
+    }
+
     fn jobs(&self, opts: &RunOptions) -> usize {
         opts.jobs
             .unwrap_or(self.settings.config().defaults.jobs)
@@ -143,8 +217,9 @@ impl Orchestrator {
         reporter: &dyn Reporter,
     ) -> Result<RunReport> {
         let sel = self.start_selection(names, opts.no_deps)?;
+        self.preflight(names, &sel)?;
         let _lock = self.lock_for_run(opts)?;
-        Ok(runner::start(
+        self.after_run(runner::start(
             self.graph(),
             &self.nodes,
             self.driver.as_ref(),
@@ -168,8 +243,9 @@ impl Orchestrator {
         reporter: &dyn Reporter,
     ) -> Result<RunReport> {
         let sel = self.graph().select(names)?;
+        self.preflight(names, &self.graph().with_dependents(&sel))?;
         let _lock = self.lock_for_run(opts)?;
-        Ok(self.stop_locked(&sel, !opts.no_deps, opts, reporter))
+        self.after_run(self.stop_locked(&sel, !opts.no_deps, opts, reporter))
     }
 
     fn stop_locked(
@@ -204,6 +280,7 @@ impl Orchestrator {
     ) -> Result<RunReport> {
         let g = self.graph();
         let targets = g.select(names)?;
+        self.preflight(names, &g.with_dependencies(&g.with_dependents(&targets)))?;
         let _lock = self.lock_for_run(opts)?;
         let wide = g.with_dependents(&targets);
         let others: Vec<NodeId> = (0..g.len()).filter(|&i| wide[i] && !targets[i]).collect();
@@ -239,7 +316,7 @@ impl Orchestrator {
             results.retain(|x| x.id != r.id);
             results.push(r);
         }
-        Ok(RunReport {
+        self.after_run(RunReport {
             action: Action::Restart,
             results,
             elapsed: stopped.elapsed + started.elapsed,
@@ -256,6 +333,11 @@ impl Orchestrator {
         } else {
             names.iter().map(|n| g.resolve(n)).collect::<Result<_>>()?
         };
+        let mut sel = vec![false; g.len()];
+        for &id in &ids {
+            sel[id] = true;
+        }
+        self.preflight(names, &sel)?;
         let observed = self.driver.observe(&ids);
         let probed: Vec<Option<Result<(), String>>> = std::thread::scope(|s| {
             let handles: Vec<_> = ids
@@ -372,6 +454,37 @@ impl Orchestrator {
             .into_iter()
             .map(|s| (s.name.clone(), s))
             .collect())
+    }
+
+    /// Runs `docker compose ARGS` (or the detected compose command) in a repository
+    /// (`all` or `both`: every one, one after another in config order), with its project
+    /// name, compose files and profiles; repository → result (the spec's
+    /// `dict[str, CompletedProcess]`). Transient engine errors are retried.
+    pub fn run_docker_compose_command(
+        &self,
+        args: &[String],
+        repository: &str,
+    ) -> Result<IndexMap<String, ComposeRun>> {
+        let selected = [repository.to_owned()];
+        match &self.compose {
+            Some(c) => c.run_in_repositories(&selected, args, None),
+            None => Compose::new(self.settings.config(), self.graph())
+                .run_in_repositories(&selected, args, None),
+        }
+    }
+
+    /// The compose driver (absent with a custom driver).
+    pub fn compose(&self) -> Option<&Compose> {
+        self.compose.as_deref()
+    }
+
+    /// A handle on one component (the spec's `Component`).
+    pub fn component(&self, name: &str) -> Result<Component<'_>> {
+        let id = self.graph().resolve(name)?;
+        Ok(Component {
+            orch: self,
+            name: self.graph().name(id).to_owned(),
+        })
     }
 
     fn results(&self, r: &RunReport) -> IndexMap<String, bool> {

@@ -41,7 +41,28 @@ pub fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<Option<PathBuf>> {
         .find(|p| p.is_file()))
 }
 
-/// A loaded, validated configuration and the text it came from.
+/// A loaded, validated configuration and the text it came from (the specification's
+/// `TTAConfig`): `get`, `set` and `save` work on dotted keys.
+///
+/// ```
+/// use tta::config::Settings;
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("tta.yaml");
+/// std::fs::write(&path, "# my stack\ndefaults:\n  jobs: 4  # at most four at once\n")?;
+/// let mut settings = Settings::load(Some(&path))?;
+/// assert_eq!(settings.get("defaults.jobs")?.as_u64(), Some(4));
+///
+/// settings.set("defaults.start_timeout", &yaml_serde::Value::from("30s"))?;
+/// settings.save(None)?;
+/// let text = std::fs::read_to_string(&path)?;
+/// assert_eq!(text, "# my stack\ndefaults:\n  jobs: 4  # at most four at once\n  start_timeout: 30s\n");
+///
+/// // Anything invalid is refused and leaves the settings as they were.
+/// assert!(settings.set("defaults.jobs", &yaml_serde::Value::from(0)).is_err());
+/// assert_eq!(settings.config().defaults.jobs, 4);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Settings {
     path: Option<PathBuf>,
