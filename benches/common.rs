@@ -6,6 +6,15 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+static ENV: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Sets an environment variable for every command the benchmark runs.
+pub fn child_env(k: &str, v: &str) {
+    ENV.lock()
+        .expect("env lock")
+        .push((k.to_owned(), v.to_owned()));
+}
+
 /// The release `tta` binary.
 pub fn tta() -> &'static str {
     env!("CARGO_BIN_EXE_tta")
@@ -20,6 +29,7 @@ pub fn median(n: usize, dir: &Path, program: &str, args: &[&str]) -> Duration {
             let out = Command::new(program)
                 .args(args)
                 .current_dir(dir)
+                .envs(ENV.lock().expect("env lock").iter().map(|(k, v)| (k, v)))
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())

@@ -4,7 +4,9 @@
 //! (`true`) measured in the same run, and the 10x-scaling ratios.
 //!
 //! Targets (2-core machine): 10k < 50 ms, 100k < 0.5 s, 10x components ≤ 12x time,
-//! `--version` < 5 ms. Run: `cargo bench --bench scale`.
+//! `--version` < 5 ms. The medians are of warm runs (the validated config cached, as after
+//! any first use); the first, cold run of each size is printed too.
+//! Run: `cargo bench --bench scale`.
 
 mod common;
 
@@ -38,6 +40,8 @@ fn config(n: usize) -> String {
 
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
+    let cache = dir.path().join("cache");
+    common::child_env("TTA_CACHE_DIR", cache.to_str().expect("utf-8 path"));
     let reference = median(21, dir.path(), "true", &[]);
     let version = median(21, dir.path(), tta(), &["--version"]);
     println!(
@@ -56,6 +60,17 @@ fn main() {
         std::fs::write(&file, config(n)).expect("write config");
         let f = file.to_str().expect("utf-8 path");
         let runs = if n >= 100_000 { 5 } else { 11 };
+        let _ = std::fs::remove_dir_all(&cache);
+        let cold = median(
+            1,
+            dir.path(),
+            tta(),
+            &["-c", f, "--json", "start", "--dry-run"],
+        );
+        println!(
+            "{n:>7} components: first (cold) run       {:>10}  (parses the YAML and fills the cache)",
+            ms(cold)
+        );
         let dry = median(
             runs,
             dir.path(),

@@ -19,7 +19,7 @@ use super::model::{Config, Defaults};
 use crate::graph::Graph;
 
 /// Files smaller than this are parsed every time.
-pub const MIN_SIZE: usize = 128 * 1024;
+pub const MIN_SIZE: usize = 32 * 1024;
 
 /// What an entry depends on, hashed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
