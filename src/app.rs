@@ -89,5 +89,14 @@ pub fn run(cli: &Cli, out: &Output) -> Result<u8, Error> {
         Command::Restart(a) => commands::lifecycle::restart(config, a, out),
         Command::Status(a) => commands::status::run(config, a, out),
         Command::Logs(a) => commands::logs::run(config, a, out),
+        Command::Completions { shell } => {
+            out.stdout(&commands::generate::completions(*shell));
+            Ok(error::exit::OK)
+        }
+        Command::Man => {
+            out.stdout(&commands::generate::man_page());
+            Ok(error::exit::OK)
+        }
+        Command::Compose(a) => commands::compose::run(config, a, out),
     }
 }

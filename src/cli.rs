@@ -65,6 +65,35 @@ pub enum Command {
     /// Read, change and check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print a shell completion script (`tta completions bash > /etc/bash_completion.d/tta`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `tta man | man -l -`.
+    Man,
+    /// Run a compose command in each repository, one after another, with its project name,
+    /// files and profiles (`tta compose up -d --repo both`, `tta compose --repo tta.dev ps`).
+    Compose(ComposeArgs),
+}
+
+/// `tta compose`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "`--repo NAME` (or `--repo=NAME`; repeatable, comma-separated; `all` or `both` for every \
+repository, the default) may stand anywhere before `--`; everything else, and everything after `--`, \
+goes to compose as typed. The compose command is detected (`docker compose`, else \
+`docker-compose`); set TTA_COMPOSE or `compose.command` to choose (e.g. `podman compose`)."
+)]
+pub struct ComposeArgs {
+    /// The compose command's arguments, with `--repo NAME` anywhere before `--`.
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        num_args = 0..
+    )]
+    pub args: Vec<String>,
 }
 
 /// `tta start`.
@@ -127,6 +156,12 @@ pub struct StatusArgs {
     /// Components to show (none: all).
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
+    /// Refresh the table in place until Ctrl-C (on a terminal).
+    #[arg(short, long, conflicts_with = "json")]
+    pub watch: bool,
+    /// How often `--watch` refreshes.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, requires = "watch")]
+    pub interval: std::time::Duration,
 }
 
 /// `tta graph`.
@@ -158,6 +193,9 @@ pub enum ConfigCommand {
     Get {
         /// The key.
         key: String,
+        /// Show secrets (values under keys like `password`, `token`, `secret`, `key`).
+        #[arg(long)]
+        reveal: bool,
     },
     /// Set a key in the config file (value parsed as YAML); validated before it is written.
     Set {
@@ -176,11 +214,17 @@ pub enum ConfigCommand {
         include_env: bool,
     },
     /// Print the effective configuration (file plus environment overrides).
-    Show,
+    Show {
+        /// Show secrets (values under keys like `password`, `token`, `secret`, `key`).
+        #[arg(long)]
+        reveal: bool,
+    },
     /// Check the configuration and report every problem.
     Validate,
     /// Print the path of the config file in use.
     Path,
+    /// Print a JSON Schema of the config file, for editors.
+    Schema,
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

@@ -7,7 +7,7 @@ use yaml_serde::Value;
 
 use crate::cli::ConfigCommand;
 use crate::config::keypath::KeyPath;
-use crate::config::{Settings, edit, locate, value};
+use crate::config::{Settings, edit, locate, secrets, value};
 use crate::error::{Error, Result, exit};
 use crate::output::Output;
 
@@ -15,6 +15,12 @@ use crate::output::Output;
 pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u8> {
     match cmd {
         ConfigCommand::Set { key, value } => set(config, key, value, out),
+        ConfigCommand::Schema => {
+            let mut s = serde_json::to_string_pretty(&crate::config::schema::json_schema()).expect("schema serializes");
+            s.push('\n');
+            out.stdout(&s);
+            Ok(exit::OK)
+        }
         ConfigCommand::Path => {
             let cwd = cwd()?;
             let found = locate(config, &cwd)?;
@@ -32,9 +38,10 @@ pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u
         _ => {
             let settings = Settings::load(config)?;
             match cmd {
-                ConfigCommand::Get { key } => get(&settings, key, out),
-                ConfigCommand::Show => {
-                    print_value(out, None, settings.value());
+                ConfigCommand::Get { key, reveal } => get(&settings, key, *reveal, out),
+                ConfigCommand::Show { reveal } => {
+                    let v = settings.value();
+                    print_value(out, None, &if *reveal { v.clone() } else { secrets::mask(v) });
                     Ok(exit::OK)
                 }
                 ConfigCommand::Validate => {
@@ -88,7 +95,9 @@ pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u
                     }
                     Ok(exit::OK)
                 }
-                ConfigCommand::Set { .. } | ConfigCommand::Path => unreachable!("handled above"),
+                ConfigCommand::Set { .. } | ConfigCommand::Path | ConfigCommand::Schema => {
+                    unreachable!("handled above")
+                }
             }
         }
     }
@@ -98,9 +107,15 @@ fn cwd() -> Result<std::path::PathBuf> {
     std::env::current_dir().map_err(|e| Error::io("read", ".", e))
 }
 
-fn get(settings: &Settings, key: &str, out: &Output) -> Result<u8> {
+fn get(settings: &Settings, key: &str, reveal: bool, out: &Output) -> Result<u8> {
     let v = settings.get(key)?;
-    print_value(out, Some(key), v);
+    let secret = KeyPath::parse(key).is_ok_and(|k| secrets::is_secret_path(&k));
+    let shown = match (reveal, secret) {
+        (true, _) => v.clone(),
+        (false, true) if !v.is_null() => Value::from(secrets::MASK),
+        (false, _) => secrets::mask(v),
+    };
+    print_value(out, Some(key), &shown);
     Ok(exit::OK)
 }
 
@@ -135,7 +150,11 @@ fn set(config: Option<&Path>, key: &str, raw: &str, out: &Output) -> Result<u8> 
     let kp = KeyPath::parse(key).map_err(|e| Error::usage(e.to_string(), None))?;
     let new: Value = yaml_serde::from_str(raw).map_err(|e| {
         Error::usage(
-            format!("`{raw}` is not a valid YAML value: {e}"),
+            if secrets::is_secret_path(&kp) {
+                format!("the value for `{key}` is not valid YAML: {e}")
+            } else {
+                format!("`{raw}` is not a valid YAML value: {e}")
+            },
             Some("quote strings that contain `:` or `#`".into()),
         )
     })?;
@@ -156,12 +175,17 @@ fn set(config: Option<&Path>, key: &str, raw: &str, out: &Output) -> Result<u8> 
         })
         .map(|o| o.var.as_str())
         .collect();
+    let shown = if secrets::is_secret_path(&kp) {
+        Value::from(secrets::MASK)
+    } else {
+        secrets::mask(&new)
+    };
     if out.json {
-        out.json_line(&json!({"schema_version": 1, "key": key, "value": new, "path": saved, "overridden_by": overridden}));
+        out.json_line(&json!({"schema_version": 1, "key": key, "value": shown, "path": saved, "overridden_by": overridden}));
     } else {
         out.info(&format!(
             "set {key} = {} in {}",
-            value::to_inline(&new),
+            value::to_inline(&shown),
             settings.display_name()
         ));
         for var in overridden {

@@ -6,7 +6,9 @@ use console::{measure_text_width, pad_str};
 
 use crate::cli::StatusArgs;
 use crate::driver::Status;
-use crate::error::{Result, exit};
+use crate::config::duration::Human;
+use crate::error::{Error, Result, exit};
+use crate::runner::{Cancel, signals};
 use crate::orchestrator::{ComponentStatus, Orchestrator};
 use crate::output::Output;
 use crate::state::now_epoch;
@@ -14,6 +16,9 @@ use crate::state::now_epoch;
 /// Prints statuses.
 pub fn run(config: Option<&Path>, args: &StatusArgs, out: &Output) -> Result<u8> {
     let orch = Orchestrator::load(config)?;
+    if args.watch {
+        return watch(&orch, args, out);
+    }
     let rows = orch.status(&args.names)?;
     let all_up = rows.iter().all(|r| r.up);
     if out.json {
@@ -24,6 +29,33 @@ pub fn run(config: Option<&Path>, args: &StatusArgs, out: &Output) -> Result<u8>
         out.stdout(&table(&rows, out));
     }
     Ok(if all_up { exit::OK } else { exit::FAILED })
+}
+
+/// Redraws the table in place until Ctrl-C.
+fn watch(orch: &Orchestrator, args: &StatusArgs, out: &Output) -> Result<u8> {
+    let term = console::Term::stdout();
+    if !term.is_term() {
+        return Err(Error::usage(
+            "--watch needs a terminal",
+            Some("run `tta status` in a loop, or `tta status --json` for scripts".into()),
+        ));
+    }
+    let cancel = Cancel::new();
+    signals::install(&cancel);
+    let mut drawn = 0;
+    while !cancel.is_cancelled() {
+        let rows = orch.status(&args.names)?;
+        let mut text = table(&rows, out);
+        text.push_str(&out.style(
+            &format!("\nevery {}; Ctrl-C to leave\n", Human(args.interval)),
+            |s| s.dim(),
+        ));
+        let _ = term.clear_last_lines(drawn);
+        let _ = term.write_str(&text);
+        drawn = text.lines().count();
+        cancel.sleep(args.interval);
+    }
+    Ok(exit::OK)
 }
 
 /// "12s ago", "3m ago", "2h ago", "4d ago".

@@ -10,6 +10,8 @@ mod load;
 pub mod model;
 pub mod parse;
 pub mod problem;
+pub mod schema;
+pub mod secrets;
 pub mod source;
 pub mod validate;
 pub mod value;

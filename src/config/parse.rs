@@ -593,7 +593,14 @@ impl Parser<'_> {
                         }
                     }
                 }
-                "depends_on" => c.depends_on = self.depends_on(v, &p),
+                "depends_on" => {
+                    c.depends_on = self.depends_on(v, &p);
+                    if let Some(i) = c.depends_on.iter().position(|d| d.name == name) {
+                        let at = if matches!(v, Value::Sequence(_)) { p.index(i).path() } else { p.key(name).path() };
+                        self.problem(Problem::new(at, format!("`{name}` depends on itself")).help("remove this dependency"));
+                        c.depends_on.retain(|d| d.name != name);
+                    }
+                }
                 "probe" => c.probe = self.probe(v, &p),
                 "start_timeout" => c.start_timeout = self.duration(v, &p),
                 "stop_timeout" => c.stop_timeout = self.duration(v, &p),

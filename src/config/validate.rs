@@ -33,13 +33,6 @@ pub fn references(config: &Config, declared: &[&str]) -> Vec<Problem> {
         }
         for (i, dep) in spec.depends_on.iter().enumerate() {
             let at = base.join("depends_on").join(i.to_string());
-            if dep.name == *name {
-                problems.push(
-                    Problem::new(at, format!("`{name}` depends on itself"))
-                        .help("remove this dependency"),
-                );
-                continue;
-            }
             let Some(target) = config.components.get(&dep.name) else {
                 if declared.contains(&dep.name.as_str()) {
                     continue; // it has problems of its own, reported already

@@ -4,6 +4,7 @@
 //! runner knows nothing of processes or containers. [`Stack`] dispatches to the real
 //! drivers by component kind; tests give the runner a scripted driver instead.
 
+pub mod compose;
 pub mod probe;
 pub mod process;
 mod procs;

@@ -195,7 +195,9 @@ impl Local {
         };
         match sp.child.try_wait() {
             Ok(None) if task => Poll::Pending(None),
-            Ok(None) if sp.at.elapsed() < SETTLE && self.spec(id).probe.is_none() => Poll::Pending(None),
+            Ok(None) if sp.at.elapsed() < SETTLE && self.spec(id).probe.is_none() => {
+                Poll::Pending(None)
+            }
             Ok(None) => Poll::Running,
             Ok(Some(status)) => {
                 children.remove(&id);

@@ -1,9 +1,11 @@
 //! The real driver: dispatches each component to the driver of its kind.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::compose::{Compose, POLL_INTERVAL};
 use super::process::Local;
-use super::types::{ActionError, Driver, Failure, Observation, Poll, Status, StopOutcome};
+use super::types::{ActionError, Driver, Observation, Poll, StopOutcome};
 use crate::config::model::{Config, Kind};
 use crate::graph::{Graph, NodeId};
 use crate::runner::Cancel;
@@ -12,6 +14,7 @@ use crate::runner::Cancel;
 pub struct Stack {
     kinds: Vec<Kind>,
     local: Local,
+    compose: Arc<Compose>,
 }
 
 impl Stack {
@@ -20,44 +23,75 @@ impl Stack {
         Self {
             kinds: (0..graph.len()).map(|i| graph.kind(i)).collect(),
             local: Local::new(config, graph),
+            compose: Arc::new(Compose::new(config, graph)),
         }
     }
 
-    fn compose_unsupported() -> Failure {
-        Failure::new("compose components are not supported by this build")
+    /// The compose driver, for what the runner does not do: pre-flight checks, reporting
+    /// environment errors, and `tta compose`.
+    pub fn compose(&self) -> Arc<Compose> {
+        Arc::clone(&self.compose)
     }
 }
 
 impl Driver for Stack {
     fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
+        // One engine call for every compose component, whatever else is asked.
+        let compose_ids: Vec<NodeId> = ids
+            .iter()
+            .copied()
+            .filter(|&id| self.kinds[id] == Kind::Compose)
+            .collect();
+        let mut compose = if compose_ids.is_empty() {
+            Vec::new()
+        } else {
+            self.compose.observe(&compose_ids)
+        }
+        .into_iter();
         ids.iter()
             .map(|&id| match self.kinds[id] {
-                Kind::Compose => {
-                    Observation::new(Status::Error, Some(Self::compose_unsupported().message))
-                }
+                Kind::Compose => compose.next().unwrap_or_default(),
                 _ => self.local.observe(&[id]).pop().unwrap_or_default(),
             })
             .collect()
     }
 
-    fn start(&self, id: NodeId, _cancel: &Cancel) -> Result<(), ActionError> {
+    fn start_batch(&self, ids: &[NodeId], cancel: &Cancel) -> Vec<Result<(), ActionError>> {
+        if ids.iter().all(|&id| self.kinds[id] == Kind::Compose) {
+            return self.compose.start_batch(ids, cancel);
+        }
+        ids.iter().map(|&id| self.start(id, cancel)).collect()
+    }
+
+    fn start(&self, id: NodeId, cancel: &Cancel) -> Result<(), ActionError> {
         match self.kinds[id] {
-            Kind::Compose => Err(ActionError::permanent(Self::compose_unsupported())),
+            Kind::Compose => self
+                .compose
+                .start_batch(&[id], cancel)
+                .pop()
+                .unwrap_or(Ok(())),
             _ => self.local.start(id),
         }
     }
 
     fn poll(&self, id: NodeId) -> Poll {
         match self.kinds[id] {
-            Kind::Compose => Poll::Failed(Self::compose_unsupported()),
+            Kind::Compose => self.compose.poll(id),
             _ => self.local.poll(id),
         }
     }
 
     fn poll_interval(&self, id: NodeId) -> Duration {
         match self.kinds[id] {
-            Kind::Compose => Duration::from_millis(250),
+            Kind::Compose => POLL_INTERVAL,
             _ => Duration::from_millis(10),
+        }
+    }
+
+    fn batch_key(&self, id: NodeId) -> Option<String> {
+        match self.kinds[id] {
+            Kind::Compose => self.compose.batch_key(id),
+            _ => None,
         }
     }
 
@@ -68,14 +102,14 @@ impl Driver for Stack {
         cancel: &Cancel,
     ) -> Result<StopOutcome, ActionError> {
         match self.kinds[id] {
-            Kind::Compose => Err(ActionError::permanent(Self::compose_unsupported())),
+            Kind::Compose => self.compose.stop(id, grace, cancel),
             _ => self.local.stop(id, grace, cancel),
         }
     }
 
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
         match self.kinds[id] {
-            Kind::Compose => Vec::new(),
+            Kind::Compose => self.compose.log_tail(id, n),
             _ => self.local.log_tail(id, n),
         }
     }

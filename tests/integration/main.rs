@@ -11,3 +11,15 @@ mod graph_cmd;
 mod lifecycle;
 // Ctrl-C, locks and crash behaviour.
 mod signals;
+// Checked-in completions, man page and schema match the binary.
+mod generated;
+// The README's quick start, run as written.
+mod readme;
+// insta snapshots of the human output.
+mod snapshots;
+// Secrets in a config never reach stdout or stderr unless revealed.
+mod secrets;
+// Compose support against a fake docker/docker-compose that logs its calls: exact command lines.
+mod compose_fake;
+// Compose support against a real Docker engine (skips visibly when none answers).
+mod compose_e2e;

@@ -1,0 +1,269 @@
+//! `tta compose ARGS... [--repo NAME|both|all]`: one compose command in each repository,
+//! one after another in config order, with each repository's project name, compose files
+//! and profiles.
+//!
+//! `--repo NAME` / `--repo=NAME` may stand anywhere before `--` (repeat it, or give a
+//! comma-separated list); the first `--` ends `tta`'s part and everything after it goes to
+//! compose untouched. Output is streamed as it comes, each line prefixed with its
+//! repository (stdout lines on stdout, stderr lines on stderr, never split mid-line), and
+//! followed by a per-repository summary on stderr. `--json` prints
+//! `{"schema_version":1,"repositories":{NAME:{exit_code,stdout,stderr}}}` instead of
+//! streaming. Exit code: 0 when every repository succeeded, 3 when the engine did not
+//! answer, else 1.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+
+use crate::cli::ComposeArgs;
+use crate::config::duration::Human;
+use crate::driver::compose::{Compose, ComposeRun, Sink, Stream, engine_unreachable};
+use crate::error::{Error, Result, exit};
+use crate::orchestrator::Orchestrator;
+use crate::output::Output;
+
+/// Splits `tta compose` arguments into the `--repo` values and compose's arguments.
+pub fn split_args(args: &[String]) -> Result<(Vec<String>, Vec<String>)> {
+    let mut repos = Vec::new();
+    let mut rest = Vec::with_capacity(args.len());
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--" {
+            rest.extend(it.cloned());
+            break;
+        }
+        if a == "--repo" {
+            match it.next() {
+                Some(v) if v != "--" => repos.push(v.clone()),
+                _ => {
+                    return Err(Error::usage(
+                        "`--repo` needs a repository name",
+                        Some("write e.g. `--repo tta.dev`, or `--repo both`".into()),
+                    ));
+                }
+            }
+        } else if let Some(v) = a.strip_prefix("--repo=") {
+            repos.push(v.to_owned());
+        } else {
+            rest.push(a.clone());
+        }
+    }
+    Ok((repos, rest))
+}
+
+/// Prints lines as they come, prefixed with the repository.
+struct Printer<'o> {
+    out: &'o Output,
+    width: usize,
+    attempts: u32,
+}
+
+impl Sink for Printer<'_> {
+    fn line(&self, repo: &str, stream: Stream, line: &str) {
+        let prefix = format!("{repo:<w$} |", w = self.width);
+        let prefix = self.out.style(&prefix, |s| s.cyan());
+        let stripped;
+        let line = if self.out.color {
+            line
+        } else {
+            // compose v1 colours `logs` even into a pipe.
+            stripped = strip_ansi(line);
+            &stripped
+        };
+        let text = if line.is_empty() {
+            format!("{prefix}\n")
+        } else {
+            format!("{prefix} {line}\n")
+        };
+        // One write per whole line, under the stream's lock: lines never interleave.
+        let _ = match stream {
+            Stream::Stdout => {
+                let mut o = std::io::stdout().lock();
+                o.write_all(text.as_bytes()).and_then(|()| o.flush())
+            }
+            Stream::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+        };
+    }
+
+    fn retrying(&self, repo: &str, attempt: u32, delay: Duration, why: &str) {
+        self.out.info(&format!(
+            "{repo}: transient engine error ({why}); trying again in {} (attempt {attempt} of {})",
+            Human(delay),
+            self.attempts
+        ));
+    }
+}
+
+/// `text` without ANSI escape sequences (`ESC [ ... letter`).
+pub fn strip_ansi(text: &str) -> String {
+    if !text.contains('\x1b') {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        if chars.clone().next() == Some('[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Runs `tta compose`.
+pub fn run(config: Option<&Path>, args: &ComposeArgs, out: &Output) -> Result<u8> {
+    let (repos, compose_args) = split_args(&args.args)?;
+    if compose_args.is_empty() {
+        return Err(Error::usage(
+            "`tta compose` needs a compose command",
+            Some("e.g. `tta compose ps`, `tta compose up -d --repo both`, `tta compose logs --tail 5`".into()),
+        ));
+    }
+    let orch = Orchestrator::load(config)?;
+    let fallback;
+    let compose = if let Some(c) = orch.compose() {
+        c
+    } else {
+        fallback = Compose::new(orch.settings().config(), orch.graph());
+        &fallback
+    };
+    let config = orch.settings().config();
+    let width = config
+        .repositories
+        .keys()
+        .map(String::len)
+        .max()
+        .unwrap_or(0);
+    let printer = Printer {
+        out,
+        width,
+        attempts: config.defaults.retry.attempts,
+    };
+    let sink: Option<&dyn Sink> = if out.json { None } else { Some(&printer) };
+    let results = compose.run_in_repositories(&repos, &compose_args, sink)?;
+    if out.json {
+        out.json_line(&serde_json::json!({"schema_version": 1, "repositories": results}));
+    }
+    Ok(summarize(&results, &compose_args, width, out))
+}
+
+/// Prints the per-repository summary on stderr and returns the exit code.
+fn summarize(
+    results: &IndexMap<String, ComposeRun>,
+    args: &[String],
+    width: usize,
+    out: &Output,
+) -> u8 {
+    let what = args.first().map_or("compose", String::as_str);
+    let mut failed = Vec::new();
+    let mut unreachable = false;
+    let mut lines = Vec::with_capacity(results.len() + 1);
+    for (name, r) in results {
+        if r.success() {
+            lines.push(format!(
+                "  {} {name:<width$}  {what}: ok",
+                out.style("✓", |s| s.green())
+            ));
+        } else {
+            let text = format!("{}\n{}", r.stderr, r.stdout);
+            unreachable |= engine_unreachable(&r.stderr);
+            let why = crate::driver::compose::error_line(&text);
+            lines.push(format!(
+                "  {} {name:<width$}  {what}: exit code {} — {why}",
+                out.style("✗", |s| s.red().bold()),
+                r.exit_code
+            ));
+            failed.push(name.as_str());
+        }
+    }
+    if failed.is_empty() {
+        out.info(&lines.join("\n"));
+        return exit::OK;
+    }
+    out.error(&format!(
+        "error: compose {what} failed in {} of {} repositor{}: {}\n{}",
+        failed.len(),
+        results.len(),
+        if results.len() == 1 { "y" } else { "ies" },
+        failed.join(", "),
+        lines.join("\n")
+    ));
+    if unreachable {
+        out.error(&format!(
+            "  hint: {}",
+            crate::driver::compose::engine_hint(None)
+        ));
+        exit::ENVIRONMENT
+    } else {
+        exit::FAILED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn parse(line: &str) -> (Vec<String>, Vec<String>) {
+        let cli = Cli::try_parse_from(line.split_whitespace()).unwrap();
+        let Command::Compose(a) = cli.command else {
+            panic!("not compose: {line}")
+        };
+        split_args(&a.args).unwrap()
+    }
+
+    #[test]
+    fn repo_flags_are_found_anywhere_before_the_separator() {
+        assert_eq!(
+            parse("tta compose up -d --repo both"),
+            (vec!["both".into()], vec!["up".into(), "-d".into()])
+        );
+        assert_eq!(
+            parse("tta compose --repo tta.dev ps"),
+            (vec!["tta.dev".into()], vec!["ps".into()])
+        );
+        assert_eq!(
+            parse("tta compose logs --tail 5 --repo both"),
+            (
+                vec!["both".into()],
+                ["logs", "--tail", "5"].map(String::from).to_vec()
+            )
+        );
+        assert_eq!(
+            parse("tta compose --repo=a,b exec -T db -- ls --repo x"),
+            (
+                vec!["a,b".into()],
+                ["exec", "-T", "db", "ls", "--repo", "x"]
+                    .map(String::from)
+                    .to_vec()
+            )
+        );
+        assert_eq!(
+            parse("tta compose ps -q"),
+            (vec![], vec!["ps".into(), "-q".into()])
+        );
+        assert_eq!(parse("tta --json compose ps").1, ["ps"]);
+        assert!(split_args(&["ps".into(), "--repo".into()]).is_err());
+    }
+
+    #[test]
+    fn colours_are_stripped() {
+        assert_eq!(
+            strip_ansi("\x1b[36minit_1  |\x1b[0m initialised"),
+            "init_1  | initialised"
+        );
+        assert_eq!(strip_ansi("plain"), "plain");
+    }
+}

@@ -1,0 +1,393 @@
+//! Container status from one `docker ps -a` call, whatever made the containers.
+//!
+//! Compose v1 and v2 both label their containers (`com.docker.compose.project`,
+//! `.service`, `.oneoff`), so one `docker ps -a --filter label=com.docker.compose.project`
+//! call (~11 ms) gives every compose container of an engine, grouped by those labels; names
+//! are never parsed. The format template asks for the labels one by one (the `Labels`
+//! column is a lossy comma-joined string). Health, exit code and age come from the `Status`
+//! text ("Up 2 seconds (healthy)", "Up 1 second (health: starting)", "Exited (1) 3 seconds
+//! ago"), so nothing needs an inspect.
+//!
+//! The parser takes what the template prints (JSON Lines), and also a JSON array, plain
+//! `{{json .}}` lines (labels from the `Labels` string) and Podman's JSON (labels as a
+//! mapping), so a CLI that formats differently still works; empty output is no containers.
+
+use serde_json::Value;
+
+use crate::driver::Health;
+
+/// The `--format` template of the `docker ps` call.
+pub const TEMPLATE: &str = concat!(
+    r#"{"project":{{json (.Label "com.docker.compose.project")}},"#,
+    r#""service":{{json (.Label "com.docker.compose.service")}},"#,
+    r#""oneoff":{{json (.Label "com.docker.compose.oneoff")}},"#,
+    r#""id":{{json .ID}},"name":{{json .Names}},"state":{{json .State}},"#,
+    r#""status":{{json .Status}},"created":{{json .CreatedAt}}}"#
+);
+
+/// A container's lifecycle state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Running (possibly paused).
+    Running,
+    /// Exited.
+    Exited,
+    /// Created, never started.
+    Created,
+    /// Restarting after a crash.
+    Restarting,
+    /// Paused.
+    Paused,
+    /// Dead or being removed.
+    Dead,
+}
+
+/// One compose container.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Container {
+    /// Its compose project.
+    pub project: String,
+    /// Its compose service.
+    pub service: String,
+    /// A `compose run` container rather than the service's own.
+    pub oneoff: bool,
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its state.
+    pub state: State,
+    /// Docker's status text.
+    pub status: String,
+    /// The healthcheck's verdict, when it has one.
+    pub health: Option<Health>,
+    /// The exit code of an exited (or restarting) container.
+    pub exit_code: Option<i32>,
+    /// Seconds since it started (running) or stopped (exited), as far as the text says.
+    pub age: Option<f64>,
+    /// How precise `age` is, in seconds.
+    pub age_precision: f64,
+    /// When it was created, seconds since the epoch.
+    pub created: Option<f64>,
+}
+
+/// Parses the output of `docker ps`: JSON Lines, a JSON array, or nothing.
+pub fn parse(output: &str) -> Result<Vec<Container>, String> {
+    let t = output.trim();
+    if t.is_empty() {
+        return Ok(Vec::new());
+    }
+    let values: Vec<Value> = if t.starts_with('[') {
+        serde_json::from_str::<Vec<Value>>(t)
+            .map_err(|e| format!("cannot read `docker ps` output as JSON: {e}"))?
+    } else {
+        t.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                serde_json::from_str(l).map_err(|e| {
+                    format!(
+                        "cannot read `docker ps` output as JSON: {e} in `{}`",
+                        l.chars().take(80).collect::<String>()
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    Ok(values.iter().filter_map(container).collect())
+}
+
+fn field<'v>(v: &'v Value, names: &[&str]) -> Option<&'v Value> {
+    names
+        .iter()
+        .find_map(|n| v.get(*n))
+        .filter(|x| !x.is_null())
+}
+
+fn text(v: &Value, names: &[&str]) -> String {
+    match field(v, names) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(","),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+/// A label, from the template's own field, a label mapping (Podman) or the `Labels` string.
+fn label(v: &Value, own: &str, key: &str) -> Option<String> {
+    if let Some(Value::String(s)) = v.get(own) {
+        return Some(s.clone());
+    }
+    match v.get("Labels") {
+        Some(Value::Object(m)) => m.get(key).and_then(Value::as_str).map(str::to_owned),
+        Some(Value::String(s)) => s.split(',').find_map(|kv| {
+            kv.split_once('=')
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| v.to_owned())
+        }),
+        _ => None,
+    }
+}
+
+fn container(v: &Value) -> Option<Container> {
+    let project = label(v, "project", "com.docker.compose.project")?;
+    let service = label(v, "service", "com.docker.compose.service")?;
+    if project.is_empty() || service.is_empty() {
+        return None;
+    }
+    let oneoff = label(v, "oneoff", "com.docker.compose.oneoff")
+        .is_some_and(|s| s.eq_ignore_ascii_case("true"));
+    let status = text(v, &["status", "Status"]);
+    let state_text = text(v, &["state", "State"]).to_ascii_lowercase();
+    let parsed = parse_status(&status);
+    let state = match state_text.as_str() {
+        "running" => State::Running,
+        "exited" | "stopped" => State::Exited,
+        "created" | "configured" | "initialized" => State::Created,
+        "restarting" => State::Restarting,
+        "paused" => State::Paused,
+        "dead" | "removing" => State::Dead,
+        _ => parsed.state.unwrap_or(State::Dead),
+    };
+    let exit_code = parsed.exit_code.or_else(|| {
+        field(v, &["ExitCode"])
+            .and_then(Value::as_i64)
+            .and_then(|c| i32::try_from(c).ok())
+            .filter(|_| state == State::Exited)
+    });
+    Some(Container {
+        project,
+        service,
+        oneoff,
+        id: text(v, &["id", "ID", "Id"]),
+        name: text(v, &["name", "Names"]),
+        state,
+        health: parsed.health,
+        exit_code,
+        age: parsed.age,
+        age_precision: parsed.precision,
+        created: match field(v, &["created", "CreatedAt", "Created"]) {
+            Some(Value::String(s)) => parse_created(s),
+            Some(Value::Number(n)) => n.as_f64(),
+            _ => None,
+        },
+        status,
+    })
+}
+
+/// What a `Status` text says.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StatusText {
+    /// The state it implies.
+    pub state: Option<State>,
+    /// Health, for a container with a healthcheck.
+    pub health: Option<Health>,
+    /// The exit code, for `Exited (N)` and `Restarting (N)`.
+    pub exit_code: Option<i32>,
+    /// Seconds up (running) or since exit.
+    pub age: Option<f64>,
+    /// The precision of `age`, in seconds.
+    pub precision: f64,
+}
+
+/// Reads docker's human status: "Up 2 seconds (healthy)", "Up About a minute (health:
+/// starting)", "Up 3 hours (unhealthy)", "Up 5 minutes (Paused)", "Exited (137) 2 days ago",
+/// "Restarting (1) 5 seconds ago", "Created", "Dead", "Removal In Progress".
+pub fn parse_status(s: &str) -> StatusText {
+    let mut out = StatusText::default();
+    let lower = s.trim().to_ascii_lowercase();
+    let code = |rest: &str| {
+        rest.trim_start()
+            .strip_prefix('(')
+            .and_then(|r| r.split_once(')'))
+            .and_then(|(n, after)| n.trim().parse::<i32>().ok().map(|n| (n, after.to_owned())))
+    };
+    if let Some(rest) = lower.strip_prefix("up ") {
+        out.state = Some(if rest.contains("(paused)") {
+            State::Paused
+        } else {
+            State::Running
+        });
+        out.health = if rest.contains("(health: starting)") {
+            Some(Health::Starting)
+        } else if rest.contains("(unhealthy)") {
+            Some(Health::Unhealthy)
+        } else if rest.contains("(healthy)") {
+            Some(Health::Healthy)
+        } else {
+            None
+        };
+        let span = rest.split('(').next().unwrap_or(rest);
+        (out.age, out.precision) = duration_text(span);
+    } else if let Some(rest) = lower.strip_prefix("exited") {
+        out.state = Some(State::Exited);
+        if let Some((n, after)) = code(rest) {
+            out.exit_code = Some(n);
+            (out.age, out.precision) = duration_text(after.trim().trim_end_matches("ago"));
+        }
+    } else if let Some(rest) = lower.strip_prefix("restarting") {
+        out.state = Some(State::Restarting);
+        out.exit_code = code(rest).map(|(n, _)| n);
+    } else if lower.starts_with("created") {
+        out.state = Some(State::Created);
+    } else if lower.starts_with("dead") || lower.starts_with("removal") {
+        out.state = Some(State::Dead);
+    }
+    out
+}
+
+/// "2 seconds", "Less than a second", "About a minute", "3 hours", "About an hour", "2 days",
+/// "3 weeks", "4 months", "2 years" → seconds and precision.
+fn duration_text(s: &str) -> (Option<f64>, f64) {
+    let s = s.trim();
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let (n, unit) = match words.as_slice() {
+        ["less", "than", "a", "second", ..] => return (Some(0.0), 1.0),
+        ["about", "a" | "an", unit, ..] => (1.0, *unit),
+        [n, unit, ..] => match n.parse::<f64>() {
+            Ok(n) => (n, *unit),
+            Err(_) => return (None, 0.0),
+        },
+        _ => return (None, 0.0),
+    };
+    let unit_secs = match unit.trim_end_matches('s') {
+        "second" => 1.0,
+        "minute" => 60.0,
+        "hour" => 3600.0,
+        "day" => 86_400.0,
+        "week" => 604_800.0,
+        "month" => 2_592_000.0,
+        "year" => 31_536_000.0,
+        _ => return (None, 0.0),
+    };
+    (Some(n * unit_secs), unit_secs)
+}
+
+/// "2026-11-26 11:17:55 +0000 UTC" → seconds since the epoch.
+pub fn parse_created(s: &str) -> Option<f64> {
+    let mut parts = s.split_whitespace();
+    let date = parts.next()?;
+    let clock = parts.next()?;
+    let offset = parts.next().unwrap_or("+0000");
+    let mut ymd = date.split('-').map(|x| x.parse::<i64>().ok());
+    let (year, month, day) = (ymd.next()??, ymd.next()??, ymd.next()??);
+    let mut hms = clock.split(':').map(|x| x.parse::<f64>().ok());
+    let (hours, minutes, seconds) = (
+        hms.next()??,
+        hms.next()??,
+        hms.next().flatten().unwrap_or(0.0),
+    );
+    let sign = if offset.starts_with('-') { -1 } else { 1 };
+    let digits = offset.trim_start_matches(['+', '-']);
+    let offset_minutes = if digits.len() == 4 {
+        digits[..2].parse::<i64>().ok()? * 60 + digits[2..].parse::<i64>().ok()?
+    } else {
+        0
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let march_month = (month + 9) % 12;
+    let day_of_year = (153 * march_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    let whole = days * 86_400 - sign * offset_minutes * 60;
+    #[expect(clippy::cast_precision_loss, reason = "dates fit an f64 exactly")]
+    let whole = whole as f64;
+    Some(whole + hours * 3600.0 + minutes * 60.0 + seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_texts_are_read() {
+        let s = parse_status("Up 2 seconds (healthy)");
+        assert_eq!(
+            (s.state, s.health, s.age),
+            (Some(State::Running), Some(Health::Healthy), Some(2.0))
+        );
+        let s = parse_status("Up Less than a second (health: starting)");
+        assert_eq!((s.health, s.age), (Some(Health::Starting), Some(0.0)));
+        assert_eq!(
+            parse_status("Up About a minute (unhealthy)").health,
+            Some(Health::Unhealthy)
+        );
+        assert_eq!(parse_status("Up 3 hours").age, Some(10_800.0));
+        assert_eq!(
+            parse_status("Up 5 minutes (Paused)").state,
+            Some(State::Paused)
+        );
+        let s = parse_status("Exited (137) 2 days ago");
+        assert_eq!(
+            (s.state, s.exit_code, s.age),
+            (Some(State::Exited), Some(137), Some(172_800.0))
+        );
+        assert_eq!(
+            parse_status("Exited (0) Less than a second ago").age,
+            Some(0.0)
+        );
+        assert_eq!(
+            parse_status("Restarting (1) 5 seconds ago").exit_code,
+            Some(1)
+        );
+        assert_eq!(parse_status("Created").state, Some(State::Created));
+    }
+
+    #[test]
+    fn created_times_are_read() {
+        assert_eq!(parse_created("1970-01-01 00:00:10 +0000 UTC"), Some(10.0));
+        assert_eq!(
+            parse_created("2026-11-26 11:17:55 +0000 UTC"),
+            Some(1_795_691_875.0)
+        );
+        assert_eq!(
+            parse_created("2026-11-26 12:17:55 +0100 CET"),
+            Some(1_795_691_875.0)
+        );
+        assert_eq!(parse_created("garbage"), None);
+    }
+
+    #[test]
+    fn every_output_shape_parses() {
+        let line = r#"{"project":"p","service":"db","oneoff":"False","id":"abc","name":"p_db_1","state":"running","status":"Up 2 seconds (healthy)","created":"2026-11-26 11:17:55 +0000 UTC"}"#;
+        let lines = format!("{line}\n{}\n", line.replace("\"db\"", "\"web\""));
+        let c = parse(&lines).unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(
+            (c[0].service.as_str(), c[0].health),
+            ("db", Some(Health::Healthy))
+        );
+        assert_eq!(parse(&format!("[{line}]")).unwrap().len(), 1);
+        assert!(parse("").unwrap().is_empty());
+        assert!(parse("  \n").unwrap().is_empty());
+        assert!(parse("[]").unwrap().is_empty());
+        assert!(parse("not json").unwrap_err().contains("cannot read"));
+        // Plain `{{json .}}` with the lossy Labels string.
+        let plain = r#"{"ID":"b16","Labels":"com.docker.compose.oneoff=False,com.docker.compose.project=p,com.docker.compose.service=web","Names":"p_web_1","State":"exited","Status":"Exited (3) 1 second ago"}"#;
+        let c = parse(plain).unwrap();
+        assert_eq!(
+            (c[0].project.as_str(), c[0].exit_code, c[0].state),
+            ("p", Some(3), State::Exited)
+        );
+        // Podman: labels as a mapping, names as a list, the exit code as a number.
+        let podman = r#"[{"Id":"f00","Labels":{"com.docker.compose.project":"p","com.docker.compose.service":"db"},"Names":["p_db_1"],"State":"exited","Status":"","ExitCode":0,"Created":1700000000}]"#;
+        let c = parse(podman).unwrap();
+        assert_eq!(
+            (c[0].exit_code, c[0].created, c[0].name.as_str()),
+            (Some(0), Some(1_700_000_000.0), "p_db_1")
+        );
+        // Containers without compose labels are not ours.
+        assert!(
+            parse(r#"{"ID":"x","Labels":"a=b","State":"running","Status":"Up 1 second"}"#)
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
