@@ -209,7 +209,7 @@ fn main() {
     std::fs::write(
         dir.join("tta.yaml"),
         format!(
-            "defaults: {{ jobs: 64, start_timeout: 2m, stop_timeout: 2s }}\nrepositories:\n  a: {{ path: a, project_name: {} }}\n  b: {{ path: b, project_name: {} }}\n",
+            "defaults: {{ start_timeout: 2m, stop_timeout: 2s }}\nrepositories:\n  a: {{ path: a, project_name: {} }}\n  b: {{ path: b, project_name: {} }}\n",
             projects[0], projects[1]
         ),
     )

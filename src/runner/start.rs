@@ -188,9 +188,11 @@ impl Board<'_> {
         }
     }
 
-    /// Settles what can be settled and returns what may be launched (up to `room`).
-    fn pass(&mut self, ctx: &Ctx<'_>, room: usize) -> Vec<NodeId> {
-        let mut launch = Vec::new();
+    /// Settles what can be settled and returns the operations that may be launched (up to
+    /// `room`): components that share a driver batch key go together, as one operation.
+    fn pass(&mut self, ctx: &Ctx<'_>, driver: &dyn Driver, room: usize) -> Vec<Vec<NodeId>> {
+        let mut launch: Vec<Vec<NodeId>> = Vec::new();
+        let mut batches: BTreeMap<String, usize> = BTreeMap::new();
         for i in 0..self.ids.len() {
             let id = self.ids[i];
             if self.st[id] != St::Waiting {
@@ -207,8 +209,23 @@ impl Board<'_> {
                     r.blocked_by = Some(root);
                     self.finish(r);
                 }
-                Next::Go if launch.len() < room => launch.push(id),
-                Next::Go => {}
+                Next::Go => {
+                    let key = if self.already[id] {
+                        None
+                    } else {
+                        driver.batch_key(id)
+                    };
+                    match key.as_ref().and_then(|k| batches.get(k)) {
+                        Some(&group) => launch[group].push(id),
+                        None if launch.len() < room => {
+                            if let Some(k) = key {
+                                batches.insert(k, launch.len());
+                            }
+                            launch.push(vec![id]);
+                        }
+                        None => {}
+                    }
+                }
                 Next::Wait(on) => {
                     if !self.announced[id] {
                         self.announced[id] = true;
@@ -268,23 +285,17 @@ pub fn start(
     let (tx, rx) = mpsc::channel::<Msg>();
     std::thread::scope(|scope| {
         let mut inflight = 0usize;
+        let mut group_of = vec![0usize; n];
+        let mut groups_left: Vec<usize> = Vec::new();
         loop {
-            let launch = b.pass(&ctx, opts.jobs.saturating_sub(inflight));
-            // Batch what shares a key, keep the rest single.
-            let mut batches: BTreeMap<String, Vec<NodeId>> = BTreeMap::new();
-            let mut singles = Vec::new();
-            for id in launch {
-                b.st[id] = St::InFlight;
+            // One job is one operation: a batch (one compose call) counts once.
+            for group in b.pass(&ctx, driver, opts.jobs.saturating_sub(inflight)) {
                 inflight += 1;
-                match (b.already[id], driver.batch_key(id)) {
-                    (false, Some(k)) => batches.entry(k).or_default().push(id),
-                    _ => singles.push(id),
+                for &id in &group {
+                    b.st[id] = St::InFlight;
+                    group_of[id] = groups_left.len();
                 }
-            }
-            for group in batches
-                .into_values()
-                .chain(singles.into_iter().map(|id| vec![id]))
-            {
+                groups_left.push(group.len());
                 let tx = tx.clone();
                 let (ctx, already) = (&ctx, b.already.clone());
                 scope.spawn(move || worker(ctx, &group, &already, &tx));
@@ -300,7 +311,11 @@ pub fn start(
                 Ok(Msg::Event(e)) => reporter.event(&e),
                 Ok(Msg::Started(id)) => b.started[id] = true,
                 Ok(Msg::Done(r)) => {
-                    inflight -= 1;
+                    let g = group_of[r.id];
+                    groups_left[g] -= 1;
+                    if groups_left[g] == 0 {
+                        inflight -= 1;
+                    }
                     if !r.outcome.success() && opts.fail_fast {
                         cancel.cancel(CancelReason::FailFast);
                     }

@@ -639,3 +639,39 @@ fn the_critical_chain_follows_the_last_dependency() {
         .collect();
     assert_eq!(names, ["a", "b", "c"]);
 }
+
+#[test]
+fn a_batch_counts_as_one_job() {
+    let g = graph(&[
+        ("a", &[]),
+        ("b", &[]),
+        ("c", &[]),
+        ("d", &[]),
+        ("solo", &[]),
+    ]);
+    let mut fake = Fake::default();
+    for id in 0..4 {
+        fake.scripts.insert(
+            id,
+            Script {
+                batch: Some("repo"),
+                ready_after: ms(20),
+                ..Script::default()
+            },
+        );
+    }
+    let r = run(&g, &fake, StartOptions { jobs: 1, ..opts() });
+    assert!(r.success());
+    let batches = fake.batches.lock().unwrap().clone();
+    assert_eq!(
+        batches,
+        vec![vec![0, 1, 2, 3]],
+        "four services of one repository in one call, with jobs = 1"
+    );
+    let solo = r.get(4).unwrap();
+    let last_of_batch = (0..4).map(|i| r.get(i).unwrap().ended).max().unwrap();
+    assert!(
+        solo.began.unwrap() >= last_of_batch,
+        "solo waited for the one job slot"
+    );
+}
