@@ -25,6 +25,9 @@ _tta() {
             tta,config)
                 cmd="tta__subcmd__config"
                 ;;
+            tta,doctor)
+                cmd="tta__subcmd__doctor"
+                ;;
             tta,graph)
                 cmd="tta__subcmd__graph"
                 ;;
@@ -106,6 +109,9 @@ _tta() {
             tta__subcmd__help,config)
                 cmd="tta__subcmd__help__subcmd__config"
                 ;;
+            tta__subcmd__help,doctor)
+                cmd="tta__subcmd__help__subcmd__doctor"
+                ;;
             tta__subcmd__help,graph)
                 cmd="tta__subcmd__help__subcmd__graph"
                 ;;
@@ -158,7 +164,7 @@ _tta() {
 
     case "${cmd}" in
         tta)
-            opts="-c -v -q -h -V --config --json --verbose --quiet --color --help --version start stop restart status graph logs config completions man compose help"
+            opts="-c -v -q -h -V --config --json --verbose --quiet --color --help --version start stop restart status graph logs config doctor completions man compose help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -569,6 +575,32 @@ _tta() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tta__subcmd__doctor)
+            opts="-c -v -q -h -V --config --json --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tta__subcmd__graph)
             opts="-f -c -v -q -h -V --format --config --json --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -604,7 +636,7 @@ _tta() {
             return 0
             ;;
         tta__subcmd__help)
-            opts="start stop restart status graph logs config completions man compose help"
+            opts="start stop restart status graph logs config doctor completions man compose help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -746,6 +778,20 @@ _tta() {
         tta__subcmd__help__subcmd__config__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tta__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -93,6 +93,7 @@ pub fn run(cli: &Cli, out: &Output) -> Result<u8, Error> {
             out.stdout(&commands::generate::completions(*shell));
             Ok(error::exit::OK)
         }
+        Command::Doctor => commands::doctor::run(config, out),
         Command::Man => {
             out.stdout(&commands::generate::man_page());
             Ok(error::exit::OK)

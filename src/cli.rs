@@ -65,6 +65,9 @@ pub enum Command {
     /// Read, change and check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Check what the stack needs (config, repositories, docker, compose, engine, state
+    /// dir, probe ports), one line each with the fix.
+    Doctor,
     /// Print a shell completion script (`tta completions bash > /etc/bash_completion.d/tta`).
     Completions {
         /// The shell.

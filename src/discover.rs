@@ -267,7 +267,7 @@ fn display_path(p: &Path, base: &Path) -> String {
 
 /// Adds discovered components to `config` and returns the problems found.
 pub fn apply(config: &mut Config) -> Vec<Problem> {
-    let env: HashMap<String, String> = std::env::vars().collect();
+    let env: HashMap<String, String> = crate::config::env::process_vars().collect();
     apply_with_env(config, &env)
 }
 

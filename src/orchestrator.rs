@@ -345,7 +345,9 @@ impl Orchestrator {
                 .zip(&observed)
                 .map(|(&id, o)| {
                     let node = &self.nodes[id];
-                    let run = matches!(o.status(), Status::Running | Status::Starting)
+                    let external = self.graph().kind(id) == Kind::External;
+                    let run = (external
+                        || matches!(o.status(), Status::Running | Status::Starting))
                         && node.probe.is_some();
                     run.then(|| {
                         s.spawn(move || {
@@ -375,7 +377,12 @@ impl Orchestrator {
         probed: Option<Result<(), String>>,
     ) -> ComponentStatus {
         let g = self.graph();
-        let status = o.status();
+        let status = match (g.kind(id), &probed) {
+            // An external component is running exactly when its probe answers.
+            (Kind::External, Some(Ok(()))) => Status::Running,
+            (Kind::External, _) => Status::Stopped,
+            _ => o.status(),
+        };
         let mut detail = o.detail;
         let health = match (probed, o.health) {
             (Some(Err(e)), _) => {
@@ -476,6 +483,11 @@ impl Orchestrator {
     /// The compose driver (absent with a custom driver).
     pub fn compose(&self) -> Option<&Compose> {
         self.compose.as_deref()
+    }
+
+    /// The last `n` lines of a component's log (a local log file, or the container's log).
+    pub fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
+        self.driver.log_tail(id, n)
     }
 
     /// A handle on one component (the spec's `Component`).

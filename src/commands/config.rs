@@ -16,7 +16,8 @@ pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u
     match cmd {
         ConfigCommand::Set { key, value } => set(config, key, value, out),
         ConfigCommand::Schema => {
-            let mut s = serde_json::to_string_pretty(&crate::config::schema::json_schema()).expect("schema serializes");
+            let mut s = serde_json::to_string_pretty(&crate::config::schema::json_schema())
+                .expect("schema serializes");
             s.push('\n');
             out.stdout(&s);
             Ok(exit::OK)
@@ -41,7 +42,11 @@ pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u
                 ConfigCommand::Get { key, reveal } => get(&settings, key, *reveal, out),
                 ConfigCommand::Show { reveal } => {
                     let v = settings.value();
-                    print_value(out, None, &if *reveal { v.clone() } else { secrets::mask(v) });
+                    print_value(
+                        out,
+                        None,
+                        &if *reveal { v.clone() } else { secrets::mask(v) },
+                    );
                     Ok(exit::OK)
                 }
                 ConfigCommand::Validate => {
@@ -164,7 +169,12 @@ fn set(config: Option<&Path>, key: &str, raw: &str, out: &Output) -> Result<u8> 
             Some(format!("edit {} by hand", path.display())),
         )
     })?;
-    let settings = Settings::from_text(edited, Some(path.clone()), &cwd, std::env::vars())?;
+    let settings = Settings::from_text(
+        edited,
+        Some(path.clone()),
+        &cwd,
+        crate::config::env::process_vars(),
+    )?;
     let saved = settings.save(None)?;
     let overridden: Vec<&str> = settings
         .overrides()

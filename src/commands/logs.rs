@@ -1,42 +1,81 @@
-//! `tta logs`: a local component's log file (the last lines, or followed), several
-//! components interleaved by line with a name prefix.
+//! `tta logs`: a component's log — a local process or task's log file, or a compose
+//! service's container log — the last lines or followed; several components are shown
+//! with a name prefix on each line.
 
 use std::io::{BufRead as _, BufReader, Seek as _};
 use std::path::Path;
 use std::time::Duration;
 
-use crate::cli::LogsArgs;
-use crate::config::Settings;
+use crate::cli::{ComposeArgs, LogsArgs};
 use crate::config::model::Kind;
 use crate::error::{Error, Result, exit};
+use crate::orchestrator::Orchestrator;
 use crate::output::Output;
 use crate::runner::{Cancel, signals};
 use crate::state::{StateDir, tail};
 
 /// Prints logs.
 pub fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Result<u8> {
-    let settings = Settings::load(config)?;
+    let orch = Orchestrator::load(config)?;
+    let settings = orch.settings();
     let g = settings.graph();
     let state = StateDir::new(&settings.config().state_dir);
     let mut files = Vec::new();
+    let mut services = Vec::new();
     for name in &args.names {
         let id = g.resolve(name)?;
-        if g.kind(id) == Kind::Compose {
+        match g.kind(id) {
+            Kind::External => {
+                return Err(Error::usage(
+                    format!(
+                        "`{}` is external: tta does not run it, so it has no log here",
+                        g.name(id)
+                    ),
+                    Some(format!(
+                        "`tta status {}` shows what its probe says",
+                        g.name(id)
+                    )),
+                ));
+            }
+            Kind::Compose => services.push(id),
+            Kind::Process | Kind::Task => {
+                files.push((g.name(id).to_owned(), state.log_path(g.name(id))));
+            }
+        }
+    }
+    if args.follow && !services.is_empty() {
+        // Compose follows its own logs; one service at a time keeps the streams apart.
+        let [id] = services[..] else {
             return Err(Error::usage(
-                format!(
-                    "`{}` is a compose service; its logs come from the engine",
-                    g.name(id)
-                ),
-                Some(format!(
-                    "run `tta compose logs {}`",
-                    g.name(id).rsplit('/').next().unwrap_or_default()
-                )),
+                "`--follow` takes one compose service at a time",
+                Some("run one `tta logs -f NAME` per service".into()),
+            ));
+        };
+        if !files.is_empty() {
+            return Err(Error::usage(
+                "`--follow` cannot mix compose services and local components",
+                None,
             ));
         }
-        files.push((g.name(id).to_owned(), state.log_path(g.name(id))));
+        return follow_compose(config, settings, id, args.lines, out);
     }
-    let prefix = files.len() > 1;
-    let width = files.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let width = files
+        .iter()
+        .map(|(n, _)| n.len())
+        .chain(services.iter().map(|&id| g.name(id).len()))
+        .max()
+        .unwrap_or(0);
+    let several = files.len() + services.len() > 1;
+    for &id in &services {
+        for line in orch.log_tail(id, args.lines) {
+            if several {
+                out.stdout(&format!("{:<width$} | {line}\n", g.name(id)));
+            } else {
+                out.stdout(&format!("{line}\n"));
+            }
+        }
+    }
+    let prefix = several;
     let show = |name: &str, line: &str| {
         if prefix {
             out.stdout(&format!("{name:<width$} | {line}\n"));
@@ -44,7 +83,7 @@ pub fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Result<u8> {
             out.stdout(&format!("{line}\n"));
         }
     };
-    let mut any = false;
+    let mut any = !services.is_empty();
     for (name, path) in &files {
         if path.exists() {
             any = true;
@@ -61,6 +100,37 @@ pub fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Result<u8> {
     if !args.follow {
         return Ok(if any { exit::OK } else { exit::FAILED });
     }
+    follow_files(&files, show);
+    Ok(exit::OK)
+}
+
+/// `compose logs --follow` for one service, in its repository.
+fn follow_compose(
+    config: Option<&Path>,
+    settings: &crate::config::Settings,
+    id: crate::graph::NodeId,
+    lines: usize,
+    out: &Output,
+) -> Result<u8> {
+    let spec = &settings.config().components[settings.graph().name(id)];
+    let args = ComposeArgs {
+        args: [
+            "--repo",
+            spec.repository.as_deref().unwrap_or_default(),
+            "logs",
+            "--follow",
+            "--tail",
+            &lines.to_string(),
+            spec.service.as_deref().unwrap_or_default(),
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    };
+    super::compose::run(config, &args, out)
+}
+
+/// Prints lines appended to the files until Ctrl-C (a file that appears later is picked up).
+fn follow_files(files: &[(String, std::path::PathBuf)], show: impl Fn(&str, &str)) {
     let cancel = Cancel::new();
     signals::install(&cancel);
     let mut readers: Vec<(String, Option<BufReader<std::fs::File>>, &Path)> = files
@@ -93,5 +163,4 @@ pub fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Result<u8> {
         }
         cancel.sleep(Duration::from_millis(200));
     }
-    Ok(exit::OK)
 }

@@ -3,6 +3,7 @@
 
 pub mod compose;
 pub mod config;
+pub mod doctor;
 pub mod generate;
 pub mod graph;
 pub mod lifecycle;

@@ -5,12 +5,12 @@ use std::path::Path;
 use console::{measure_text_width, pad_str};
 
 use crate::cli::StatusArgs;
-use crate::driver::Status;
 use crate::config::duration::Human;
+use crate::driver::Status;
 use crate::error::{Error, Result, exit};
-use crate::runner::{Cancel, signals};
 use crate::orchestrator::{ComponentStatus, Orchestrator};
 use crate::output::Output;
+use crate::runner::{Cancel, signals};
 use crate::state::now_epoch;
 
 /// Prints statuses.

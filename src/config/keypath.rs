@@ -146,7 +146,8 @@ impl fmt::Display for KeyPath {
                 f.write_str(".")?;
             }
             // Whitespace too: a bare segment of only whitespace would parse as empty.
-            if s.is_empty() || s.contains(['.', '"', '\'', '\\']) || s.contains(char::is_whitespace) {
+            if s.is_empty() || s.contains(['.', '"', '\'', '\\']) || s.contains(char::is_whitespace)
+            {
                 write!(f, "\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))?;
             } else {
                 f.write_str(s)?;
@@ -187,7 +188,13 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for s in [r#"components."tta.dev".x"#, "a.b.c", r#""a\"b".c"#, "\"\n\"", "\"\t\".x"] {
+        for s in [
+            r#"components."tta.dev".x"#,
+            "a.b.c",
+            r#""a\"b".c"#,
+            "\"\n\"",
+            "\"\t\".x",
+        ] {
             let k = KeyPath::parse(s).unwrap();
             assert_eq!(KeyPath::parse(&k.to_string()).unwrap(), k);
         }

@@ -82,7 +82,7 @@ impl Settings {
     /// Loads with the process's working directory and environment.
     pub fn load(explicit: Option<&Path>) -> Result<Self> {
         let cwd = std::env::current_dir().map_err(|e| Error::io("read", ".", e))?;
-        Self::load_from(explicit, &cwd, std::env::vars())
+        Self::load_from(explicit, &cwd, env::process_vars())
     }
 
     /// Loads relative to `cwd`, with the given environment.

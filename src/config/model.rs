@@ -115,6 +115,9 @@ pub enum Kind {
     Process,
     /// A one-shot local command.
     Task,
+    /// Something `tta` does not start or stop (an API on another host, the Docker engine):
+    /// it is up when its probe passes, and others can depend on it.
+    External,
 }
 
 impl Kind {
@@ -124,6 +127,7 @@ impl Kind {
             Kind::Compose => "compose",
             Kind::Process => "process",
             Kind::Task => "task",
+            Kind::External => "external",
         }
     }
 }

@@ -350,12 +350,7 @@ impl Parser<'_> {
     }
 
     fn path(&self, s: &str) -> PathBuf {
-        let p = Path::new(s);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.base_dir.join(p)
-        }
+        normalize(&self.base_dir.join(s))
     }
 
     fn name(&mut self, name: &str, path: &At<'_>, what: &str) {
@@ -553,9 +548,13 @@ impl Parser<'_> {
                         Some("compose") => Some(Kind::Compose),
                         Some("process") => Some(Kind::Process),
                         Some("task") => Some(Kind::Task),
+                        Some("external") => Some(Kind::External),
                         Some(other) => {
-                            let help = did_you_mean(other, ["compose", "process", "task"])
-                                .unwrap_or_else(|| "expected compose, process or task".into());
+                            let help =
+                                did_you_mean(other, ["compose", "process", "task", "external"])
+                                    .unwrap_or_else(|| {
+                                        "expected compose, process, task or external".into()
+                                    });
                             self.problem(
                                 Problem::new(p.path(), format!("unknown kind `{other}`"))
                                     .help(help),
@@ -596,8 +595,15 @@ impl Parser<'_> {
                 "depends_on" => {
                     c.depends_on = self.depends_on(v, &p);
                     if let Some(i) = c.depends_on.iter().position(|d| d.name == name) {
-                        let at = if matches!(v, Value::Sequence(_)) { p.index(i).path() } else { p.key(name).path() };
-                        self.problem(Problem::new(at, format!("`{name}` depends on itself")).help("remove this dependency"));
+                        let at = if matches!(v, Value::Sequence(_)) {
+                            p.index(i).path()
+                        } else {
+                            p.key(name).path()
+                        };
+                        self.problem(
+                            Problem::new(at, format!("`{name}` depends on itself"))
+                                .help("remove this dependency"),
+                        );
                         c.depends_on.retain(|d| d.name != name);
                     }
                 }
@@ -622,6 +628,31 @@ impl Parser<'_> {
             }
         };
         match c.kind {
+            Kind::External => {
+                if c.probe.is_none() && self.problems.len() == before {
+                    self.problem(Problem::new(path.path(), "an external component needs a `probe`").help(
+                        "it is up when its probe passes, e.g. `probe: { http: \"http://localhost:1234/v1/models\" }`",
+                    ));
+                }
+                for (key, set) in [
+                    ("command", argv.is_some()),
+                    ("shell", shell.is_some()),
+                    ("cwd", c.cwd.is_some()),
+                    ("env", !c.env.is_empty()),
+                    ("repository", c.repository.is_some()),
+                    ("service", c.service.is_some()),
+                ] {
+                    if set {
+                        self.problem(
+                            Problem::new(
+                                path.key(key).path(),
+                                format!("`{key}` does not apply to an external component"),
+                            )
+                            .help("tta does not start external components; it only probes them"),
+                        );
+                    }
+                }
+            }
             Kind::Compose => {
                 if c.repository.is_none() {
                     self.problem(Problem::new(
@@ -853,6 +884,29 @@ impl Parser<'_> {
             _ => {}
         }
         (self.problems.len() == before).then_some(probe)
+    }
+}
+
+/// Removes `.` and resolves `..` lexically (`/a/config/../b` → `/a/b`), so that paths read
+/// well in messages; symbolic links are left alone, as the file system will follow them.
+pub fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
     }
 }
 

@@ -82,7 +82,7 @@ pub fn json_schema() -> Value {
                     "type": "object",
                     "additionalProperties": false,
                     "properties": {
-                        "kind": {"enum": ["compose", "process", "task"]},
+                        "kind": {"enum": ["compose", "process", "task", "external"]},
                         "repository": {"type": "string"},
                         "service": {"type": "string"},
                         "command": {"type": "array", "items": {"type": ["string", "number", "boolean"]}, "minItems": 1, "description": "argv, run without a shell"},
@@ -132,11 +132,17 @@ pub fn json_schema() -> Value {
 mod tests {
     use super::json_schema;
     use crate::config::parse::{
-        COMPONENT_KEYS, COMPOSE_KEYS, DEFAULTS_KEYS, PROBE_KEYS, REPOSITORY_KEYS, RETRY_KEYS, ROOT_KEYS,
+        COMPONENT_KEYS, COMPOSE_KEYS, DEFAULTS_KEYS, PROBE_KEYS, REPOSITORY_KEYS, RETRY_KEYS,
+        ROOT_KEYS,
     };
 
     fn keys(v: &serde_json::Value) -> Vec<String> {
-        let mut k: Vec<String> = v["properties"].as_object().unwrap().keys().cloned().collect();
+        let mut k: Vec<String> = v["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         k.sort();
         k
     }
@@ -153,9 +159,15 @@ mod tests {
         let p = &s["properties"];
         assert_eq!(keys(&s), sorted(ROOT_KEYS));
         assert_eq!(keys(&p["defaults"]), sorted(DEFAULTS_KEYS));
-        assert_eq!(keys(&p["defaults"]["properties"]["retry"]), sorted(RETRY_KEYS));
+        assert_eq!(
+            keys(&p["defaults"]["properties"]["retry"]),
+            sorted(RETRY_KEYS)
+        );
         assert_eq!(keys(&p["compose"]), sorted(COMPOSE_KEYS));
-        assert_eq!(keys(&p["repositories"]["additionalProperties"]), sorted(REPOSITORY_KEYS));
+        assert_eq!(
+            keys(&p["repositories"]["additionalProperties"]),
+            sorted(REPOSITORY_KEYS)
+        );
         let c = &p["components"]["additionalProperties"];
         assert_eq!(keys(c), sorted(COMPONENT_KEYS));
         assert_eq!(keys(&c["properties"]["probe"]), sorted(PROBE_KEYS));

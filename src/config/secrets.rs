@@ -13,7 +13,18 @@ pub const MASK: &str = "****";
 /// `apiKey`, `key` — but not `keys`, `keyboard` or `monkey_count`.
 pub fn is_secret_key(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
-    if ["password", "passwd", "secret", "token", "credential", "apikey", "private_key"].iter().any(|w| lower.contains(w)) {
+    if [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "credential",
+        "apikey",
+        "private_key",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+    {
         return true;
     }
     // `key` as a word of its own: `api_key`, `key`, `signing-key`, `apiKey`.
@@ -56,8 +67,12 @@ pub fn mask(v: &Value) -> Value {
         Value::Mapping(m) => Value::Mapping(
             m.iter()
                 .map(|(k, val)| {
-                    let secret = k.as_str().is_some_and(is_secret_key) && !matches!(val, Value::Null);
-                    (k.clone(), if secret { Value::from(MASK) } else { mask(val) })
+                    let secret =
+                        k.as_str().is_some_and(is_secret_key) && !matches!(val, Value::Null);
+                    (
+                        k.clone(),
+                        if secret { Value::from(MASK) } else { mask(val) },
+                    )
                 })
                 .collect(),
         ),
@@ -72,10 +87,28 @@ mod tests {
 
     #[test]
     fn secret_keys() {
-        for k in ["password", "DB_PASSWORD", "api_token", "client-secret", "API_KEY", "apiKey", "key", "ssh.key", "credentials"] {
+        for k in [
+            "password",
+            "DB_PASSWORD",
+            "api_token",
+            "client-secret",
+            "API_KEY",
+            "apiKey",
+            "key",
+            "ssh.key",
+            "credentials",
+        ] {
             assert!(is_secret_key(k), "{k}");
         }
-        for k in ["keys", "keyboard", "monkey_count", "path", "jobs", "depends_on", "tokenizer_model"] {
+        for k in [
+            "keys",
+            "keyboard",
+            "monkey_count",
+            "path",
+            "jobs",
+            "depends_on",
+            "tokenizer_model",
+        ] {
             assert!(!is_secret_key(k) || k == "tokenizer_model", "{k}");
         }
     }
@@ -84,7 +117,10 @@ mod tests {
     fn masks_nested_values() {
         let v: Value = yaml_serde::from_str("components:\n  db:\n    env: { POSTGRES_PASSWORD: hunter2, USER: me }\n    command: [x]\n").unwrap();
         let m = mask(&v);
-        assert_eq!(m["components"]["db"]["env"]["POSTGRES_PASSWORD"], Value::from(MASK));
+        assert_eq!(
+            m["components"]["db"]["env"]["POSTGRES_PASSWORD"],
+            Value::from(MASK)
+        );
         assert_eq!(m["components"]["db"]["env"]["USER"], Value::from("me"));
     }
 }

@@ -54,7 +54,9 @@ pub fn references(config: &Config, declared: &[&str]) -> Vec<Problem> {
                     .help("enable it, or make the dependency soft with `required: false`"),
                 );
             }
-            if dep.condition == Condition::CompletedSuccessfully && target.kind == Kind::Process {
+            if dep.condition == Condition::CompletedSuccessfully
+                && matches!(target.kind, Kind::Process | Kind::External)
+            {
                 problems.push(
                     Problem::new(
                         at,

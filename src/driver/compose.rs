@@ -41,7 +41,7 @@ pub use command::{
     ComposeCommand, Flavor, Source, Target, Unavailable, default_project_name, engine_hint,
     engine_unreachable, error_line, is_transient,
 };
-pub use exec::{Captured, Stream};
+pub use exec::{Captured, Job, Stream, run as run_job, which};
 pub use ps::{Container, State as ContainerState, TEMPLATE, parse as parse_ps};
 pub use repos::{ComposeRun, Sink, select_repositories};
 
@@ -51,7 +51,7 @@ use crate::error::Error;
 use crate::graph::{Graph, NodeId};
 use crate::runner::Cancel;
 use crate::state::StateDir;
-use exec::{Job, RunError};
+use exec::RunError;
 
 /// How long a `docker ps` result is shared between callers.
 pub const PS_MAX_AGE: Duration = Duration::from_millis(100);

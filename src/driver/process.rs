@@ -51,7 +51,7 @@ impl Local {
                 config
                     .components
                     .get(n)
-                    .filter(|s| s.kind != Kind::Compose)
+                    .filter(|s| matches!(s.kind, Kind::Process | Kind::Task))
                     .cloned()
             })
             .collect();

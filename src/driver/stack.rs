@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::compose::{Compose, POLL_INTERVAL};
 use super::process::Local;
-use super::types::{ActionError, Driver, Observation, Poll, StopOutcome};
+use super::types::{ActionError, Driver, Observation, Poll, Status, StopOutcome};
 use crate::config::model::{Config, Kind};
 use crate::graph::{Graph, NodeId};
 use crate::runner::Cancel;
@@ -51,7 +51,10 @@ impl Driver for Stack {
         ids.iter()
             .map(|&id| match self.kinds[id] {
                 Kind::Compose => compose.next().unwrap_or_default(),
-                _ => self.local.observe(&[id]).pop().unwrap_or_default(),
+                // Not ours to run: a start only waits for its probe, a stop leaves it alone,
+                // and status asks the probe.
+                Kind::External => Observation::new(Status::Stopped, None),
+                Kind::Process | Kind::Task => self.local.observe(&[id]).pop().unwrap_or_default(),
             })
             .collect()
     }
@@ -70,14 +73,16 @@ impl Driver for Stack {
                 .start_batch(&[id], cancel)
                 .pop()
                 .unwrap_or(Ok(())),
-            _ => self.local.start(id),
+            Kind::External => Ok(()),
+            Kind::Process | Kind::Task => self.local.start(id),
         }
     }
 
     fn poll(&self, id: NodeId) -> Poll {
         match self.kinds[id] {
             Kind::Compose => self.compose.poll(id),
-            _ => self.local.poll(id),
+            Kind::External => Poll::Running,
+            Kind::Process | Kind::Task => self.local.poll(id),
         }
     }
 
@@ -103,14 +108,16 @@ impl Driver for Stack {
     ) -> Result<StopOutcome, ActionError> {
         match self.kinds[id] {
             Kind::Compose => self.compose.stop(id, grace, cancel),
-            _ => self.local.stop(id, grace, cancel),
+            Kind::External => Ok(StopOutcome::AlreadyStopped),
+            Kind::Process | Kind::Task => self.local.stop(id, grace, cancel),
         }
     }
 
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
         match self.kinds[id] {
             Kind::Compose => self.compose.log_tail(id, n),
-            _ => self.local.log_tail(id, n),
+            Kind::External => Vec::new(),
+            Kind::Process | Kind::Task => self.local.log_tail(id, n),
         }
     }
 }

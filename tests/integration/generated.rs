@@ -26,6 +26,12 @@ fn generated_files_are_current() {
 fn the_schema_accepts_the_shipped_examples_keys() {
     let s = Stack::empty();
     let schema: serde_json::Value = s.tta(&["config", "schema"]).ok().json();
-    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
-    assert!(schema["properties"]["components"]["additionalProperties"]["properties"]["probe"].is_object());
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert!(
+        schema["properties"]["components"]["additionalProperties"]["properties"]["probe"]
+            .is_object()
+    );
 }

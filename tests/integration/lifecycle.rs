@@ -406,3 +406,31 @@ fn no_deps_starts_only_what_is_named() {
     assert_eq!(outcomes(&j).len(), 1);
     s.tta(&["status", "api"]).code(1);
 }
+
+#[test]
+fn logs_follow_prints_new_lines_until_ctrl_c() {
+    let s = Stack::new(
+        "components:\n  ticker: { shell: \"i=0; while true; do echo tick-$i; i=$((i+1)); sleep 0.1; done\" }\n",
+    );
+    s.tta(&["start"]).ok();
+    let child = s
+        .command(&["logs", "-f", "-n", "0", "ticker"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines().filter(|l| l.starts_with("tick-")).count() >= 3,
+        "{text}"
+    );
+    assert!(
+        text.lines().all(|l| l.starts_with("tick-")),
+        "whole lines only: {text}"
+    );
+}

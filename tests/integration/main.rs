@@ -19,6 +19,8 @@ mod readme;
 mod snapshots;
 // Secrets in a config never reach stdout or stderr unless revealed.
 mod secrets;
+// Everyday use: the shipped TTA stack, external components, doctor.
+mod everyday;
 // Compose support against a fake docker/docker-compose that logs its calls: exact command lines.
 mod compose_fake;
 // Compose support against a real Docker engine (skips visibly when none answers).

@@ -87,19 +87,34 @@ fn a_second_ctrl_c_kills_at_once() {
     let s = Stack::new(&format!(
         "components:\n  stubborn:\n    command: [$SERVER, --port, \"{port}\", --ready-after, 60s, --ignore-term]\n    stop_timeout: 60s\n    probe: {{ tcp: \"127.0.0.1:{port}\", interval: 50ms }}\n"
     ));
-    let child = s.command(&["start"]).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = s
+        .command(&["start"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let record = s.path().join(".tta/run/stubborn.json");
     assert!(eventually(Duration::from_secs(10), || record.exists()));
-    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
     let pid = u32::try_from(j["pid"].as_u64().unwrap()).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let t = Instant::now();
     sigint(child.id());
     std::thread::sleep(Duration::from_millis(500));
-    assert!(alive(pid), "the first Ctrl-C waits for the grace period (SIGTERM is ignored)");
+    assert!(
+        alive(pid),
+        "the first Ctrl-C waits for the grace period (SIGTERM is ignored)"
+    );
     sigint(child.id());
     let out = child.wait_with_output().unwrap();
-    assert!(t.elapsed() < Duration::from_secs(10), "the second Ctrl-C does not wait 60 s: {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "the second Ctrl-C does not wait 60 s: {:?}",
+        t.elapsed()
+    );
     assert_eq!(out.status.code(), Some(130));
-    assert!(eventually(Duration::from_secs(3), || !alive(pid)), "killed, not orphaned");
+    assert!(
+        eventually(Duration::from_secs(3), || !alive(pid)),
+        "killed, not orphaned"
+    );
 }

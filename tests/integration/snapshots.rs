@@ -39,7 +39,11 @@ fn redact(s: &str, stack: &Stack) -> String {
                     break;
                 }
             }
-            if num.contains('.') { out.push_str("X.X") } else { out.push_str(&num) }
+            if num.contains('.') {
+                out.push_str("X.X");
+            } else {
+                out.push_str(&num);
+            }
         } else {
             out.push(c);
         }
@@ -66,7 +70,15 @@ fn start_summary_and_status_table() {
     let s = Stack::new(STACK);
     let r = s.tta(&["start"]);
     r.code(1);
-    let summary: String = r.stderr.lines().filter(|l| !l.starts_with('[')).map(|l| format!("{l}\n")).collect();
+    let summary =
+        r.stderr
+            .lines()
+            .filter(|l| !l.starts_with('['))
+            .fold(String::new(), |mut acc, l| {
+                acc.push_str(l);
+                acc.push('\n');
+                acc
+            });
     insta::assert_snapshot!("start_summary", redact(&summary, &s));
     let st = s.tta(&["status"]);
     st.code(1);
@@ -75,10 +87,17 @@ fn start_summary_and_status_table() {
 
 #[test]
 fn errors() {
-    let s = Stack::new("components:\n  a: { kind: task, command: [x], depends_on: [b] }\n  b: { kind: taks, command: [x] }\n  c: { kind: task, command: [x], depends_on: [c], start_timeout: 5 }\n");
+    let s = Stack::new(
+        "components:\n  a: { kind: task, command: [x], depends_on: [b] }\n  b: { kind: taks, command: [x] }\n  c: { kind: task, command: [x], depends_on: [c], start_timeout: 5 }\n",
+    );
     insta::assert_snapshot!("invalid_config", s.tta(&["status"]).code(2).stderr.clone());
     let s = Stack::new(STACK);
-    insta::assert_snapshot!("unknown_component", s.tta(&["start", "dbb"]).code(2).stderr.clone());
-    let s = Stack::new("components:\n  a: { kind: task, command: [x], depends_on: [b] }\n  b: { kind: task, command: [x], depends_on: [a] }\n");
+    insta::assert_snapshot!(
+        "unknown_component",
+        s.tta(&["start", "dbb"]).code(2).stderr.clone()
+    );
+    let s = Stack::new(
+        "components:\n  a: { kind: task, command: [x], depends_on: [b] }\n  b: { kind: task, command: [x], depends_on: [a] }\n",
+    );
     insta::assert_snapshot!("cycle", s.tta(&["graph"]).code(2).stderr.clone());
 }

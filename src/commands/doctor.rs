@@ -1,0 +1,290 @@
+//! `tta doctor`: checks what a stack needs, one line each with the fix: the config, each
+//! repository and its compose files, the docker CLI, the compose command, the engine, the
+//! state directory, and ports that probes need but something else holds. Exit 0 only when
+//! every check passes (checks that do not apply are skipped).
+
+use std::net::{TcpStream, ToSocketAddrs as _};
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::config::model::{Kind, ProbeCheck};
+use crate::driver::compose::{ComposeCommand, Job, engine_hint, error_line, run_job, which};
+use crate::error::{self, Result, exit};
+use crate::orchestrator::Orchestrator;
+use crate::output::Output;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Verdict {
+    Ok,
+    Failed,
+    Skipped,
+}
+
+#[derive(Debug, Serialize)]
+struct Check {
+    #[serde(rename = "check")]
+    name: String,
+    status: Verdict,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<String>,
+}
+
+fn ok(check: &str, detail: impl Into<String>) -> Check {
+    Check {
+        name: check.into(),
+        status: Verdict::Ok,
+        detail: detail.into(),
+        fix: None,
+    }
+}
+
+fn failed(check: &str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+    Check {
+        name: check.into(),
+        status: Verdict::Failed,
+        detail: detail.into(),
+        fix: Some(fix.into()),
+    }
+}
+
+fn skipped(check: &str, detail: impl Into<String>) -> Check {
+    Check {
+        name: check.into(),
+        status: Verdict::Skipped,
+        detail: detail.into(),
+        fix: None,
+    }
+}
+
+/// Runs every check.
+pub fn run(config: Option<&Path>, out: &Output) -> Result<u8> {
+    let mut checks = Vec::new();
+    let settings = match Settings::load(config) {
+        Ok(s) => {
+            let detail = match s.path() {
+                Some(_) => format!(
+                    "{} is valid: {} components, {} repositories",
+                    s.display_name(),
+                    s.graph().len(),
+                    s.config().repositories.len()
+                ),
+                None => "no config file (./tta.yaml, ./config/tta.yaml): an empty stack".into(),
+            };
+            checks.push(ok("config", detail));
+            Some(s)
+        }
+        Err(e) => {
+            let text = error::render(&e);
+            checks.push(failed(
+                "config",
+                text.lines().skip(1).fold(
+                    text.lines()
+                        .next()
+                        .unwrap_or_default()
+                        .trim_start_matches("error: ")
+                        .to_owned(),
+                    |a, l| format!("{a}\n{l}"),
+                ),
+                e.hint()
+                    .unwrap_or_else(|| "fix the file; `tta config validate` checks it".into()),
+            ));
+            None
+        }
+    };
+    let uses_docker = settings.as_ref().is_none_or(|s| {
+        let c = s.config();
+        !c.repositories.is_empty() || c.components.values().any(|x| x.kind == Kind::Compose)
+    });
+    if let Some(s) = &settings {
+        for (name, repo) in &s.config().repositories {
+            let check = format!("repository {name}");
+            if !repo.path.is_dir() {
+                checks.push(failed(
+                    &check,
+                    format!("not found at {}", repo.path.display()),
+                    format!("clone it there, or set `repositories.\"{name}\".path`"),
+                ));
+                continue;
+            }
+            match crate::discover::compose_files(repo) {
+                Ok(files) => {
+                    let names: Vec<String> =
+                        files.iter().map(|f| f.display().to_string()).collect();
+                    checks.push(ok(
+                        &check,
+                        format!("{} ({})", repo.path.display(), names.join(", ")),
+                    ));
+                }
+                Err(e) => checks.push(failed(
+                    &check,
+                    e,
+                    "add a compose file, or list yours under `compose_files`",
+                )),
+            }
+        }
+    }
+    if uses_docker {
+        checks.extend(docker_checks(settings.as_ref()));
+    } else {
+        checks.push(skipped("docker", "no repositories or compose components"));
+    }
+    if let Some(s) = &settings {
+        checks.push(state_dir(&s.config().state_dir));
+        checks.extend(ports(s.clone()));
+    }
+    let all_ok = checks.iter().all(|c| !matches!(c.status, Verdict::Failed));
+    print(&checks, all_ok, out);
+    Ok(if all_ok { exit::OK } else { exit::FAILED })
+}
+
+fn print(checks: &[Check], all_ok: bool, out: &Output) {
+    if out.json {
+        out.json_line(&serde_json::json!({"schema_version": 1, "ok": all_ok, "checks": checks}));
+    } else {
+        let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
+        let mut text = String::new();
+        for c in checks {
+            let mark = match c.status {
+                Verdict::Ok => out.style("✓", |s| s.green()),
+                Verdict::Failed => out.style("✗", |s| s.red().bold()),
+                Verdict::Skipped => out.style("-", |s| s.dim()),
+            };
+            let mut lines = c.detail.lines();
+            text.push_str(&format!(
+                "{mark} {:<width$}  {}\n",
+                c.name,
+                lines.next().unwrap_or_default()
+            ));
+            for l in lines {
+                text.push_str(&format!("  {:<width$}  {l}\n", ""));
+            }
+            if let Some(f) = &c.fix {
+                text.push_str(&format!("  {:<width$}  fix: {f}\n", ""));
+            }
+        }
+        out.stdout(&text);
+    }
+}
+
+fn docker_checks(settings: Option<&Settings>) -> Vec<Check> {
+    let mut checks = Vec::new();
+    match which("docker") {
+        Some(p) => checks.push(ok("docker CLI", p.display().to_string())),
+        None => checks.push(failed(
+            "docker CLI",
+            "`docker` is not on PATH",
+            "install Docker (https://docs.docker.com/engine/install/)",
+        )),
+    }
+    let env = std::env::var("TTA_COMPOSE").ok();
+    let configured = settings.and_then(|s| s.config().compose.command.clone());
+    match ComposeCommand::detect(env.as_deref(), configured.as_deref()) {
+        Ok(cmd) => {
+            let mut argv = cmd.argv.clone();
+            argv.push("version".into());
+            let version = run_job(&Job::new(&argv, Duration::from_secs(15)), None)
+                .map(|c| {
+                    c.text()
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned()
+                })
+                .unwrap_or_default();
+            checks.push(ok(
+                "compose",
+                format!("`{}`: {version}", cmd.argv.join(" ")),
+            ));
+        }
+        Err(u) => checks.push(failed("compose", u.message, u.hint)),
+    }
+    if which("docker").is_some() {
+        let argv: Vec<String> = ["docker", "info", "--format", "{{.ServerVersion}}"]
+            .map(str::to_owned)
+            .to_vec();
+        match run_job(&Job::new(&argv, Duration::from_secs(10)), None) {
+            Ok(c) if c.success() => {
+                checks.push(ok("engine", format!("Docker Engine {}", c.text().trim())));
+            }
+            Ok(c) => checks.push(failed("engine", error_line(&c.text()), engine_hint(None))),
+            Err(e) => checks.push(failed("engine", e.to_string(), engine_hint(None))),
+        }
+    }
+    checks
+}
+
+fn state_dir(dir: &Path) -> Check {
+    let probe = std::fs::create_dir_all(dir).and_then(|()| tempfile::tempfile_in(dir).map(drop));
+    match probe {
+        Ok(()) => ok("state dir", format!("{} is writable", dir.display())),
+        Err(e) => failed(
+            "state dir",
+            format!("{}: {e}", dir.display()),
+            "fix its permissions, or set `state_dir`",
+        ),
+    }
+}
+
+/// Ports on this machine that a probe of a component that is not up would find taken.
+fn ports(settings: Settings) -> Vec<Check> {
+    let orch = Orchestrator::new(settings);
+    let Ok(rows) = orch.status(&[]) else {
+        return vec![skipped(
+            "ports",
+            "status unavailable (see the checks above)",
+        )];
+    };
+    let mut checks = Vec::new();
+    let nodes = &orch.settings().config().components;
+    for row in rows.iter().filter(|r| !r.up && r.kind != Kind::External) {
+        let Some(probe) = nodes.get(&row.name).and_then(|c| c.probe.as_ref()) else {
+            continue;
+        };
+        let addr = match &probe.check {
+            ProbeCheck::Tcp(a) => a.clone(),
+            ProbeCheck::Http { url, .. } => {
+                let authority = url
+                    .trim_start_matches("http://")
+                    .split('/')
+                    .next()
+                    .unwrap_or_default();
+                if authority.contains(':') {
+                    authority.to_owned()
+                } else {
+                    format!("{authority}:80")
+                }
+            }
+            ProbeCheck::Exec(_) => continue,
+        };
+        let local = ["127.0.0.1", "localhost", "[::1]", "0.0.0.0"]
+            .iter()
+            .any(|h| addr.starts_with(&format!("{h}:")));
+        if !local {
+            continue;
+        }
+        let taken = addr
+            .to_socket_addrs()
+            .ok()
+            .into_iter()
+            .flatten()
+            .any(|a| TcpStream::connect_timeout(&a, Duration::from_millis(300)).is_ok());
+        if taken {
+            let port = addr.rsplit(':').next().unwrap_or_default();
+            checks.push(failed(
+                "ports",
+                format!("{addr} answers, but {} (whose probe checks it) is {}", row.name, row.status.as_str()),
+                format!("something else holds port {port}: stop it (`ss -ltnp 'sport = :{port}'` shows what), or change the probe"),
+            ));
+        }
+    }
+    if checks.is_empty() {
+        checks.push(ok("ports", "no probe port is held by something else"));
+    }
+    checks
+}
