@@ -30,6 +30,7 @@ pub fn set(text: &str, path: &KeyPath, new: &Value) -> Result<String, EditError>
     let old: Value = if text.trim().is_empty() {
         Value::Null
     } else {
+        super::source::check_depth(text).map_err(|e| EditError::Syntax(e.message))?;
         yaml_serde::from_str(text).map_err(|e| EditError::Syntax(e.to_string()))?
     };
     let mut expected = old.clone();

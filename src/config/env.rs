@@ -87,6 +87,13 @@ fn apply_one(root: &mut Value, var: &str, raw: &str) -> Result<KeyPath, Fail> {
             Some("separate levels with exactly two underscores: TTA__DEFAULTS__JOBS".into()),
         ));
     }
+    if let Err(e) = super::source::check_depth(raw) {
+        return Err((
+            String::new(),
+            format!("the value is not valid YAML: {}", e.message),
+            None,
+        ));
+    }
     let value: Value = yaml_serde::from_str(raw).map_err(|e| {
         (
             String::new(),

@@ -300,6 +300,10 @@ fn parse_yaml(text: &str, display: &str) -> Result<Value> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
+    super::source::check_depth(text).map_err(|e| Error::ConfigSyntax {
+        location: format!("{display}:{}:{}", e.pos.line, e.pos.column),
+        message: e.message,
+    })?;
     let mut v: Value = yaml_serde::from_str(text).map_err(|e| syntax(&e, display))?;
     v.apply_merge().map_err(|e| syntax(&e, display))?;
     match v {

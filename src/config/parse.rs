@@ -1007,7 +1007,11 @@ components:
         )
         .unwrap();
         assert_eq!(c.defaults.jobs, 2);
-        assert_eq!(c.repositories["tta.dev"].path, Path::new("/dev"), "normalised: /base/../dev");
+        assert_eq!(
+            c.repositories["tta.dev"].path,
+            Path::new("/dev"),
+            "normalised: /base/../dev"
+        );
         assert_eq!(c.components["db"].kind, Kind::Compose);
         let api = &c.components["api"];
         assert_eq!(api.kind, Kind::Process);

@@ -105,6 +105,55 @@ impl SourceIndex {
     }
 }
 
+/// The deepest nesting of collections a file may use (`yaml_serde`'s own limit).
+pub const MAX_DEPTH: usize = 128;
+
+/// Refuses text that nests collections deeper than [`MAX_DEPTH`], at once. `yaml_serde`
+/// refuses such text too, but only after reading every event of the document, and its
+/// scanner slows with each open flow level: 20 MB of `[` took minutes. A count of brackets
+/// says whether the exact check (the streaming parser, which stops at the limit) is needed,
+/// so an ordinary file costs one pass over its bytes.
+pub fn check_depth(text: &str) -> Result<(), SyntaxError> {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for b in text.bytes() {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest <= MAX_DEPTH {
+        return Ok(());
+    }
+    let mut depth = 0usize;
+    for event in Parser::new_from_str(text) {
+        // An error before the limit is reported as it is: handing such text to `yaml_serde`
+        // would be just as slow.
+        let event = event.map_err(|e| SyntaxError {
+            pos: CharOffsets::new(text).pos(*e.marker()),
+            message: e.info().to_owned(),
+        })?;
+        match event {
+            (Event::SequenceStart(..) | Event::MappingStart(..), span) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(SyntaxError {
+                        pos: CharOffsets::new(text).pos(span.start),
+                        message: format!("collections nested more than {MAX_DEPTH} levels deep"),
+                    });
+                }
+            }
+            (Event::SequenceEnd | Event::MappingEnd, _) => depth = depth.saturating_sub(1),
+            (Event::StreamEnd, _) => break,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Converts saphyr's character indices to byte offsets.
 struct CharOffsets<'t> {
     text: &'t str,
@@ -280,5 +329,20 @@ mod tests {
     fn syntax_errors_have_a_position() {
         let e = SourceIndex::build("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(e.pos.line >= 1, "{e:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_at_once_where_it_passes_the_limit() {
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(check_depth(&ok).is_ok());
+        assert!(check_depth(&format!("a: \"{}\"\n", "[".repeat(1000))).is_ok());
+        let t = std::time::Instant::now();
+        // The parser's own limits may stop it first; either way it stops near the top.
+        let e = check_depth(&"[\n".repeat(1_000_000)).unwrap_err();
+        assert!(e.pos.line <= 2 * MAX_DEPTH, "{e:?}");
+        assert!(check_depth(&"{a: ".repeat(1_000_000)).is_err());
+        assert!(check_depth(&"[".repeat(1_000_000)).is_err());
+        assert!(check_depth(&"{".repeat(1_000_000)).is_err());
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
     }
 }

@@ -106,6 +106,13 @@ impl<'a> Loader<'a> {
         if text.trim().is_empty() {
             return Some(Value::Mapping(Mapping::new()));
         }
+        if let Err(e) = crate::config::source::check_depth(&text) {
+            self.errors.push(format!(
+                "{shown}:{}:{}: {}",
+                e.pos.line, e.pos.column, e.message
+            ));
+            return None;
+        }
         let mut value: Value = match yaml_serde::from_str(&text) {
             Ok(v) => v,
             Err(e) => {

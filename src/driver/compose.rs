@@ -62,7 +62,8 @@ pub const SETTLE: Duration = Duration::from_millis(300);
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// How long `docker ps` and `docker logs` may take.
 const ENGINE_DEADLINE: Duration = Duration::from_secs(30);
-/// The least time an `up` may take (image pulls are slow), whatever the start timeout.
+/// How long a `stop` may take beyond its grace period. (An `up` is bounded by the
+/// `start_timeout` of the services it starts, so a hung compose is killed at that timeout.)
 const MIN_UP_DEADLINE: Duration = Duration::from_secs(120);
 /// How many log lines a failure carries.
 const TAIL_LINES: usize = 10;
@@ -351,8 +352,7 @@ impl Compose {
             .filter_map(|&i| self.node(i))
             .map(|n| n.start_timeout)
             .max()
-            .unwrap_or_default()
-            .max(MIN_UP_DEADLINE);
+            .unwrap_or_default();
         let job = Job {
             cwd: Some(&target.path),
             env: &env,
@@ -413,9 +413,11 @@ impl Compose {
                         "install it, or set TTA_COMPOSE",
                     ));
                 }
+                // A command that hung until its start_timeout is not retried: each retry
+                // would wait as long again.
                 all(Err(ActionError {
                     failure: Failure::new(command::run_error(&argv[..argv.len().min(2)], &e)),
-                    transient: matches!(e, RunError::TimedOut(_)),
+                    transient: false,
                 }))
             }
         }

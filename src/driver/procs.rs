@@ -83,6 +83,10 @@ pub fn is_ours(p: u32, recorded_ticks: Option<u64>) -> bool {
     }
     match (recorded_ticks, start_ticks(p)) {
         (Some(a), Some(b)) => a == b,
+        // The kernel tells when this pid started but the record does not say: tta records
+        // the start time wherever it can read it, so the record is not of this process
+        // (hand-written or damaged). Signalling on its word could hit anything, even pid 1.
+        (None, Some(_)) => false,
         _ => true,
     }
 }

@@ -25,3 +25,7 @@ mod everyday;
 mod compose_fake;
 // Compose support against a real Docker engine (skips visibly when none answers).
 mod compose_e2e;
+// Fault injection: Ctrl-C at random points, kill -9 during `config set`, a broken state dir, vanished repositories, hung compose, a dying engine.
+mod faults;
+// Hostile values (shell metacharacters, traversal, huge, deep, aliases, bad bytes, overflow): an error or a value, never a panic or a hang.
+mod hostile;
