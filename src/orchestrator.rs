@@ -219,11 +219,20 @@ impl Orchestrator {
         let sel = self.start_selection(names, opts.no_deps)?;
         self.preflight(names, &sel)?;
         let _lock = self.lock_for_run(opts)?;
-        self.after_run(runner::start(
+        self.after_run(self.start_locked(&sel, opts, reporter))
+    }
+
+    fn start_locked(
+        &self,
+        sel: &Selection,
+        opts: &RunOptions,
+        reporter: &dyn Reporter,
+    ) -> RunReport {
+        runner::start(
             self.graph(),
             &self.nodes,
             self.driver.as_ref(),
-            &sel,
+            sel,
             &StartOptions {
                 jobs: self.jobs(opts),
                 timeout: opts.timeout,
@@ -231,7 +240,7 @@ impl Orchestrator {
             },
             &self.cancel,
             reporter,
-        ))
+        )
     }
 
     /// Stops components (none or `all`: every one), after the running components that
@@ -297,20 +306,7 @@ impl Orchestrator {
                 ..stopped
             });
         }
-        let sel = g.with_dependencies(&again);
-        let started = runner::start(
-            g,
-            &self.nodes,
-            self.driver.as_ref(),
-            &sel,
-            &StartOptions {
-                jobs: self.jobs(opts),
-                timeout: opts.timeout,
-                fail_fast: opts.fail_fast,
-            },
-            &self.cancel,
-            reporter,
-        );
+        let started = self.start_locked(&g.with_dependencies(&again), opts, reporter);
         let mut results = started.results;
         for r in stopped.results.into_iter().filter(|r| !r.outcome.success()) {
             results.retain(|x| x.id != r.id);

@@ -19,16 +19,8 @@ use crate::runner::{RunReport, signals};
 pub fn start(config: Option<&Path>, args: &StartArgs, out: &Output) -> Result<u8> {
     let settings = Settings::load(config)?;
     if args.dry_run {
-        let g = settings.graph();
-        let sel = g.select(&args.names)?;
-        let sel = if args.no_deps {
-            sel
-        } else {
-            g.with_dependencies(&sel)
-        };
         let jobs = args.jobs.map_or(settings.defaults().jobs, usize::from);
-        print_plan(g, &sel, "start", jobs, false, out);
-        return Ok(exit::OK);
+        return plan(&settings, &args.names, args.no_deps, jobs, false, out);
     }
     let orch = Orchestrator::new(settings);
     let opts = RunOptions {
@@ -44,15 +36,14 @@ pub fn start(config: Option<&Path>, args: &StartArgs, out: &Output) -> Result<u8
 pub fn stop(config: Option<&Path>, args: &StopArgs, out: &Output) -> Result<u8> {
     let settings = Settings::load(config)?;
     if args.dry_run {
-        let g = settings.graph();
-        let sel = g.select(&args.names)?;
-        let sel = if args.no_deps {
-            sel
-        } else {
-            g.with_dependents(&sel)
-        };
-        print_plan(g, &sel, "stop", settings.defaults().jobs, true, out);
-        return Ok(exit::OK);
+        return plan(
+            &settings,
+            &args.names,
+            args.no_deps,
+            settings.defaults().jobs,
+            true,
+            out,
+        );
     }
     let orch = Orchestrator::new(settings);
     let opts = RunOptions {
@@ -120,6 +111,34 @@ struct PlanEdge<'a> {
     name: &'a str,
     condition: Condition,
     required: bool,
+}
+
+/// The plan of a start (with dependencies) or a stop (`reverse`: with dependents), unless
+/// `no_deps`; nothing is done.
+fn plan(
+    settings: &Settings,
+    names: &[String],
+    no_deps: bool,
+    jobs: usize,
+    reverse: bool,
+    out: &Output,
+) -> Result<u8> {
+    let g = settings.graph();
+    let sel = g.select(names)?;
+    let sel = match (no_deps, reverse) {
+        (true, _) => sel,
+        (false, false) => g.with_dependencies(&sel),
+        (false, true) => g.with_dependents(&sel),
+    };
+    print_plan(
+        g,
+        &sel,
+        if reverse { "stop" } else { "start" },
+        jobs,
+        reverse,
+        out,
+    );
+    Ok(exit::OK)
 }
 
 /// Prints the waves of a start (or, reversed, a stop) without doing anything.
