@@ -261,14 +261,7 @@ impl Compose {
                 return Err(Self::missing(&self.repos[r]));
             }
         }
-        let mut engines: Vec<usize> = ids
-            .iter()
-            .filter_map(|&i| self.node(i))
-            .map(|n| self.repos[n.repo].engine)
-            .collect();
-        engines.sort_unstable();
-        engines.dedup();
-        for e in engines {
+        for e in self.engines_of(ids) {
             if let Err(err) = &*self.snapshot(e, None) {
                 return Err(Error::environment(err.message.clone(), err.hint.clone()));
             }

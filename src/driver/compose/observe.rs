@@ -13,8 +13,8 @@ use crate::graph::NodeId;
 use crate::state::now_epoch;
 
 impl Compose {
-    /// Observes compose components: one `docker ps` per engine for all of them.
-    pub fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
+    /// The engines (distinct, sorted) that serve these components.
+    pub(super) fn engines_of(&self, ids: &[NodeId]) -> Vec<usize> {
         let mut engines: Vec<usize> = ids
             .iter()
             .filter_map(|&i| self.node(i))
@@ -22,6 +22,12 @@ impl Compose {
             .collect();
         engines.sort_unstable();
         engines.dedup();
+        engines
+    }
+
+    /// Observes compose components: one `docker ps` per engine for all of them.
+    pub fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
+        let engines = self.engines_of(ids);
         let snaps: HashMap<usize, Snapshot> = if engines.len() > 1 {
             std::thread::scope(|s| {
                 let hs: Vec<_> = engines
