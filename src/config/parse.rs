@@ -634,24 +634,19 @@ impl Parser<'_> {
                         "it is up when its probe passes, e.g. `probe: { http: \"http://localhost:1234/v1/models\" }`",
                     ));
                 }
-                for (key, set) in [
-                    ("command", argv.is_some()),
-                    ("shell", shell.is_some()),
-                    ("cwd", c.cwd.is_some()),
-                    ("env", !c.env.is_empty()),
-                    ("repository", c.repository.is_some()),
-                    ("service", c.service.is_some()),
-                ] {
-                    if set {
-                        self.problem(
-                            Problem::new(
-                                path.key(key).path(),
-                                format!("`{key}` does not apply to an external component"),
-                            )
-                            .help("tta does not start external components; it only probes them"),
-                        );
-                    }
-                }
+                self.misplaced(
+                    path,
+                    &[
+                        ("command", argv.is_some()),
+                        ("shell", shell.is_some()),
+                        ("cwd", c.cwd.is_some()),
+                        ("env", !c.env.is_empty()),
+                        ("repository", c.repository.is_some()),
+                        ("service", c.service.is_some()),
+                    ],
+                    |key| format!("`{key}` does not apply to an external component"),
+                    "tta does not start external components; it only probes them",
+                );
             }
             Kind::Compose => {
                 if c.repository.is_none() {
@@ -660,17 +655,17 @@ impl Parser<'_> {
                         "a compose component needs a `repository`",
                     ));
                 }
-                for (key, set) in [
-                    ("command", argv.is_some()),
-                    ("shell", shell.is_some()),
-                    ("cwd", c.cwd.is_some()),
-                    ("env", !c.env.is_empty()),
-                ] {
-                    if set {
-                        self.problem(Problem::new(path.key(key).path(), format!("`{key}` does not apply to a compose component"))
-                            .help("compose services take their command and environment from the compose file"));
-                    }
-                }
+                self.misplaced(
+                    path,
+                    &[
+                        ("command", argv.is_some()),
+                        ("shell", shell.is_some()),
+                        ("cwd", c.cwd.is_some()),
+                        ("env", !c.env.is_empty()),
+                    ],
+                    |key| format!("`{key}` does not apply to a compose component"),
+                    "compose services take their command and environment from the compose file",
+                );
                 if c.service.is_none() {
                     c.service = Some(name.to_owned());
                 }
@@ -700,23 +695,33 @@ impl Parser<'_> {
                         None
                     }
                 };
-                for (key, set) in [
-                    ("repository", c.repository.is_some()),
-                    ("service", c.service.is_some()),
-                ] {
-                    if set {
-                        self.problem(
-                            Problem::new(
-                                path.key(key).path(),
-                                format!("`{key}` applies only to compose components"),
-                            )
-                            .help("set `kind: compose`, or remove the key"),
-                        );
-                    }
-                }
+                self.misplaced(
+                    path,
+                    &[
+                        ("repository", c.repository.is_some()),
+                        ("service", c.service.is_some()),
+                    ],
+                    |key| format!("`{key}` applies only to compose components"),
+                    "set `kind: compose`, or remove the key",
+                );
             }
         }
         (self.problems.len() == before).then_some(c)
+    }
+
+    /// One problem for each key that is set but does not belong to this kind.
+    fn misplaced(
+        &mut self,
+        path: &At<'_>,
+        keys: &[(&str, bool)],
+        message: impl Fn(&str) -> String,
+        help: &str,
+    ) {
+        for &(key, set) in keys {
+            if set {
+                self.problem(Problem::new(path.key(key).path(), message(key)).help(help));
+            }
+        }
     }
 
     fn depends_on(&mut self, v: &Value, path: &At<'_>) -> Vec<Dependency> {
