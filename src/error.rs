@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::PathBuf;
 
-use crate::config::problem::Located;
+use crate::diagnostics::Located;
 
 /// Documented exit codes.
 pub mod exit {

@@ -3,7 +3,7 @@
 //! retries and per-component reports.
 //!
 //! The binary is a thin shell over [`main`]; the library exposes the same operations for
-//! programs ([`Orchestrator`], [`config::Settings`]).
+//! programs ([`Orchestrator`], [`Settings`]).
 //!
 //! ```no_run
 //! use tta::Orchestrator;
@@ -17,10 +17,12 @@
 //! ```
 
 pub mod app;
+pub mod cancel;
 pub mod cli;
 pub mod commands;
+pub mod compose_file;
 pub mod config;
-pub mod discover;
+pub mod diagnostics;
 pub mod driver;
 pub mod error;
 pub mod graph;
@@ -28,8 +30,10 @@ pub mod orchestrator;
 pub mod output;
 pub mod report;
 pub mod runner;
+pub mod settings;
 pub mod state;
 
 pub use app::main;
 pub use error::{Error, Result};
 pub use orchestrator::{Component, ComponentStatus, Orchestrator};
+pub use settings::Settings;

@@ -11,7 +11,6 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::config::Settings;
 use crate::config::model::Kind;
 use crate::driver::compose::{Compose, ComposeRun};
 use crate::driver::{Driver, Health, Observation, Stack, Status, probe};
@@ -21,6 +20,7 @@ use crate::runner::{
     self, Action, Cancel, NodeSettings, NullReporter, Reporter, RunReport, StartOptions,
     StopOptions,
 };
+use crate::settings::Settings;
 use crate::state::{RunLock, StateDir};
 
 /// How long a run waits for another run's lock by default.
@@ -66,7 +66,7 @@ pub struct RunOptions {
 /// ```
 /// # let dir = tempfile::tempdir()?;
 /// let text = "components:\n  hello: { kind: task, command: [\"true\"] }\n".to_owned();
-/// let settings = tta::config::Settings::from_text(text, Some(dir.path().join("tta.yaml")), dir.path(), [])?;
+/// let settings = tta::Settings::from_text(text, Some(dir.path().join("tta.yaml")), dir.path(), [])?;
 /// let orch = tta::Orchestrator::new(settings);
 /// let hello = orch.component("hello")?;
 /// assert!(hello.start()?);

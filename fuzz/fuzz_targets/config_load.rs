@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use tta::config::Settings;
+use tta::Settings;
 use tta::graph::{Format, render};
 
 /// The folder the fuzzed file pretends to live in (relative paths resolve against it).

@@ -10,7 +10,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use tta::config::{Settings, env, value};
+use tta::Settings;
+use tta::config::{env, value};
 use yaml_serde::Value;
 
 fn base() -> &'static Path {

@@ -7,9 +7,10 @@ use yaml_serde::Value;
 
 use crate::cli::ConfigCommand;
 use crate::config::keypath::KeyPath;
-use crate::config::{Settings, edit, locate, secrets, value};
+use crate::config::{edit, locate, secrets, value};
 use crate::error::{Error, Result, exit};
 use crate::output::Output;
+use crate::settings::Settings;
 
 /// Runs a `tta config` subcommand.
 pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u8> {
@@ -82,7 +83,7 @@ pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u
                             .map(|p| cwd.join(p))
                             .or_else(|| settings.path().map(Path::to_path_buf))
                             .unwrap_or_else(|| cwd.join("tta.yaml"));
-                        crate::config::Settings::from_text(
+                        crate::settings::Settings::from_text(
                             text.clone(),
                             Some(target.clone()),
                             &cwd,

@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::Settings;
 use crate::config::model::{Kind, ProbeCheck};
 use crate::driver::compose::{ComposeCommand, Job, engine_hint, error_line, run_job, which};
 use crate::error::{self, Result, exit};
 use crate::orchestrator::Orchestrator;
 use crate::output::Output;
+use crate::settings::Settings;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -111,7 +111,7 @@ pub fn run(config: Option<&Path>, out: &Output) -> Result<u8> {
                 ));
                 continue;
             }
-            match crate::discover::compose_files(repo) {
+            match crate::compose_file::compose_files(repo) {
                 Ok(files) => {
                     let names: Vec<String> =
                         files.iter().map(|f| f.display().to_string()).collect();

@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use crate::cli::GraphArgs;
-use crate::config::Settings;
 use crate::error::{Result, exit};
 use crate::graph::{Format, render};
 use crate::output::Output;
+use crate::settings::Settings;
 
 /// Prints the dependency graph.
 pub fn run(config: Option<&Path>, args: &GraphArgs, out: &Output) -> Result<u8> {

@@ -6,7 +6,6 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::cli::{RestartArgs, StartArgs, StopArgs};
-use crate::config::Settings;
 use crate::config::model::Condition;
 use crate::error::{Result, exit};
 use crate::graph::{Graph, Selection};
@@ -14,6 +13,7 @@ use crate::orchestrator::{Orchestrator, RunOptions};
 use crate::output::Output;
 use crate::report::{Progress, run_json, summary};
 use crate::runner::{RunReport, signals};
+use crate::settings::Settings;
 
 /// `tta start`.
 pub fn start(config: Option<&Path>, args: &StartArgs, out: &Output) -> Result<u8> {

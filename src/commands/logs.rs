@@ -107,7 +107,7 @@ pub fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Result<u8> {
 /// `compose logs --follow` for one service, in its repository.
 fn follow_compose(
     config: Option<&Path>,
-    settings: &crate::config::Settings,
+    settings: &crate::settings::Settings,
     id: crate::graph::NodeId,
     lines: usize,
     out: &Output,

@@ -11,7 +11,7 @@ use yaml_serde::{Mapping, Value};
 
 use super::keypath::KeyPath;
 use super::parse::{SchemaKeys, schema_keys};
-use super::problem::{Located, did_you_mean};
+use crate::diagnostics::{Located, did_you_mean};
 
 /// The prefix of override variables.
 pub const PREFIX: &str = "TTA__";

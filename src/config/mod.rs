@@ -1,12 +1,12 @@
-//! Configuration: finding the file, parsing and validating it, environment overrides, and
-//! editing it in place (the spec's `TTAConfig`).
+//! The configuration file: finding it, parsing it against the schema, environment
+//! overrides, cross-checks, and editing it in place. Pure: no processes, no compose files
+//! (discovery and the graph come on top, in [`crate::settings`]).
 
-pub mod cache;
 pub mod duration;
 pub mod edit;
 pub mod env;
+pub mod file;
 pub mod keypath;
-mod load;
 pub mod model;
 pub mod parse;
 pub mod problem;
@@ -16,5 +16,5 @@ pub mod source;
 pub mod validate;
 pub mod value;
 
-pub use load::{Settings, locate, write_atomic};
+pub use file::{locate, write_atomic};
 pub use model::Config;

@@ -17,7 +17,8 @@ use super::model::{
     CommandSpec, ComponentSpec, ComposeSettings, Condition, Config, Defaults, Dependency, Kind,
     Probe, ProbeCheck, RESERVED_NAMES, Repository, Retry, valid_name,
 };
-use super::problem::{Problem, did_you_mean};
+use super::problem::Problem;
+use crate::diagnostics::did_you_mean;
 
 /// A key path under construction, borrowed from the stack: extending it costs nothing, and
 /// it becomes a [`KeyPath`] only when a problem is reported.

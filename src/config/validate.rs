@@ -4,7 +4,8 @@
 
 use crate::config::keypath::KeyPath;
 use crate::config::model::{Condition, Config, Kind};
-use crate::config::problem::{Problem, did_you_mean};
+use crate::config::problem::Problem;
+use crate::diagnostics::did_you_mean;
 
 /// Every cross-reference problem of `config`.
 /// `declared` are all names under `components:` in the file, including those that had

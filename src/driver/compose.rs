@@ -46,10 +46,10 @@ pub use ps::{Container, State as ContainerState, TEMPLATE, parse as parse_ps};
 pub use repos::{ComposeRun, Sink, select_repositories};
 
 use super::types::{ActionError, Failure, Health, Poll, StopOutcome};
+use crate::cancel::Cancel;
 use crate::config::model::{Config, Kind, Repository, Retry};
 use crate::error::Error;
 use crate::graph::{Graph, NodeId};
-use crate::runner::Cancel;
 use crate::state::StateDir;
 use exec::RunError;
 
@@ -355,7 +355,7 @@ impl Compose {
             let _one_per_repository = lock(&repo.up);
             let shared = *repo
                 .shared
-                .get_or_init(|| crate::discover::uses_external_network(&repo.config));
+                .get_or_init(|| crate::compose_file::uses_external_network(&repo.config));
             let _one_per_shared_network =
                 shared.then(|| lock(&self.engines[repo.engine].shared_up));
             exec::run(&job, Some(cancel))

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use super::procs::{is_ours, spawn_in_group, terminate_group};
 use super::types::{ActionError, Failure, Observation, Poll, Status, StopOutcome};
+use crate::cancel::Cancel;
 use crate::config::model::{ComponentSpec, Config, Kind};
 use crate::graph::{Graph, NodeId};
-use crate::runner::Cancel;
 use crate::state::{Record, StateDir, now_epoch};
 
 /// A process without a probe counts as running once it has stayed up this long, so that a

@@ -16,7 +16,7 @@ use rustix::process::{
     Pid, Signal, kill_process_group, test_kill_process, test_kill_process_group,
 };
 
-use crate::runner::Cancel;
+use crate::cancel::Cancel;
 
 /// A process started in its own group.
 #[derive(Debug)]

@@ -6,9 +6,9 @@ use std::time::Duration;
 use super::compose::{Compose, POLL_INTERVAL};
 use super::process::Local;
 use super::types::{ActionError, Driver, Observation, Poll, Status, StopOutcome};
+use crate::cancel::Cancel;
 use crate::config::model::{Config, Kind};
 use crate::graph::{Graph, NodeId};
-use crate::runner::Cancel;
 
 /// Every component of a stack, whatever its kind.
 pub struct Stack {

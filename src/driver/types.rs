@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::cancel::Cancel;
 use crate::graph::NodeId;
-use crate::runner::Cancel;
 
 /// A component's lifecycle status, as observed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -17,7 +17,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::config::keypath::KeyPath;
 use crate::config::model::{Condition, Config, Kind};
-use crate::config::problem::{Problem, did_you_mean};
+use crate::config::problem::Problem;
+use crate::diagnostics::closest;
 use crate::error::Error;
 
 /// A component's index in the graph.
@@ -156,11 +157,7 @@ impl Graph {
             )),
             _ => Err(Error::UnknownComponent {
                 name: name.to_owned(),
-                suggestion: did_you_mean(name, self.names.iter().map(String::as_str)).map(|s| {
-                    s.trim_start_matches("did you mean `")
-                        .trim_end_matches("`?")
-                        .to_owned()
-                }),
+                suggestion: closest(name, self.names.iter().map(String::as_str)).map(str::to_owned),
             }),
         }
     }

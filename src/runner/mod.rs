@@ -5,7 +5,6 @@
 //! world through a [`crate::driver::Driver`] and to the user through [`Event`]s; both are
 //! replaceable, so the scheduler is tested against a scripted driver without processes.
 
-mod cancel;
 mod events;
 mod outcome;
 mod settings;
@@ -13,7 +12,7 @@ pub mod signals;
 mod start;
 mod stop;
 
-pub use cancel::{Cancel, CancelReason};
+pub use crate::cancel::{Cancel, CancelReason};
 pub use events::{Event, NullReporter, Reporter};
 pub use outcome::{Action, ComponentResult, Outcome, RunReport};
 pub use settings::NodeSettings;

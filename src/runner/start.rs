@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-use super::cancel::{Cancel, CancelReason};
 use super::events::{Event, Reporter};
 use super::outcome::{Action, ComponentResult, Outcome, RunReport};
 use super::settings::NodeSettings;
+use crate::cancel::{Cancel, CancelReason};
 use crate::config::duration::Human;
 use crate::config::model::Condition;
 use crate::driver::{Driver, Failure, Health, Poll, Status, probe};

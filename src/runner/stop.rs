@@ -7,10 +7,10 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::cancel::{Cancel, CancelReason};
 use super::events::{Event, Reporter};
 use super::outcome::{Action, ComponentResult, Outcome, RunReport};
 use super::settings::NodeSettings;
+use crate::cancel::{Cancel, CancelReason};
 use crate::driver::{Driver, Status, StopOutcome};
 use crate::graph::{Graph, NodeId, Selection};
 

@@ -346,7 +346,7 @@ pub struct Target {
 impl Target {
     /// The target of a configured repository. `Err` when it has no compose file.
     pub fn new(name: &str, repo: &Repository) -> Result<Self, String> {
-        let files = crate::discover::compose_files(repo)?;
+        let files = crate::compose_file::compose_files(repo)?;
         Ok(Self {
             name: name.to_owned(),
             path: repo.path.clone(),

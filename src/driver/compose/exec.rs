@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::runner::Cancel;
+use crate::cancel::Cancel;
 
 /// The output of a finished command.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

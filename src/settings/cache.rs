@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::env::Override;
-use super::model::{Config, Defaults};
+use crate::config::env::Override;
+use crate::config::model::{Config, Defaults};
+use crate::config::write_atomic;
 use crate::graph::Graph;
 
 /// Files smaller than this are parsed every time.
@@ -133,7 +134,7 @@ pub fn store(path: &Path, key: Key, config: &Config, graph: &Graph, overrides: &
     };
     if let Some(d) = file.parent()
         && std::fs::create_dir_all(d).is_ok()
-        && let Err(e) = super::write_atomic(&file, &bytes)
+        && let Err(e) = write_atomic(&file, &bytes)
     {
         tracing::debug!("config cache not written: {}", crate::error::render(&e));
     }

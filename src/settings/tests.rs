@@ -1,10 +1,14 @@
 //! Discovery against compose files written to a temporary folder.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::*;
-use crate::config::parse;
+use yaml_serde::Value;
+
+use super::discover::apply_with_env;
+use crate::compose_file::*;
+use crate::config::model::*;
+use crate::config::{Config, parse};
 
 fn write(dir: &Path, rel: &str, text: &str) {
     let p = dir.join(rel);

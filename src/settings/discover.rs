@@ -1,4 +1,4 @@
-//! Discovery of compose services as components.
+//! Discovery: compose services become components.
 //!
 //! Each repository with `discover: true` (the default) whose folder exists contributes its
 //! compose services as components named `<repo>/<service>`, with the compose file's
@@ -9,7 +9,7 @@
 //! a `depends_on` list is rewritten to its full name when exactly one compose component
 //! has that service.
 //!
-//! Files are read the way Compose reads them (the `file` module); services whose `profiles` are
+//! Files are read the way Compose reads them ([`crate::compose_file`]); services whose `profiles` are
 //! not enabled by the repository's `profiles` (or `COMPOSE_PROFILES` when it has none) are
 //! left out. Discovery runs on every command that loads the configuration, so it only
 //! reads files: no `docker` call. A repository whose folder is missing is skipped here (the
@@ -17,248 +17,18 @@
 //! problem becomes a [`Problem`] of the repository, naming the compose file and, for YAML
 //! errors, its line and column. Nothing here aborts loading or panics.
 
-mod file;
-mod interpolate;
-
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::collections::HashSet;
+use std::path::Path;
 
 use indexmap::IndexMap;
-use yaml_serde::{Mapping, Value};
 
-pub use interpolate::{Vars, interpolate, parse_dotenv};
-
+use crate::compose_file::{Service, load_services};
 use crate::config::Config;
 use crate::config::keypath::KeyPath;
-use crate::config::model::{ComponentSpec, Condition, Dependency, Kind, Repository};
-use crate::config::problem::{Problem, did_you_mean};
-
-/// The compose file names looked for, in order, when a repository names none.
-pub const DEFAULT_FILES: [&str; 4] = [
-    "compose.yaml",
-    "compose.yml",
-    "docker-compose.yml",
-    "docker-compose.yaml",
-];
-
-/// Override files Compose adds to the default file, the first one found.
-pub const OVERRIDE_FILES: [&str; 4] = [
-    "compose.override.yaml",
-    "compose.override.yml",
-    "docker-compose.override.yml",
-    "docker-compose.override.yaml",
-];
-
-/// A compose service, as far as discovery sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Service {
-    /// Its name in the compose file.
-    pub name: String,
-    /// What it depends on, in file order.
-    pub depends_on: Vec<ServiceDep>,
-    /// It has a healthcheck (not disabled).
-    pub healthcheck: bool,
-    /// Its profiles allow it (it has none, or one of them is enabled).
-    pub enabled: bool,
-}
-
-/// One `depends_on` entry of a service.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceDep {
-    /// The service depended on.
-    pub service: String,
-    /// Compose's condition (the short form means `service_started`).
-    pub condition: Condition,
-    /// False for `required: false`.
-    pub required: bool,
-}
-
-/// The compose files of a repository as they are passed with `-f` (relative to its
-/// folder unless absolute): the configured ones, or the first default file name found
-/// plus the first override file found, as Compose itself would pick them.
-pub fn compose_files(repo: &Repository) -> Result<Vec<PathBuf>, String> {
-    if !repo.compose_files.is_empty() {
-        return Ok(repo.compose_files.clone());
-    }
-    let first = |names: &[&str]| {
-        names
-            .iter()
-            .find(|n| repo.path.join(n).is_file())
-            .map(PathBuf::from)
-    };
-    let Some(main) = first(&DEFAULT_FILES) else {
-        return Err(format!(
-            "no compose file in {} (looked for {})",
-            repo.path.display(),
-            DEFAULT_FILES.join(", ")
-        ));
-    };
-    Ok(std::iter::once(main)
-        .chain(first(&OVERRIDE_FILES))
-        .collect())
-}
-
-/// Whether a repository's compose files declare an external network (one shared with
-/// other projects). Compose `up` calls on a shared network must not run concurrently; a
-/// file that cannot be read counts as sharing, to be safe. Reads only the top-level
-/// `networks:` of each file (no interpolation, no `include`).
-pub fn uses_external_network(repo: &Repository) -> bool {
-    let Ok(files) = compose_files(repo) else {
-        return true;
-    };
-    files.iter().any(|f| {
-        let Ok(text) = std::fs::read_to_string(repo.path.join(f)) else {
-            return true;
-        };
-        let Ok(doc) = yaml_serde::from_str::<Value>(&text) else {
-            return true;
-        };
-        let Some(Value::Mapping(networks)) = doc.get("networks") else {
-            return false;
-        };
-        networks.values().any(|n| match n.get("external") {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::Mapping(_)) => true,
-            Some(Value::String(s)) => s == "true",
-            _ => false,
-        })
-    })
-}
-
-/// The profiles enabled for a repository: its `profiles`, or else `COMPOSE_PROFILES` from
-/// the environment or its `.env` file.
-fn enabled_profiles(repo: &Repository, vars: &Vars) -> Vec<String> {
-    if !repo.profiles.is_empty() {
-        return repo.profiles.clone();
-    }
-    vars.get("COMPOSE_PROFILES")
-        .map(|s| {
-            s.split(',')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Reads a repository's services (all of them, with `enabled` set from the profiles).
-/// `display` shows a path to the user. `Err` holds every problem, each naming its file.
-pub fn load_services<S: std::hash::BuildHasher>(
-    repo: &Repository,
-    env: &HashMap<String, String, S>,
-    display: &dyn Fn(&Path) -> String,
-) -> Result<Vec<Service>, Vec<String>> {
-    let files: Vec<PathBuf> = compose_files(repo)
-        .map_err(|e| vec![e])?
-        .into_iter()
-        .map(|f| repo.path.join(f))
-        .collect();
-    let process = env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let mut loader = file::Loader::new(process, display);
-    let vars = loader.vars(&repo.path, &[]);
-    let merged = loader.project(&files, &vars);
-    if !loader.errors.is_empty() {
-        return Err(loader.errors);
-    }
-    let profiles = enabled_profiles(repo, &vars);
-    let shown = files
-        .iter()
-        .map(|f| display(f))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut errors = Vec::new();
-    let mut services = Vec::with_capacity(merged.len());
-    for (k, v) in &merged {
-        let Some(name) = file::key_string(k) else {
-            continue;
-        };
-        let empty = Mapping::new();
-        let m = v.as_mapping().unwrap_or(&empty);
-        services.push(Service {
-            depends_on: depends_on(&name, m, &mut errors),
-            healthcheck: has_healthcheck(m),
-            enabled: profile_enabled(m, &profiles),
-            name,
-        });
-    }
-    let known: HashSet<&str> = services.iter().map(|s| s.name.as_str()).collect();
-    for s in &services {
-        for d in &s.depends_on {
-            if !known.contains(d.service.as_str()) {
-                errors.push(format!(
-                    "{shown}: service `{}` depends on undefined service `{}`",
-                    s.name, d.service
-                ));
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(services)
-    } else {
-        Err(errors)
-    }
-}
-
-fn depends_on(name: &str, svc: &Mapping, errors: &mut Vec<String>) -> Vec<ServiceDep> {
-    let Some(dep) = svc.get("depends_on") else {
-        return Vec::new();
-    };
-    let Value::Mapping(m) = dep else {
-        errors.push(format!(
-            "service `{name}`: `depends_on` must be a list or a mapping of service names"
-        ));
-        return Vec::new();
-    };
-    let mut out = Vec::with_capacity(m.len());
-    for (k, v) in m {
-        let Some(service) = file::key_string(k) else {
-            continue;
-        };
-        let condition = match v.get("condition") {
-            None => Some(Condition::Started),
-            Some(Value::String(c)) if c.starts_with("service_") => Condition::parse(c),
-            Some(_) => None,
-        };
-        let Some(condition) = condition else {
-            errors.push(format!(
-                "service `{name}`: unknown `depends_on` condition for `{service}` (expected service_started, service_healthy or service_completed_successfully)"
-            ));
-            continue;
-        };
-        let required = !matches!(v.get("required"), Some(Value::Bool(false)));
-        out.push(ServiceDep {
-            service,
-            condition,
-            required,
-        });
-    }
-    out
-}
-
-fn has_healthcheck(svc: &Mapping) -> bool {
-    let Some(Value::Mapping(h)) = svc.get("healthcheck") else {
-        return false;
-    };
-    if matches!(h.get("disable"), Some(Value::Bool(true))) {
-        return false;
-    }
-    match h.get("test") {
-        Some(Value::Sequence(t)) => t.first().and_then(Value::as_str) != Some("NONE"),
-        Some(Value::String(s)) => s != "NONE",
-        _ => true,
-    }
-}
-
-fn profile_enabled(svc: &Mapping, enabled: &[String]) -> bool {
-    match svc.get("profiles") {
-        Some(Value::Sequence(p)) if !p.is_empty() => p.iter().any(|x| {
-            x.as_str()
-                .is_some_and(|x| enabled.iter().any(|e| e == x || e == "*"))
-        }),
-        _ => true,
-    }
-}
+use crate::config::model::{ComponentSpec, Dependency, Kind, Repository};
+use crate::config::problem::Problem;
+use crate::diagnostics::did_you_mean;
 
 /// A path relative to the config file's folder when it is inside it.
 fn display_path(p: &Path, base: &Path) -> String {
@@ -452,6 +222,3 @@ fn rewrite_bare_names(config: &mut Config) -> Vec<Problem> {
     }
     problems
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,0 +1,17 @@
+//! Reading compose files the way Compose does: which files a repository has, their YAML
+//! (anchors, merge keys, `extends`, `include`, `!reset`/`!override`), interpolation with
+//! the project's `.env`, and the services they define.
+//!
+//! It only reads files (no `docker` call) and never panics on bad input: every problem is a
+//! message naming the file (and `line:column` for YAML errors). Discovery
+//! ([`crate::settings`]) turns the services into components; the compose driver uses the
+//! file list for its `-f` options.
+
+mod files;
+mod interpolate;
+mod loader;
+mod services;
+
+pub use files::{DEFAULT_FILES, OVERRIDE_FILES, compose_files, uses_external_network};
+pub use interpolate::{Vars, interpolate, parse_dotenv};
+pub use services::{Service, ServiceDep, load_services};

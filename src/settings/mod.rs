@@ -1,0 +1,14 @@
+//! The loaded stack definition: the config file with its environment overrides, the compose
+//! services discovered in the repositories, every cross-check, and the dependency graph
+//! (the specification's `TTAConfig`). Everything that runs a stack starts from a
+//! [`Settings`].
+
+mod cache;
+mod discover;
+mod load;
+
+pub use discover::{apply as discover, apply_with_env as discover_with_env};
+pub use load::Settings;
+
+#[cfg(test)]
+mod tests;
