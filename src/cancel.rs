@@ -1,16 +1,22 @@
-//! Cancellation shared by the scheduler, its workers and the signal handler.
+//! Cancellation shared by the scheduler, its workers, child processes and the signal
+//! handler, and the [`Bell`] every wait in `tta` sleeps on.
 //!
 //! Two levels: a graceful cancel (first Ctrl-C, `--timeout`, `--fail-fast`) stops scheduling
 //! and lets in-flight work stop what it started with the usual grace; a forced cancel
-//! (second Ctrl-C) ends every grace period at once. Sleeps wake as soon as either happens.
+//! (second Ctrl-C) ends every grace period at once. A wait wakes as soon as either happens:
+//! waits sleep on a bell, and a cancel rings every bell that is watching it, so nothing
+//! polls to notice a cancel (or a child's exit, which rings its own bell).
+//!
+//! This is a leaf module: it imports nothing of the crate.
 
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
 /// Why a run was cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelReason {
-    /// Ctrl-C or SIGTERM.
+    /// Ctrl-C, SIGTERM or SIGHUP.
     Interrupted,
     /// The run's `--timeout` passed.
     Timeout,
@@ -18,15 +24,94 @@ pub enum CancelReason {
     FailFast,
 }
 
+/// How far a cancel has gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Not cancelled.
+    None = 0,
+    /// Cancelled gracefully: finish or stop what is in flight, with grace.
+    Graceful = 1,
+    /// Forced: no more grace.
+    Forced = 2,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Something threads wait on until it rings: a child's exit, a cancel, a new message.
+/// A wait checks its condition with the bell's lock held, so a ring that follows a change
+/// of state is never missed.
 #[derive(Debug, Default)]
-struct State {
-    level: u8,
-    reason: Option<CancelReason>,
+pub struct Bell {
+    rings: Mutex<u64>,
+    cv: Condvar,
+}
+
+impl Bell {
+    /// A new bell.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Wakes every thread waiting on this bell (they check their conditions again).
+    pub fn ring(&self) {
+        *lock(&self.rings) += 1;
+        self.cv.notify_all();
+    }
+
+    /// Waits until `done()` is true (returns true) or `deadline` passes (returns false).
+    /// `done` is called with the bell's lock held: it must not ring this bell.
+    pub fn wait_until(&self, deadline: Option<Instant>, mut done: impl FnMut() -> bool) -> bool {
+        let mut guard = lock(&self.rings);
+        loop {
+            if done() {
+                return true;
+            }
+            match deadline {
+                None => guard = self.cv.wait(guard).unwrap_or_else(PoisonError::into_inner),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return done();
+                    }
+                    guard = self
+                        .cv
+                        .wait_timeout(guard, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    level: AtomicU8,
+    reason: Mutex<Option<CancelReason>>,
+    /// Rung on every cancel; [`Cancel::sleep`] waits on it.
+    bell: Bell,
+    /// Other bells to ring on a cancel (a child's, while someone waits for it).
+    watchers: Mutex<Vec<Weak<Bell>>>,
 }
 
 /// A cancellation token; clones share it.
 #[derive(Debug, Clone, Default)]
-pub struct Cancel(Arc<(Mutex<State>, Condvar)>);
+pub struct Cancel(Arc<Inner>);
+
+/// Keeps a bell ringing on cancels until dropped.
+#[must_use = "the bell is watched only while this lives"]
+pub struct Watch<'c> {
+    cancel: &'c Cancel,
+    bell: Weak<Bell>,
+}
+
+impl Drop for Watch<'_> {
+    fn drop(&mut self) {
+        lock(&self.cancel.0.watchers).retain(|w| !w.ptr_eq(&self.bell) && w.strong_count() > 0);
+    }
+}
 
 impl Cancel {
     /// A token that is not cancelled.
@@ -34,63 +119,84 @@ impl Cancel {
         Self::default()
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.0
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn raise(&self, to: Level, reason: CancelReason) {
+        {
+            let mut r = lock(&self.0.reason);
+            r.get_or_insert(reason);
+            self.0.level.fetch_max(to as u8, Ordering::SeqCst);
+        }
+        self.0.bell.ring();
+        let watchers: Vec<Arc<Bell>> = lock(&self.0.watchers)
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for b in watchers {
+            b.ring();
+        }
     }
 
     /// Cancels gracefully; the first reason given is kept.
     pub fn cancel(&self, reason: CancelReason) {
-        let mut s = self.state();
-        s.level = s.level.max(1);
-        s.reason.get_or_insert(reason);
-        self.0.1.notify_all();
+        self.raise(Level::Graceful, reason);
     }
 
     /// Cancels at once: no more grace periods.
     pub fn force(&self) {
-        let mut s = self.state();
-        s.level = 2;
-        s.reason.get_or_insert(CancelReason::Interrupted);
-        self.0.1.notify_all();
+        self.raise(Level::Forced, CancelReason::Interrupted);
+    }
+
+    /// How far it has been cancelled.
+    pub fn level(&self) -> Level {
+        match self.0.level.load(Ordering::SeqCst) {
+            0 => Level::None,
+            1 => Level::Graceful,
+            _ => Level::Forced,
+        }
     }
 
     /// Whether cancelled at all.
     pub fn is_cancelled(&self) -> bool {
-        self.state().level > 0
+        self.level() > Level::None
     }
 
     /// Whether force-cancelled.
     pub fn is_forced(&self) -> bool {
-        self.state().level > 1
+        self.level() == Level::Forced
     }
 
     /// Why, if cancelled.
     pub fn reason(&self) -> Option<CancelReason> {
-        self.state().reason
+        *lock(&self.0.reason)
+    }
+
+    /// Rings `bell` on every cancel while the returned guard lives.
+    pub fn watch(&self, bell: &Arc<Bell>) -> Watch<'_> {
+        let weak = Arc::downgrade(bell);
+        lock(&self.0.watchers).push(weak.clone());
+        Watch {
+            cancel: self,
+            bell: weak,
+        }
     }
 
     /// Sleeps for `d` or until cancelled; returns true when cancelled.
     pub fn sleep(&self, d: Duration) -> bool {
-        let s = self.state();
-        if s.level > 0 {
-            return true;
-        }
-        let (s, _) = self
-            .0
-            .1
-            .wait_timeout_while(s, d, |s| s.level == 0)
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        s.level > 0
+        let deadline = Instant::now().checked_add(d);
+        self.0.bell.wait_until(deadline, || self.is_cancelled())
+    }
+
+    /// Sleeps until `deadline` or until cancelled at `level` or beyond; returns true when
+    /// cancelled.
+    pub fn sleep_until(&self, deadline: Instant, level: Level) -> bool {
+        self.0
+            .bell
+            .wait_until(Some(deadline), || self.level() >= level)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Instant;
 
     #[test]
     fn sleep_wakes_on_cancel_and_keeps_the_first_reason() {
@@ -108,5 +214,28 @@ mod tests {
         assert!(!c.is_forced());
         c.force();
         assert!(c.is_forced());
+        assert_eq!(c.level(), Level::Forced);
+    }
+
+    #[test]
+    fn a_watched_bell_rings_on_cancel_and_not_after_the_watch() {
+        let c = Cancel::new();
+        let bell = Bell::new();
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            let watch = c.watch(&bell);
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(20));
+                c.force();
+            });
+            let woke = bell.wait_until(Some(t + Duration::from_secs(10)), || c.is_forced());
+            assert!(woke);
+            drop(watch);
+        });
+        assert!(t.elapsed() < Duration::from_secs(5));
+        assert!(c.0.watchers.lock().unwrap().is_empty());
+        // A wait with a deadline and nothing to wake it ends at the deadline.
+        let b = Bell::new();
+        assert!(!b.wait_until(Some(Instant::now() + Duration::from_millis(10)), || false));
     }
 }

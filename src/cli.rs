@@ -231,7 +231,7 @@ pub enum ConfigCommand {
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    crate::config::duration::parse(s).map_err(|e| e.to_string())
+    crate::duration::parse(s).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -173,7 +173,7 @@ impl StateDir {
                     if start.elapsed() >= wait {
                         return Err(Error::Locked {
                             pid: holder,
-                            waited: crate::config::duration::Human(wait).to_string(),
+                            waited: crate::duration::Human(wait).to_string(),
                         });
                     }
                     if let Some(f) = on_wait.take() {

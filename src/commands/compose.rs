@@ -18,11 +18,12 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use crate::cli::ComposeArgs;
-use crate::config::duration::Human;
-use crate::driver::compose::{Compose, ComposeRun, Sink, Stream, engine_unreachable};
+use crate::driver::compose::{Compose, ComposeRun, Sink, engine_unreachable};
+use crate::duration::Human;
 use crate::error::{Error, Result, exit};
 use crate::orchestrator::Orchestrator;
 use crate::output::Output;
+use crate::process::Stream;
 
 /// Splits `tta compose` arguments into the `--repo` values and compose's arguments.
 pub fn split_args(args: &[String]) -> Result<(Vec<String>, Vec<String>)> {

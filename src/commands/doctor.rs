@@ -10,10 +10,11 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::config::model::{Kind, ProbeCheck};
-use crate::driver::compose::{ComposeCommand, Job, engine_hint, error_line, run_job, which};
+use crate::driver::compose::{ComposeCommand, engine_hint, error_line, output_text};
 use crate::error::{self, Result, exit};
 use crate::orchestrator::Orchestrator;
 use crate::output::Output;
+use crate::process::{Spec, which};
 use crate::settings::Settings;
 
 #[derive(Debug, Serialize)]
@@ -187,9 +188,12 @@ fn docker_checks(settings: Option<&Settings>) -> Vec<Check> {
         Ok(cmd) => {
             let mut argv = cmd.argv.clone();
             argv.push("version".into());
-            let version = run_job(&Job::new(&argv, Duration::from_secs(15)), None)
+            let version = Spec::new(argv)
+                .capture()
+                .deadline(Duration::from_secs(15))
+                .run()
                 .map(|c| {
-                    c.text()
+                    output_text(&c)
                         .lines()
                         .next()
                         .unwrap_or_default()
@@ -208,11 +212,22 @@ fn docker_checks(settings: Option<&Settings>) -> Vec<Check> {
         let argv: Vec<String> = ["docker", "info", "--format", "{{.ServerVersion}}"]
             .map(str::to_owned)
             .to_vec();
-        match run_job(&Job::new(&argv, Duration::from_secs(10)), None) {
+        match Spec::new(argv)
+            .capture()
+            .deadline(Duration::from_secs(10))
+            .run()
+        {
             Ok(c) if c.success() => {
-                checks.push(ok("engine", format!("Docker Engine {}", c.text().trim())));
+                checks.push(ok(
+                    "engine",
+                    format!("Docker Engine {}", output_text(&c).trim()),
+                ));
             }
-            Ok(c) => checks.push(failed("engine", error_line(&c.text()), engine_hint(None))),
+            Ok(c) => checks.push(failed(
+                "engine",
+                error_line(&output_text(&c)),
+                engine_hint(None),
+            )),
             Err(e) => checks.push(failed("engine", e.to_string(), engine_hint(None))),
         }
     }

@@ -5,8 +5,8 @@ use std::path::Path;
 use console::{measure_text_width, pad_str};
 
 use crate::cli::StatusArgs;
-use crate::config::duration::Human;
 use crate::driver::Status;
+use crate::duration::Human;
 use crate::error::{Error, Result, exit};
 use crate::orchestrator::{ComponentStatus, Orchestrator};
 use crate::output::Output;

@@ -2,7 +2,6 @@
 //! overrides, cross-checks, and editing it in place. Pure: no processes, no compose files
 //! (discovery and the graph come on top, in [`crate::settings`]).
 
-pub mod duration;
 pub mod edit;
 pub mod env;
 pub mod file;

@@ -72,12 +72,18 @@ impl Default for Retry {
 }
 
 impl Retry {
+    /// The retry loop's policy.
+    pub fn policy(&self) -> crate::process::retry::Policy {
+        crate::process::retry::Policy {
+            attempts: self.attempts,
+            first: self.backoff,
+            max: self.max_backoff,
+        }
+    }
+
     /// The wait before attempt `n` (2, 3, ...), before jitter.
     pub fn delay(&self, attempt: u32) -> Duration {
-        let doublings = attempt.saturating_sub(2).min(30);
-        self.backoff
-            .saturating_mul(1u32 << doublings)
-            .min(self.max_backoff)
+        self.policy().delay(attempt)
     }
 }
 

@@ -11,7 +11,6 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use yaml_serde::Value;
 
-use super::duration;
 use super::keypath::KeyPath;
 use super::model::{
     CommandSpec, ComponentSpec, ComposeSettings, Condition, Config, Defaults, Dependency, Kind,
@@ -19,6 +18,7 @@ use super::model::{
 };
 use super::problem::Problem;
 use crate::diagnostics::did_you_mean;
+use crate::duration;
 
 /// A key path under construction, borrowed from the stack: extending it costs nothing, and
 /// it becomes a [`KeyPath`] only when a problem is reported.

@@ -26,7 +26,6 @@
 
 mod command;
 mod engine;
-mod exec;
 mod observe;
 mod ps;
 mod repos;
@@ -37,21 +36,22 @@ use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 
+pub use command::output_text;
 pub use command::{
     ComposeCommand, Flavor, Source, Target, Unavailable, default_project_name, engine_hint,
     engine_unreachable, error_line, is_transient,
 };
-pub use exec::{Captured, Job, Stream, run as run_job, which};
 pub use ps::{Container, State as ContainerState, TEMPLATE, parse as parse_ps};
 pub use repos::{ComposeRun, Sink, select_repositories};
 
 use super::types::{ActionError, Failure, Health, Poll, StopOutcome};
 use crate::cancel::Cancel;
+use crate::cancel::Level;
 use crate::config::model::{Config, Kind, Repository, Retry};
 use crate::error::Error;
 use crate::graph::{Graph, NodeId};
+use crate::process::{RunError, Spec};
 use crate::state::StateDir;
-use exec::RunError;
 
 /// How long a `docker ps` result is shared between callers.
 pub const PS_MAX_AGE: Duration = Duration::from_millis(100);
@@ -346,11 +346,12 @@ impl Compose {
             .map(|n| n.start_timeout)
             .max()
             .unwrap_or_default();
-        let job = Job {
-            cwd: Some(&target.path),
-            env: &env,
-            ..Job::new(&argv, deadline)
-        };
+        let spec = Spec::new(argv.clone())
+            .cwd(&target.path)
+            .envs(env)
+            .capture()
+            .deadline(deadline)
+            .cancel(cancel, Level::Forced);
         let result = {
             let _one_per_repository = lock(&repo.up);
             let shared = *repo
@@ -358,7 +359,7 @@ impl Compose {
                 .get_or_init(|| crate::compose_file::uses_external_network(&repo.config));
             let _one_per_shared_network =
                 shared.then(|| lock(&self.engines[repo.engine].shared_up));
-            exec::run(&job, Some(cancel))
+            spec.run()
         };
         let shown = format!(
             "{} up -d --no-deps {}",
@@ -375,7 +376,7 @@ impl Compose {
                 all(Ok(()))
             }
             Ok(c) => {
-                let text = c.text();
+                let text = output_text(&c);
                 let transient = is_transient(&text);
                 if !transient && ids.len() > 1 {
                     // Find out which service it was: one call each.
@@ -385,7 +386,7 @@ impl Compose {
                         .collect();
                 }
                 let code = c
-                    .code
+                    .code()
                     .map_or_else(|| "a signal".to_owned(), |n| format!("code {n}"));
                 all(Err(ActionError {
                     failure: Failure {
@@ -393,7 +394,7 @@ impl Compose {
                             "`{shown}` exited with {code}: {}",
                             command::error_line(&text)
                         ),
-                        exit_code: c.code,
+                        exit_code: c.code(),
                         log_tail: last_lines(&text, TAIL_LINES),
                     },
                     transient,
@@ -544,29 +545,30 @@ impl Compose {
             node.service.clone(),
         ];
         let (argv, env) = cmd.invocation(target, &args);
-        let job = Job {
-            cwd: Some(&target.path),
-            env: &env,
-            ..Job::new(&argv, grace + MIN_UP_DEADLINE)
-        };
-        let result = match exec::run(&job, Some(cancel)) {
+        let stop = Spec::new(argv.clone())
+            .cwd(&target.path)
+            .envs(env)
+            .capture()
+            .deadline(grace + MIN_UP_DEADLINE)
+            .cancel(cancel, Level::Forced);
+        let result = match stop.run() {
             Err(RunError::Cancelled) => {
                 // A second Ctrl-C: no more grace.
                 let (argv, env) =
                     cmd.invocation(target, &["kill".to_owned(), node.service.clone()]);
-                let job = Job {
-                    cwd: Some(&target.path),
-                    env: &env,
-                    ..Job::new(&argv, ENGINE_DEADLINE)
-                };
-                exec::run(&job, None)
+                Spec::new(argv)
+                    .cwd(&target.path)
+                    .envs(env)
+                    .capture()
+                    .deadline(ENGINE_DEADLINE)
+                    .run()
             }
             other => other,
         };
         match result {
             Ok(c) if c.success() => Ok(()),
             Ok(c) => {
-                let text = c.text();
+                let text = output_text(&c);
                 Err(ActionError {
                     failure: Failure {
                         message: format!(
@@ -575,7 +577,7 @@ impl Compose {
                             node.service,
                             command::error_line(&text)
                         ),
-                        exit_code: c.code,
+                        exit_code: c.code(),
                         log_tail: last_lines(&text, TAIL_LINES),
                     },
                     transient: is_transient(&text),

@@ -5,12 +5,10 @@
 //! drivers by component kind; tests give the runner a scripted driver instead.
 
 pub mod compose;
+pub mod local;
 pub mod probe;
-pub mod process;
-mod procs;
 mod stack;
 mod types;
 
-pub use procs::{Spawned, kill_group, spawn_in_group};
 pub use stack::Stack;
 pub use types::{ActionError, Driver, Failure, Health, Observation, Poll, Status, StopOutcome};

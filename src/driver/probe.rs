@@ -5,10 +5,10 @@
 
 use std::net::{TcpStream, ToSocketAddrs as _};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::config::model::ProbeCheck;
+use crate::process::{RunError, Spec};
 
 /// Runs one attempt of a probe. `Err` says why it failed, as a lowercase fragment.
 pub fn check(check: &ProbeCheck, timeout: Duration, cwd: &Path) -> Result<(), String> {
@@ -72,43 +72,27 @@ fn http(url: &str, expected: Option<u16>, timeout: Duration) -> Result<(), Strin
 }
 
 fn exec(argv: &[String], timeout: Duration, cwd: &Path) -> Result<(), String> {
-    let (program, args) = argv.split_first().ok_or("empty exec probe")?;
-    let mut child = Command::new(program)
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("cannot run `{program}`: {e}"))?;
-    let deadline = Instant::now() + timeout;
-    loop {
-        match child.try_wait() {
-            Ok(Some(s)) if s.success() => return Ok(()),
-            Ok(Some(s)) => return Err(format!("`{}` exited with {s}", argv.join(" "))),
-            Ok(None) if Instant::now() >= deadline => {
-                super::kill_group(child.id(), rustix::process::Signal::KILL);
-                let _ = child.wait();
-                return Err(format!(
-                    "`{}` took longer than {}",
-                    argv.join(" "),
-                    crate::config::duration::Human(timeout)
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(format!("waiting for `{program}`: {e}")),
-        }
+    let program = argv.first().ok_or("empty exec probe")?;
+    match Spec::new(argv.to_vec()).cwd(cwd).deadline(timeout).run() {
+        Ok(f) if f.success() => Ok(()),
+        Ok(f) => Err(format!("`{}` exited with {}", argv.join(" "), f.status)),
+        Err(RunError::TimedOut(_)) => Err(format!(
+            "`{}` took longer than {}",
+            argv.join(" "),
+            crate::duration::Human(timeout)
+        )),
+        Err(RunError::NotFound(_)) => Err(format!("cannot run `{program}`: not found on PATH")),
+        Err(RunError::Spawn(m)) => Err(m),
+        Err(e) => Err(format!("`{}`: {e}", argv.join(" "))),
     }
 }
-
-use std::os::unix::process::CommandExt as _;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::{Read as _, Write as _};
     use std::net::TcpListener;
+    use std::time::Instant;
 
     #[test]
     fn tcp_passes_when_listening_and_fails_otherwise() {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::compose::{Compose, POLL_INTERVAL};
-use super::process::Local;
+use super::local::Local;
 use super::types::{ActionError, Driver, Observation, Poll, Status, StopOutcome};
 use crate::cancel::Cancel;
 use crate::config::model::{Config, Kind};

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::config::duration::seconds;
+use crate::duration::seconds;
 use crate::graph::{Graph, NodeId};
 use crate::output::Output;
 use crate::runner::{ComponentResult, Event, Outcome, Reporter};

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::config::duration::seconds;
+use crate::duration::seconds;
 use crate::graph::Graph;
 use crate::output::Output;
 use crate::runner::{Outcome, RunReport};

@@ -17,10 +17,11 @@ use super::events::{Event, Reporter};
 use super::outcome::{Action, ComponentResult, Outcome, RunReport};
 use super::settings::NodeSettings;
 use crate::cancel::{Cancel, CancelReason};
-use crate::config::duration::Human;
 use crate::config::model::Condition;
 use crate::driver::{Driver, Failure, Health, Poll, Status, probe};
+use crate::duration::Human;
 use crate::graph::{Graph, NodeId, Selection};
+use crate::process::retry::{Attempt, GaveUp, retry};
 
 /// Options of a start run.
 #[derive(Debug, Clone, Copy)]
@@ -352,10 +353,20 @@ fn worker(ctx: &Ctx<'_>, group: &[NodeId], already: &[bool], tx: &Sender<Msg>) {
     let send = |m: Msg| {
         let _ = tx.send(m);
     };
+    let failed = |id: NodeId, failure: Failure| {
+        let mut r = ComponentResult::new(id, Outcome::Failed, ctx.at());
+        r.began = Some(began);
+        r.reason = Some(failure.message.clone());
+        r.failure = Some(failure);
+        send(Msg::Done(r));
+    };
     let mut to_wait: Vec<NodeId> = group.iter().copied().filter(|&i| already[i]).collect();
     let mut pending: Vec<NodeId> = group.iter().copied().filter(|&i| !already[i]).collect();
-    let mut attempt = 1u32;
-    while !pending.is_empty() {
+    let policy = pending.first().map(|&id| ctx.settings[id].retry.policy());
+    let attempts = |attempt: u32| {
+        if pending.is_empty() {
+            return Attempt::Done(());
+        }
         for &id in &pending {
             send(Msg::Event(Event::Starting { id, attempt }));
         }
@@ -364,36 +375,26 @@ fn worker(ctx: &Ctx<'_>, group: &[NodeId], already: &[bool], tx: &Sender<Msg>) {
         } else {
             ctx.driver.start_batch(&pending, ctx.cancel)
         };
-        let mut retry: Vec<(NodeId, Failure)> = Vec::new();
+        let mut again: Vec<(NodeId, Failure)> = Vec::new();
         for (&id, res) in pending.iter().zip(outcomes) {
             match res {
                 Ok(()) => {
                     send(Msg::Started(id));
                     to_wait.push(id);
                 }
-                Err(e)
-                    if e.transient
-                        && attempt < ctx.settings[id].retry.attempts
-                        && !ctx.cancel.is_cancelled() =>
-                {
-                    retry.push((id, e.failure));
-                }
-                Err(e) => {
-                    let mut r = ComponentResult::new(id, Outcome::Failed, ctx.at());
-                    r.began = Some(began);
-                    r.reason = Some(e.failure.message.clone());
-                    r.failure = Some(e.failure);
-                    send(Msg::Done(r));
-                }
+                Err(e) if e.transient && !ctx.cancel.is_cancelled() => again.push((id, e.failure)),
+                Err(e) => failed(id, e.failure),
             }
         }
-        if retry.is_empty() {
-            break;
+        pending = again.iter().map(|(id, _)| *id).collect();
+        if again.is_empty() {
+            Attempt::Done(())
+        } else {
+            Attempt::Retry(again)
         }
-        attempt += 1;
-        let base = ctx.settings[retry[0].0].retry.delay(attempt);
-        let delay = base.mul_f64(fastrand::f64().mul_add(0.4, 0.8));
-        for (id, failure) in &retry {
+    };
+    let announce = |attempt: u32, delay: Duration, again: &Vec<(NodeId, Failure)>| {
+        for (id, failure) in again {
             send(Msg::Event(Event::Retrying {
                 id: *id,
                 attempt,
@@ -401,13 +402,22 @@ fn worker(ctx: &Ctx<'_>, group: &[NodeId], already: &[bool], tx: &Sender<Msg>) {
                 failure: failure.clone(),
             }));
         }
-        if ctx.cancel.sleep(delay) {
-            for (id, _) in retry {
-                send(Msg::Done(ctx.cancelled_result(id, Some(began))));
+    };
+    if let Some(policy) = policy {
+        match retry(policy, Some(ctx.cancel), attempts, announce) {
+            Ok(()) => {}
+            Err(GaveUp::Failed(again)) => {
+                for (id, failure) in again {
+                    failed(id, failure);
+                }
             }
-            return;
+            Err(GaveUp::Cancelled(again)) => {
+                for (id, _) in again {
+                    send(Msg::Done(ctx.cancelled_result(id, Some(began))));
+                }
+                return;
+            }
         }
-        pending = retry.into_iter().map(|(id, _)| id).collect();
     }
     if to_wait.len() == 1 {
         send(Msg::Done(readiness(
@@ -489,7 +499,7 @@ fn readiness(
             let failure = Failure {
                 message: msg.clone(),
                 exit_code: None,
-                log_tail: ctx.driver.log_tail(id, crate::driver::process::TAIL_LINES),
+                log_tail: ctx.driver.log_tail(id, crate::driver::local::TAIL_LINES),
             };
             return give_up(result(Outcome::TimedOut, Some(msg), Some(failure)));
         }
@@ -538,7 +548,7 @@ fn readiness(
                                     exit_code: None,
                                     log_tail: ctx
                                         .driver
-                                        .log_tail(id, crate::driver::process::TAIL_LINES),
+                                        .log_tail(id, crate::driver::local::TAIL_LINES),
                                 };
                                 return give_up(result(Outcome::Failed, Some(msg), Some(failure)));
                             }

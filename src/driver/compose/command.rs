@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use super::exec::{self, Job, RunError};
 use crate::config::model::Repository;
+use crate::process::{self, Finished, RunError, Spec};
 
 /// How long `version` may take (compose v1 needs ~0.8 s to start).
 const VERSION_DEADLINE: Duration = Duration::from_secs(30);
@@ -95,7 +95,7 @@ impl ComposeCommand {
                 hint: INSTALL_HINT.into(),
             });
         };
-        if exec::which(program).is_none() {
+        if process::which(program).is_none() {
             return Err(Unavailable {
                 message: format!(
                     "compose command `{}` (from {what}) cannot run: `{program}` is not on PATH",
@@ -136,24 +136,22 @@ impl ComposeCommand {
             source: Source::Detected,
             v1: OnceLock::new(),
         };
-        let docker = exec::which("docker").is_some();
+        let docker = process::which("docker").is_some();
         let mut plugin_error = None;
         if docker {
-            let a = vec!["docker".into(), "compose".into(), "version".into()];
-            match exec::run(&Job::new(&a, VERSION_DEADLINE), None) {
+            match version(&["docker", "compose", "version"]) {
                 Ok(c) if c.success() => {
                     return Ok(detected(&["docker", "compose"], Flavor::Plugin));
                 }
-                Ok(c) => plugin_error = Some(first_line(&c.text())),
+                Ok(c) => plugin_error = Some(first_line(&output_text(&c))),
                 Err(e) => plugin_error = Some(e.to_string()),
             }
         }
-        if exec::which("docker-compose").is_some() {
-            let a = vec!["docker-compose".into(), "version".into()];
-            return match exec::run(&Job::new(&a, VERSION_DEADLINE), None) {
+        if process::which("docker-compose").is_some() {
+            return match version(&["docker-compose", "version"]) {
                 Ok(c) if c.success() => Ok(detected(
                     &["docker-compose"],
-                    if is_v1_version(&c.stdout) {
+                    if is_v1_version(&c.stdout_text()) {
                         Flavor::V1
                     } else {
                         Flavor::V2
@@ -162,7 +160,7 @@ impl ComposeCommand {
                 Ok(c) => Err(Unavailable {
                     message: format!(
                         "docker-compose is installed but `docker-compose version` failed: {}",
-                        first_line(&c.text())
+                        first_line(&output_text(&c))
                     ),
                     hint: "repair the docker-compose installation, or set TTA_COMPOSE".into(),
                 }),
@@ -193,8 +191,7 @@ impl ComposeCommand {
             Flavor::Standalone => *self.v1.get_or_init(|| {
                 let mut a = self.argv.clone();
                 a.push("version".into());
-                exec::run(&Job::new(&a, VERSION_DEADLINE), None)
-                    .is_ok_and(|c| c.success() && is_v1_version(&c.stdout))
+                version(&a).is_ok_and(|c| c.success() && is_v1_version(&c.stdout_text()))
             }),
             _ => false,
         }
@@ -241,6 +238,20 @@ impl ComposeCommand {
             "docker"
         }
     }
+}
+
+/// Runs a `version` command, bounded.
+fn version(argv: &[impl AsRef<str>]) -> Result<Finished, RunError> {
+    Spec::new(argv.iter().map(|a| a.as_ref().to_owned()))
+        .capture()
+        .deadline(VERSION_DEADLINE)
+        .run()
+}
+
+/// Both streams of a finished docker or compose call, stderr first (where they put their
+/// errors).
+pub fn output_text(f: &Finished) -> String {
+    format!("{}\n{}", f.stderr_text(), f.stdout_text())
 }
 
 fn is_v1_version(stdout: &str) -> bool {

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::command::{self, engine_unreachable};
-use super::exec::{self, Job, RunError};
 use super::ps::{self, Container};
 use super::{
     Cached, Compose, ENGINE_DEADLINE, Engine, PS_MAX_AGE, PsError, Snapshot, TEMPLATE, lock,
 };
+use crate::process::{RunError, Spec};
 
 impl Compose {
     pub(super) fn ps_argv(&self, engine: &Engine) -> Vec<String> {
@@ -51,7 +51,7 @@ impl Compose {
     pub(super) fn fetch(&self, engine: &Engine) -> Result<Vec<Container>, PsError> {
         let argv = self.ps_argv(engine);
         let hint = || command::engine_hint(engine.context.as_deref());
-        let out = exec::run(&Job::new(&argv, ENGINE_DEADLINE), None).map_err(|e| match e {
+        let out = Spec::new(argv).capture().deadline(ENGINE_DEADLINE).run().map_err(|e| match e {
             RunError::NotFound(p) => PsError {
                 message: format!(
                     "`{p}` is not installed (not found on PATH); tta reads container status with `{p} ps`"
@@ -64,7 +64,7 @@ impl Compose {
             },
         })?;
         if !out.success() {
-            let text = out.text();
+            let text = command::output_text(&out);
             let line = command::error_line(&text);
             return Err(PsError {
                 message: if engine_unreachable(&text) {
@@ -75,7 +75,7 @@ impl Compose {
                 hint: hint(),
             });
         }
-        let mut all = ps::parse(&out.stdout).map_err(|m| PsError {
+        let mut all = ps::parse(&out.stdout_text()).map_err(|m| PsError {
             message: m,
             hint: "report this with the output of the same `docker ps` command".into(),
         })?;

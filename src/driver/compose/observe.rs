@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
-use super::exec::{self, Job};
 use super::ps::{Container, State as ContainerState};
 use super::{Compose, ENGINE_DEADLINE, Node, PsError, Snapshot, TAIL_LINES, with_hint};
 use crate::driver::types::{Failure, Health, Observation, Status};
 use crate::error::Error;
 use crate::graph::NodeId;
+use crate::process::{Sink, Spec};
 use crate::state::now_epoch;
 
 impl Compose {
@@ -212,13 +212,12 @@ impl Compose {
             }
             None => argv,
         };
-        let job = Job {
-            merge: true,
-            ..Job::new(&argv, ENGINE_DEADLINE)
-        };
-        exec::run(&job, None)
+        Spec::new(argv)
+            .merged(Sink::Capture)
+            .deadline(ENGINE_DEADLINE)
+            .run()
             .map(|o| {
-                let lines: Vec<String> = o.stdout.lines().map(str::to_owned).collect();
+                let lines: Vec<String> = o.stdout_text().lines().map(str::to_owned).collect();
                 lines[lines.len().saturating_sub(n)..].to_vec()
             })
             .unwrap_or_default()

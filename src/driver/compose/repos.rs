@@ -14,9 +14,10 @@ use serde::Serialize;
 
 use super::Compose;
 use super::command::{ComposeCommand, Target, is_transient};
-use super::exec::{self, Job, RunError, Stream};
 use crate::config::model::Retry;
 use crate::error::Error;
+use crate::process::retry::{Attempt, GaveUp};
+use crate::process::{self, Group, Line, LineTx, RunError, Spec, Stream};
 
 /// The result of compose in one repository.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,65 +97,87 @@ pub fn run_all(
     let mut results = IndexMap::new();
     for t in targets {
         let (argv, env) = cmd.invocation(t, args);
-        let job = Job {
-            cwd: Some(&t.path),
-            env: &env,
-            // `logs -f` and `up` without `-d` run until Ctrl-C.
-            ..Job::new(&argv, Duration::MAX)
-        };
-        let mut attempt = 1u32;
-        let run = loop {
+        // `logs -f` and `up` without `-d` run until Ctrl-C: no deadline.
+        let spec = Spec::new(argv.clone()).cwd(&t.path).envs(env);
+        let once = || {
             let outcome = match sink {
-                Some(s) => exec::stream(&job, &|stream, line| s.line(&t.name, stream, line)),
-                None => exec::run(&job, None),
+                Some(s) => stream(&spec, &|stream, line| s.line(&t.name, stream, line)),
+                None => spec.clone().capture().run().map(|f| ComposeRun {
+                    exit_code: f.code().unwrap_or(-1),
+                    stdout: f.stdout_text(),
+                    stderr: f.stderr_text(),
+                }),
             };
-            let run = match outcome {
-                Ok(c) => ComposeRun {
-                    exit_code: c.code.unwrap_or(-1),
-                    stdout: c.stdout,
-                    stderr: c.stderr,
-                },
-                Err(e) => {
-                    let message = format!("cannot run `{}`: {e}\n", argv.join(" "));
-                    if let Some(s) = sink {
-                        s.line(&t.name, Stream::Stderr, message.trim_end());
-                    }
-                    ComposeRun {
-                        exit_code: if matches!(e, RunError::NotFound(_)) {
-                            127
-                        } else {
-                            -1
-                        },
-                        stdout: String::new(),
-                        stderr: message,
-                    }
+            outcome.unwrap_or_else(|e| {
+                let message = format!("cannot run `{}`: {e}\n", argv.join(" "));
+                if let Some(s) = sink {
+                    s.line(&t.name, Stream::Stderr, message.trim_end());
                 }
-            };
+                ComposeRun {
+                    exit_code: if matches!(e, RunError::NotFound(_)) {
+                        127
+                    } else {
+                        -1
+                    },
+                    stdout: String::new(),
+                    stderr: message,
+                }
+            })
+        };
+        let attempt = |_| {
+            let run = once();
             // Engine errors are on stderr; stdout may be a container's own output.
-            if run.success()
-                || !retryable
-                || attempt >= retry.attempts
-                || !is_transient(&run.stderr)
-            {
-                break run;
+            if run.success() || !retryable || !is_transient(&run.stderr) {
+                Attempt::Done(run)
+            } else {
+                Attempt::Retry(run)
             }
-            attempt += 1;
-            let delay = retry
-                .delay(attempt)
-                .mul_f64(fastrand::f64().mul_add(0.4, 0.8));
+        };
+        let waiting = |next: u32, delay, run: &ComposeRun| {
             if let Some(s) = sink {
                 s.retrying(
                     &t.name,
-                    attempt,
+                    next,
                     delay,
                     &super::command::error_line(&run.stderr),
                 );
             }
-            std::thread::sleep(delay);
+        };
+        let run = match process::retry::retry(retry.policy(), None, attempt, waiting) {
+            Ok(run) | Err(GaveUp::Failed(run) | GaveUp::Cancelled(run)) => run,
         };
         results.insert(t.name.clone(), run);
     }
     results
+}
+
+/// Runs `spec` in the terminal's process group (so Ctrl-C reaches compose as it would by
+/// hand), handing each whole line to `on_line` as it comes, and returns all of it.
+fn stream(spec: &Spec, on_line: &dyn Fn(Stream, &str)) -> Result<ComposeRun, RunError> {
+    let (tx, rx) = std::sync::mpsc::channel::<Line>();
+    let mut child = spec
+        .clone()
+        .group(Group::Inherit)
+        .stdout(process::Sink::Lines(LineTx::new(tx.clone(), 0)))
+        .stderr(process::Sink::Lines(LineTx::new(tx, 0)))
+        .spawn()?;
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    for l in rx {
+        let line = String::from_utf8_lossy(&l.bytes);
+        on_line(l.stream, &line);
+        let all = match l.stream {
+            Stream::Stdout => &mut stdout,
+            Stream::Stderr => &mut stderr,
+        };
+        all.push_str(&line);
+        all.push('\n');
+    }
+    let f = child.finish()?;
+    Ok(ComposeRun {
+        exit_code: f.code().unwrap_or(-1),
+        stdout,
+        stderr,
+    })
 }
 
 impl Compose {

@@ -2,21 +2,22 @@
 //! background) and `task` (one-shot; success is exit 0).
 //!
 //! A started process outlives the `tta` run that started it: it leads its own process group
-//! with stdin closed and output appended to its log, and its record in the state directory
-//! lets a later run find it, check it is still the same process, and stop the whole group.
+//! with stdin closed and output appended to its log (spawned through [`crate::process`]),
+//! and its record in the state directory lets a later run find it, check it is still the
+//! same process (pid and kernel start time), and stop the whole group.
 
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::Child;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::procs::{is_ours, spawn_in_group, terminate_group};
 use super::types::{ActionError, Failure, Observation, Poll, Status, StopOutcome};
 use crate::cancel::Cancel;
 use crate::config::model::{ComponentSpec, Config, Kind};
 use crate::graph::{Graph, NodeId};
+use crate::process::group::{self, is_ours};
+use crate::process::{Child, Kill, RunError, Sink, Spec};
 use crate::state::{Record, StateDir, now_epoch};
 
 /// A process without a probe counts as running once it has stayed up this long, so that a
@@ -143,27 +144,28 @@ impl Local {
             now_epoch(),
             argv.join(" ")
         );
-        let spawned = spawn_in_group(&argv, &cwd, &spec.env, &log).map_err(|e| {
-            fail(match e.kind() {
-                std::io::ErrorKind::NotFound => format!("command `{}` not found", argv[0]),
-                std::io::ErrorKind::PermissionDenied => {
-                    format!("command `{}` is not executable", argv[0])
-                }
-                _ => format!("cannot run `{}`: {e}", argv[0]),
-            })
-        })?;
+        let child = Spec::new(argv.clone())
+            .cwd(&cwd)
+            .envs(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())))
+            .merged(Sink::File(Arc::new(log)))
+            .spawn()
+            .map_err(|e| {
+                fail(match e {
+                    RunError::NotFound(_) => format!("command `{}` not found", argv[0]),
+                    other => other.to_string(),
+                })
+            })?;
         let record = Record {
-            pid: spawned.pid,
-            start_ticks: spawned.start_ticks,
+            pid: child.pid(),
+            start_ticks: child.start_ticks(),
             started_at: now_epoch(),
             command: argv,
             exit_code: None,
             finished_at: None,
         };
-        let mut child = spawned.child;
         if let Err(e) = self.state.write(name, &record) {
             // Untracked, it could never be stopped: take it down again.
-            terminate_group(record.pid, Duration::ZERO, &Cancel::new(), Some(&mut child));
+            child.end(Kill::Now, None);
             return Err(fail(format!(
                 "cannot record the process: {}",
                 crate::error::render(&e)
@@ -193,13 +195,13 @@ impl Local {
                 _ => Poll::Failed(self.failure(id, "is not running".into(), None)),
             };
         };
-        match sp.child.try_wait() {
-            Ok(None) if task => Poll::Pending(None),
-            Ok(None) if sp.at.elapsed() < SETTLE && self.spec(id).probe.is_none() => {
+        match sp.child.status() {
+            None if task => Poll::Pending(None),
+            None if sp.at.elapsed() < SETTLE && self.spec(id).probe.is_none() => {
                 Poll::Pending(None)
             }
-            Ok(None) => Poll::Running,
-            Ok(Some(status)) => {
+            None => Poll::Running,
+            Some(status) => {
                 children.remove(&id);
                 drop(children);
                 let code = status.code();
@@ -216,7 +218,6 @@ impl Local {
                 }
                 Poll::Failed(self.failure(id, format!("{how} before it was ready"), code))
             }
-            Err(e) => Poll::Failed(self.failure(id, format!("cannot wait for it: {e}"), None)),
         }
     }
 
@@ -243,9 +244,9 @@ impl Local {
     ) -> Result<StopOutcome, ActionError> {
         let name = &self.names[id];
         let mine = self.children.lock().expect("children lock").remove(&id);
-        let outcome = if let Some(mut sp) = mine {
-            let pid = sp.child.id();
-            if !terminate_group(pid, grace, cancel, Some(&mut sp.child)) {
+        let outcome = if let Some(sp) = mine {
+            let pid = sp.child.pid();
+            if !sp.child.end(Kill::Graceful(grace), Some(cancel)) {
                 return Err(ActionError::permanent(Failure::new(format!(
                     "process group {pid} survived SIGKILL"
                 ))));
@@ -254,7 +255,7 @@ impl Local {
         } else {
             match self.state.read(name) {
                 Ok(Some(r)) if r.exit_code.is_none() && is_ours(r.pid, r.start_ticks) => {
-                    if !terminate_group(r.pid, grace, cancel, None) {
+                    if !group::terminate(r.pid, grace, cancel) {
                         return Err(ActionError::permanent(Failure::new(format!(
                             "process group {} survived SIGKILL",
                             r.pid
