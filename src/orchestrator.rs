@@ -5,19 +5,18 @@
 //! `tta` runs) never start a component twice.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::config::model::Kind;
-use crate::driver::compose::{Compose, ComposeRun};
-use crate::driver::{Driver, Health, Observation, Stack, Status, probe};
+use crate::driver::compose::{ComposeRun, Passthrough};
+use crate::driver::{Driver, Health, Observation, Scope, Stack, Status};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId, Selection};
 use crate::runner::{
-    self, Action, Cancel, NodeSettings, NullReporter, Reporter, RunReport, StartOptions,
+    self, Action, Cancel, ComponentPolicy, NullReporter, Reporter, RunReport, StartOptions,
     StopOptions,
 };
 use crate::settings::Settings;
@@ -109,11 +108,9 @@ impl Component<'_> {
 /// Runs a stack.
 pub struct Orchestrator {
     settings: Settings,
-    nodes: Vec<NodeSettings>,
+    nodes: Vec<ComponentPolicy>,
     driver: Box<dyn Driver>,
     cancel: Cancel,
-    /// The compose driver inside `driver`, for pre-flight checks and `tta compose`.
-    compose: Option<Arc<Compose>>,
 }
 
 impl Orchestrator {
@@ -126,21 +123,17 @@ impl Orchestrator {
     /// An orchestrator for loaded settings, with the real drivers.
     pub fn new(settings: Settings) -> Self {
         let stack = Stack::new(settings.config(), settings.graph());
-        let compose = stack.compose();
-        let mut orch = Self::with_driver(settings, Box::new(stack));
-        orch.compose = Some(compose);
-        orch
+        Self::with_driver(settings, Box::new(stack))
     }
 
     /// An orchestrator with another driver (tests, embedding).
     pub fn with_driver(settings: Settings, driver: Box<dyn Driver>) -> Self {
-        let nodes = NodeSettings::for_graph(settings.config(), settings.graph());
+        let nodes = ComponentPolicy::for_graph(settings.config(), settings.graph());
         Self {
             settings,
             nodes,
             driver,
             cancel: Cancel::new(),
-            compose: None,
         }
     }
 
@@ -177,17 +170,19 @@ impl Orchestrator {
     /// checked before a run, so a broken environment is one error (exit 3), not a failure
     /// per component. `names` as given (none or `all`: every repository counts).
     fn preflight(&self, names: &[String], sel: &Selection) -> Result<()> {
-        let Some(compose) = &self.compose else {
-            return Ok(());
-        };
         let ids: Vec<NodeId> = (0..sel.len()).filter(|&i| sel[i]).collect();
-        let every = names.is_empty() || names.iter().any(|n| n == "all");
-        compose.preflight(&ids, every)
+        let scope = if names.is_empty() || names.iter().any(|n| n == "all") {
+            Scope::Everything
+        } else {
+            Scope::Selected
+        };
+        self.driver.preflight(&ids, scope)
     }
 
-    /// An environment error a run met (no compose command, a repository gone), if any.
-    fn after_run(&self, report: RunReport) -> Result<RunReport> {
-        match self.compose.as_ref().and_then(|c| c.take_env_error()) {
+    /// A run that met a broken environment (no compose command, a repository gone) is an
+    /// environment error (exit code 3), whatever else it did.
+    fn after_run(report: RunReport) -> Result<RunReport> {
+        match report.environment_error() {
             Some(e) => Err(e),
             None => Ok(report),
         }
@@ -219,7 +214,7 @@ impl Orchestrator {
         let sel = self.start_selection(names, opts.no_deps)?;
         self.preflight(names, &sel)?;
         let _lock = self.lock_for_run(opts)?;
-        self.after_run(self.start_locked(&sel, opts, reporter))
+        Self::after_run(self.start_locked(&sel, opts, reporter))
     }
 
     fn start_locked(
@@ -254,7 +249,7 @@ impl Orchestrator {
         let sel = self.graph().select(names)?;
         self.preflight(names, &self.graph().with_dependents(&sel))?;
         let _lock = self.lock_for_run(opts)?;
-        self.after_run(self.stop_locked(&sel, !opts.no_deps, opts, reporter))
+        Self::after_run(self.stop_locked(&sel, !opts.no_deps, opts, reporter))
     }
 
     fn stop_locked(
@@ -312,7 +307,7 @@ impl Orchestrator {
             results.retain(|x| x.id != r.id);
             results.push(r);
         }
-        self.after_run(RunReport {
+        Self::after_run(RunReport {
             action: Action::Restart,
             results,
             elapsed: stopped.elapsed + started.elapsed,
@@ -334,76 +329,25 @@ impl Orchestrator {
             sel[id] = true;
         }
         self.preflight(names, &sel)?;
-        let observed = self.driver.observe(&ids);
-        let probed: Vec<Option<Result<(), String>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = ids
-                .iter()
-                .zip(&observed)
-                .map(|(&id, o)| {
-                    let node = &self.nodes[id];
-                    let external = self.graph().kind(id) == Kind::External;
-                    let run = (external
-                        || matches!(o.status(), Status::Running | Status::Starting))
-                        && node.probe.is_some();
-                    run.then(|| {
-                        s.spawn(move || {
-                            let p = node.probe.as_ref().expect("checked above");
-                            probe::check(&p.check, p.timeout.min(Duration::from_secs(2)), &node.cwd)
-                        })
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.map(|h| h.join().unwrap_or_else(|_| Err("probe panicked".into()))))
-                .collect()
-        });
+        let seen = self.driver.status(&ids);
         Ok(ids
             .iter()
-            .zip(observed)
-            .zip(probed)
-            .map(|((&id, o), p)| self.status_row(id, o, p))
+            .zip(seen)
+            .map(|(&id, o)| self.status_row(id, o))
             .collect())
     }
 
-    fn status_row(
-        &self,
-        id: NodeId,
-        o: Observation,
-        probed: Option<Result<(), String>>,
-    ) -> ComponentStatus {
+    fn status_row(&self, id: NodeId, o: Observation) -> ComponentStatus {
         let g = self.graph();
-        let status = match (g.kind(id), &probed) {
-            // An external component is running exactly when its probe answers.
-            (Kind::External, Some(Ok(()))) => Status::Running,
-            (Kind::External, _) => Status::Stopped,
-            _ => o.status(),
-        };
-        let mut detail = o.detail;
-        let health = match (probed, o.health) {
-            (Some(Err(e)), _) => {
-                detail = Some(e);
-                Some(Health::Unhealthy)
-            }
-            (Some(Ok(())), Some(Health::Unhealthy | Health::Starting)) => o.health,
-            (Some(Ok(())), _) => Some(Health::Healthy),
-            (None, h) if matches!(status, Status::Running | Status::Starting) => h,
-            (None, _) => None,
-        };
-        let up = match status {
-            Status::Completed => true,
-            Status::Running => matches!(health, None | Some(Health::Healthy)),
-            _ => false,
-        };
         ComponentStatus {
             name: g.name(id).to_owned(),
             kind: g.kind(id),
-            status,
-            health,
+            status: o.status(),
+            health: o.health,
             since: o.since,
-            detail,
+            up: o.up(),
+            detail: o.detail,
             depends_on: g.deps(id).iter().map(|e| g.name(e.to).to_owned()).collect(),
-            up,
         }
     }
 
@@ -469,16 +413,7 @@ impl Orchestrator {
         repository: &str,
     ) -> Result<IndexMap<String, ComposeRun>> {
         let selected = [repository.to_owned()];
-        match &self.compose {
-            Some(c) => c.run_in_repositories(&selected, args, None),
-            None => Compose::new(self.settings.config(), self.graph())
-                .run_in_repositories(&selected, args, None),
-        }
-    }
-
-    /// The compose driver (absent with a custom driver).
-    pub fn compose(&self) -> Option<&Compose> {
-        self.compose.as_deref()
+        Passthrough::new(self.settings.config()).run(&selected, args, None)
     }
 
     /// The last `n` lines of a component's log (a local log file, or the container's log).

@@ -18,12 +18,12 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use crate::cli::ComposeArgs;
-use crate::driver::compose::{Compose, ComposeRun, Sink, engine_unreachable};
+use crate::driver::compose::{ComposeRun, Passthrough, Sink, engine_unreachable};
 use crate::duration::Human;
 use crate::error::{Error, Result, exit};
-use crate::orchestrator::Orchestrator;
 use crate::output::Output;
 use crate::process::Stream;
+use crate::settings::Settings;
 
 /// Splits `tta compose` arguments into the `--repo` values and compose's arguments.
 pub fn split_args(args: &[String]) -> Result<(Vec<String>, Vec<String>)> {
@@ -130,15 +130,9 @@ pub fn run(config: Option<&Path>, args: &ComposeArgs, out: &Output) -> Result<u8
             Some("e.g. `tta compose ps`, `tta compose up -d --repo both`, `tta compose logs --tail 5`".into()),
         ));
     }
-    let orch = Orchestrator::load(config)?;
-    let fallback;
-    let compose = if let Some(c) = orch.compose() {
-        c
-    } else {
-        fallback = Compose::new(orch.settings().config(), orch.graph());
-        &fallback
-    };
-    let config = orch.settings().config();
+    let settings = Settings::load(config)?;
+    let config = settings.config();
+    let compose = Passthrough::new(config);
     let width = config
         .repositories
         .keys()
@@ -151,7 +145,7 @@ pub fn run(config: Option<&Path>, args: &ComposeArgs, out: &Output) -> Result<u8
         attempts: config.defaults.retry.attempts,
     };
     let sink: Option<&dyn Sink> = if out.json { None } else { Some(&printer) };
-    let results = compose.run_in_repositories(&repos, &compose_args, sink)?;
+    let results = compose.run(&repos, &compose_args, sink)?;
     if out.json {
         out.json_line(&serde_json::json!({"schema_version": 1, "repositories": results}));
     }

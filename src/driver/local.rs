@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::types::{ActionError, Failure, Observation, Poll, Status, StopOutcome};
+use super::types::{ActionError, Driver, Failure, Observation, Poll, Status, StopOutcome};
 use crate::cancel::Cancel;
 use crate::config::model::{ComponentSpec, Config, Kind};
 use crate::graph::{Graph, NodeId};
@@ -76,6 +76,7 @@ impl Local {
             message,
             exit_code,
             log_tail: self.state.log_tail(&self.names[id], TAIL_LINES),
+            environment: None,
         }
     }
 
@@ -115,13 +116,33 @@ impl Local {
         o
     }
 
+    fn finish_task(&self, id: NodeId, code: i32) {
+        let name = &self.names[id];
+        if let Ok(Some(mut r)) = self.state.read(name) {
+            r.exit_code = Some(code);
+            r.finished_at = Some(now_epoch());
+            if let Err(e) = self.state.write(name, &r) {
+                tracing::warn!(
+                    "cannot record the result of {name}: {}",
+                    crate::error::render(&e)
+                );
+            }
+        }
+    }
+}
+
+impl Driver for Local {
+    fn poll_interval(&self, _: NodeId) -> Duration {
+        Duration::from_millis(10)
+    }
+
     /// Observes components.
-    pub fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
+    fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
         ids.iter().map(|&id| self.observe_one(id)).collect()
     }
 
     /// Spawns a component.
-    pub fn start(&self, id: NodeId) -> Result<(), ActionError> {
+    fn start(&self, id: NodeId, _: &Cancel) -> Result<(), ActionError> {
         let name = &self.names[id];
         let spec = self.spec(id);
         let argv = spec.command.as_ref().map(|c| c.argv()).unwrap_or_default();
@@ -182,7 +203,7 @@ impl Local {
     }
 
     /// How far a started component is.
-    pub fn poll(&self, id: NodeId) -> Poll {
+    fn poll(&self, id: NodeId) -> Poll {
         let task = self.spec(id).kind == Kind::Task;
         let mut children = self.children.lock().expect("children lock");
         let Some(sp) = children.get_mut(&id) else {
@@ -221,22 +242,8 @@ impl Local {
         }
     }
 
-    fn finish_task(&self, id: NodeId, code: i32) {
-        let name = &self.names[id];
-        if let Ok(Some(mut r)) = self.state.read(name) {
-            r.exit_code = Some(code);
-            r.finished_at = Some(now_epoch());
-            if let Err(e) = self.state.write(name, &r) {
-                tracing::warn!(
-                    "cannot record the result of {name}: {}",
-                    crate::error::render(&e)
-                );
-            }
-        }
-    }
-
     /// Stops a component and forgets its record.
-    pub fn stop(
+    fn stop(
         &self,
         id: NodeId,
         grace: Duration,
@@ -277,7 +284,7 @@ impl Local {
     }
 
     /// The last lines of a component's log.
-    pub fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
+    fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
         self.state.log_tail(&self.names[id], n)
     }
 }

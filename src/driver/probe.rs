@@ -8,10 +8,72 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::config::model::ProbeCheck;
+use crate::duration::Human;
 use crate::process::{RunError, Spec};
 
-/// Runs one attempt of a probe. `Err` says why it failed, as a lowercase fragment.
-pub fn check(check: &ProbeCheck, timeout: Duration, cwd: &Path) -> Result<(), String> {
+/// Why one attempt of a probe failed. Its text is a lowercase fragment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeError {
+    /// The address does not resolve.
+    #[error("cannot resolve {addr}: {error}")]
+    Resolve {
+        /// As written.
+        addr: String,
+        /// Why.
+        error: String,
+    },
+    /// It resolved to nothing.
+    #[error("{0} resolved to no address")]
+    NoAddress(String),
+    /// No connection.
+    #[error("connect to {addr}: {error}")]
+    Connect {
+        /// The address tried last.
+        addr: String,
+        /// Why.
+        error: String,
+    },
+    /// An HTTP answer with the wrong status.
+    #[error("GET {url} answered {got}, expected {}", expected.map_or_else(|| "2xx".to_owned(), |w| w.to_string()))]
+    Status {
+        /// The URL.
+        url: String,
+        /// The status it answered.
+        got: u16,
+        /// The status wanted (`None`: any 2xx).
+        expected: Option<u16>,
+    },
+    /// No HTTP answer.
+    #[error("GET {url}: {error}")]
+    Http {
+        /// The URL.
+        url: String,
+        /// Why.
+        error: String,
+    },
+    /// The command exited unsuccessfully.
+    #[error("`{command}` exited with {status}")]
+    Exited {
+        /// The command line.
+        command: String,
+        /// How it ended.
+        status: String,
+    },
+    /// The command took longer than the probe's timeout and was killed.
+    #[error("`{command}` took longer than {}", Human(*timeout))]
+    TooSlow {
+        /// The command line.
+        command: String,
+        /// The probe's timeout.
+        timeout: Duration,
+    },
+    /// The command could not run.
+    #[error("{0}")]
+    CannotRun(String),
+}
+
+/// Runs one attempt of a probe.
+pub fn check(check: &ProbeCheck, timeout: Duration, cwd: &Path) -> Result<(), ProbeError> {
     match check {
         ProbeCheck::Tcp(addr) => tcp(addr, timeout),
         ProbeCheck::Http { url, status } => http(url, *status, timeout),
@@ -31,21 +93,27 @@ pub fn describe(check: &ProbeCheck) -> String {
     }
 }
 
-fn tcp(addr: &str, timeout: Duration) -> Result<(), String> {
-    let addrs = addr
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {addr}: {e}"))?;
-    let mut last = format!("{addr} resolved to no address");
+fn tcp(addr: &str, timeout: Duration) -> Result<(), ProbeError> {
+    let addrs = addr.to_socket_addrs().map_err(|e| ProbeError::Resolve {
+        addr: addr.to_owned(),
+        error: e.to_string(),
+    })?;
+    let mut last = ProbeError::NoAddress(addr.to_owned());
     for a in addrs {
         match TcpStream::connect_timeout(&a, timeout) {
             Ok(_) => return Ok(()),
-            Err(e) => last = format!("connect to {a}: {e}"),
+            Err(e) => {
+                last = ProbeError::Connect {
+                    addr: a.to_string(),
+                    error: e.to_string(),
+                };
+            }
         }
     }
     Err(last)
 }
 
-fn http(url: &str, expected: Option<u16>, timeout: Duration) -> Result<(), String> {
+fn http(url: &str, expected: Option<u16>, timeout: Duration) -> Result<(), ProbeError> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
@@ -53,37 +121,45 @@ fn http(url: &str, expected: Option<u16>, timeout: Duration) -> Result<(), Strin
         .into();
     match agent.get(url).call() {
         Ok(resp) => {
-            let code = resp.status().as_u16();
+            let got = resp.status().as_u16();
             let ok = match expected {
-                Some(want) => code == want,
-                None => (200..300).contains(&code),
+                Some(want) => got == want,
+                None => (200..300).contains(&got),
             };
             if ok {
                 Ok(())
             } else {
-                Err(match expected {
-                    Some(want) => format!("GET {url} answered {code}, expected {want}"),
-                    None => format!("GET {url} answered {code}, expected 2xx"),
+                Err(ProbeError::Status {
+                    url: url.to_owned(),
+                    got,
+                    expected,
                 })
             }
         }
-        Err(e) => Err(format!("GET {url}: {e}")),
+        Err(e) => Err(ProbeError::Http {
+            url: url.to_owned(),
+            error: e.to_string(),
+        }),
     }
 }
 
-fn exec(argv: &[String], timeout: Duration, cwd: &Path) -> Result<(), String> {
-    let program = argv.first().ok_or("empty exec probe")?;
+fn exec(argv: &[String], timeout: Duration, cwd: &Path) -> Result<(), ProbeError> {
+    let command = argv.join(" ");
+    let program = argv
+        .first()
+        .ok_or_else(|| ProbeError::CannotRun("empty exec probe".into()))?;
     match Spec::new(argv.to_vec()).cwd(cwd).deadline(timeout).run() {
         Ok(f) if f.success() => Ok(()),
-        Ok(f) => Err(format!("`{}` exited with {}", argv.join(" "), f.status)),
-        Err(RunError::TimedOut(_)) => Err(format!(
-            "`{}` took longer than {}",
-            argv.join(" "),
-            crate::duration::Human(timeout)
-        )),
-        Err(RunError::NotFound(_)) => Err(format!("cannot run `{program}`: not found on PATH")),
-        Err(RunError::Spawn(m)) => Err(m),
-        Err(e) => Err(format!("`{}`: {e}", argv.join(" "))),
+        Ok(f) => Err(ProbeError::Exited {
+            command,
+            status: f.status.to_string(),
+        }),
+        Err(RunError::TimedOut(_)) => Err(ProbeError::TooSlow { command, timeout }),
+        Err(RunError::NotFound(_)) => Err(ProbeError::CannotRun(format!(
+            "cannot run `{program}`: not found on PATH"
+        ))),
+        Err(RunError::Spawn(m)) => Err(ProbeError::CannotRun(m)),
+        Err(e) => Err(ProbeError::CannotRun(format!("`{command}`: {e}"))),
     }
 }
 
@@ -101,7 +177,7 @@ mod tests {
         assert!(tcp(&addr, Duration::from_secs(1)).is_ok());
         drop(l);
         let err = tcp(&addr, Duration::from_secs(1)).unwrap_err();
-        assert!(err.contains("connect to"), "{err}");
+        assert!(err.to_string().contains("connect to"), "{err}");
     }
 
     #[test]
@@ -121,7 +197,7 @@ mod tests {
         });
         assert_eq!(http(&url, None, Duration::from_secs(2)), Ok(()));
         let err = http(&url, None, Duration::from_secs(2)).unwrap_err();
-        assert!(err.contains("answered 503"), "{err}");
+        assert!(err.to_string().contains("answered 503"), "{err}");
         server.join().unwrap();
     }
 
@@ -137,11 +213,12 @@ mod tests {
             cwd,
         )
         .unwrap_err();
-        assert!(err.contains("took longer"), "{err}");
+        assert!(err.to_string().contains("took longer"), "{err}");
         assert!(t.elapsed() < Duration::from_secs(2));
         assert!(
             exec(&["no-such-program-tta".into()], Duration::from_secs(1), cwd)
                 .unwrap_err()
+                .to_string()
                 .contains("cannot run")
         );
     }

@@ -1,20 +1,29 @@
-//! The real driver: dispatches each component to the driver of its kind.
+//! The real driver: dispatches each component to the driver of its kind, and runs host
+//! probes for `tta status`.
 
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::compose::{Compose, POLL_INTERVAL};
+use super::external::{External, STATUS_PROBE_LIMIT};
 use super::local::Local;
-use super::types::{ActionError, Driver, Observation, Poll, Status, StopOutcome};
+use super::probe::{self, ProbeError};
+use super::types::{
+    ActionError, BatchKey, Driver, Health, Observation, Poll, Scope, Status, StopOutcome,
+};
 use crate::cancel::Cancel;
-use crate::config::model::{Config, Kind};
+use crate::config::model::{Config, Kind, Probe};
+use crate::error::Error;
 use crate::graph::{Graph, NodeId};
 
 /// Every component of a stack, whatever its kind.
 pub struct Stack {
     kinds: Vec<Kind>,
     local: Local,
-    compose: Arc<Compose>,
+    compose: Compose,
+    external: External,
+    /// Each component's host probe and where it runs.
+    probes: Vec<Option<(Probe, PathBuf)>>,
 }
 
 impl Stack {
@@ -23,40 +32,124 @@ impl Stack {
         Self {
             kinds: (0..graph.len()).map(|i| graph.kind(i)).collect(),
             local: Local::new(config, graph),
-            compose: Arc::new(Compose::new(config, graph)),
+            compose: Compose::new(config, graph),
+            external: External::new(config, graph),
+            probes: graph
+                .names()
+                .iter()
+                .map(|n| {
+                    let spec = &config.components[n];
+                    let cwd = spec.cwd.clone().unwrap_or_else(|| config.base_dir.clone());
+                    spec.probe.clone().map(|p| (p, cwd))
+                })
+                .collect(),
         }
     }
 
-    /// The compose driver, for what the runner does not do: pre-flight checks, reporting
-    /// environment errors, and `tta compose`.
-    pub fn compose(&self) -> Arc<Compose> {
-        Arc::clone(&self.compose)
+    fn driver(&self, id: NodeId) -> &dyn Driver {
+        match self.kinds[id] {
+            Kind::Compose => &self.compose,
+            Kind::External => &self.external,
+            Kind::Process | Kind::Task => &self.local,
+        }
+    }
+
+    /// The ids of one kind among `ids`, with their positions.
+    fn of_kind(&self, ids: &[NodeId], kinds: &[Kind]) -> (Vec<usize>, Vec<NodeId>) {
+        ids.iter()
+            .enumerate()
+            .filter(|(_, id)| kinds.contains(&self.kinds[**id]))
+            .map(|(i, &id)| (i, id))
+            .unzip()
+    }
+
+    /// Runs the host probe of each running component once, all at once.
+    fn probe_running(
+        &self,
+        ids: &[NodeId],
+        seen: &[Observation],
+    ) -> Vec<Option<Result<(), ProbeError>>> {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = ids
+                .iter()
+                .zip(seen)
+                .map(|(&id, o)| {
+                    let running = matches!(o.status(), Status::Running | Status::Starting);
+                    let (p, cwd) = self.probes[id].as_ref().filter(|_| running)?;
+                    Some(s.spawn(move || {
+                        probe::check(&p.check, p.timeout.min(STATUS_PROBE_LIMIT), cwd)
+                    }))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err(ProbeError::CannotRun("probe panicked".into())))
+                    })
+                })
+                .collect()
+        })
     }
 }
 
-impl Driver for Stack {
-    fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
-        // One engine call for every compose component, whatever else is asked.
-        let compose_ids: Vec<NodeId> = ids
-            .iter()
-            .copied()
-            .filter(|&id| self.kinds[id] == Kind::Compose)
-            .collect();
-        let mut compose = if compose_ids.is_empty() {
-            Vec::new()
-        } else {
-            self.compose.observe(&compose_ids)
+/// What `tta status` shows of a running component whose host probe ran: the probe's verdict
+/// joins the driver's own health (a container healthcheck that is not healthy yet wins).
+fn with_probe(mut o: Observation, probed: Option<Result<(), ProbeError>>) -> Observation {
+    match probed {
+        Some(Err(e)) => {
+            o.detail = Some(e.to_string());
+            o.health = Some(Health::Unhealthy);
         }
-        .into_iter();
-        ids.iter()
-            .map(|&id| match self.kinds[id] {
-                Kind::Compose => compose.next().unwrap_or_default(),
-                // Not ours to run: a start only waits for its probe, a stop leaves it alone,
-                // and status asks the probe.
-                Kind::External => Observation::new(Status::Stopped, None),
-                Kind::Process | Kind::Task => self.local.observe(&[id]).pop().unwrap_or_default(),
-            })
-            .collect()
+        Some(Ok(())) if matches!(o.health, Some(Health::Unhealthy | Health::Starting)) => {}
+        Some(Ok(())) => o.health = Some(Health::Healthy),
+        None if matches!(o.status(), Status::Running | Status::Starting) => {}
+        None => o.health = None,
+    }
+    o
+}
+
+impl Driver for Stack {
+    fn preflight(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
+        self.compose.preflight(ids, scope)
+    }
+
+    fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
+        let mut out = vec![Observation::default(); ids.len()];
+        // One engine call for every compose component, whatever else is asked.
+        for kinds in [
+            &[Kind::Compose][..],
+            &[Kind::External],
+            &[Kind::Process, Kind::Task],
+        ] {
+            let (at, these) = self.of_kind(ids, kinds);
+            if these.is_empty() {
+                continue;
+            }
+            for (i, o) in at.into_iter().zip(self.driver(these[0]).observe(&these)) {
+                out[i] = o;
+            }
+        }
+        out
+    }
+
+    fn status(&self, ids: &[NodeId]) -> Vec<Observation> {
+        let (ext_at, externals) = self.of_kind(ids, &[Kind::External]);
+        let (at, others) = self.of_kind(ids, &[Kind::Compose, Kind::Process, Kind::Task]);
+        let mut out = vec![Observation::default(); ids.len()];
+        std::thread::scope(|s| {
+            let ext = s.spawn(|| self.external.status(&externals));
+            let seen = self.observe(&others);
+            let probed = self.probe_running(&others, &seen);
+            for ((i, o), p) in at.into_iter().zip(seen).zip(probed) {
+                out[i] = with_probe(o, p);
+            }
+            for (i, o) in ext_at.into_iter().zip(ext.join().unwrap_or_default()) {
+                out[i] = o;
+            }
+        });
+        out
     }
 
     fn start_batch(&self, ids: &[NodeId], cancel: &Cancel) -> Vec<Result<(), ActionError>> {
@@ -73,17 +166,12 @@ impl Driver for Stack {
                 .start_batch(&[id], cancel)
                 .pop()
                 .unwrap_or(Ok(())),
-            Kind::External => Ok(()),
-            Kind::Process | Kind::Task => self.local.start(id),
+            _ => self.driver(id).start(id, cancel),
         }
     }
 
     fn poll(&self, id: NodeId) -> Poll {
-        match self.kinds[id] {
-            Kind::Compose => self.compose.poll(id),
-            Kind::External => Poll::Running,
-            Kind::Process | Kind::Task => self.local.poll(id),
-        }
+        self.driver(id).poll(id)
     }
 
     fn poll_interval(&self, id: NodeId) -> Duration {
@@ -93,7 +181,7 @@ impl Driver for Stack {
         }
     }
 
-    fn batch_key(&self, id: NodeId) -> Option<String> {
+    fn batch_key(&self, id: NodeId) -> Option<BatchKey> {
         match self.kinds[id] {
             Kind::Compose => self.compose.batch_key(id),
             _ => None,
@@ -106,18 +194,10 @@ impl Driver for Stack {
         grace: Duration,
         cancel: &Cancel,
     ) -> Result<StopOutcome, ActionError> {
-        match self.kinds[id] {
-            Kind::Compose => self.compose.stop(id, grace, cancel),
-            Kind::External => Ok(StopOutcome::AlreadyStopped),
-            Kind::Process | Kind::Task => self.local.stop(id, grace, cancel),
-        }
+        self.driver(id).stop(id, grace, cancel)
     }
 
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
-        match self.kinds[id] {
-            Kind::Compose => self.compose.log_tail(id, n),
-            Kind::External => Vec::new(),
-            Kind::Process | Kind::Task => self.local.log_tail(id, n),
-        }
+        self.driver(id).log_tail(id, n)
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::cancel::Cancel;
+use crate::error::Error;
 use crate::graph::NodeId;
 
 /// A component's lifecycle status, as observed.
@@ -76,6 +77,16 @@ pub struct Observation {
 }
 
 impl Observation {
+    /// Whether this counts as up: completed, or running and healthy where it has a check.
+    /// The one rule both `tta start` (is it up already?) and `tta status` use.
+    pub fn up(&self) -> bool {
+        match self.status() {
+            Status::Completed => true,
+            Status::Running => matches!(self.health, None | Some(Health::Healthy)),
+            _ => false,
+        }
+    }
+
     /// An observation of a status with a detail.
     pub fn new(status: Status, detail: impl Into<Option<String>>) -> Self {
         Self {
@@ -102,6 +113,10 @@ pub struct Failure {
     /// The last lines of its log.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log_tail: Vec<String>,
+    /// Set when the environment failed rather than the component (no compose command, a
+    /// repository folder gone): what to do about it. Such a run ends with exit code 3.
+    #[serde(skip)]
+    pub environment: Option<String>,
 }
 
 impl Failure {
@@ -112,6 +127,35 @@ impl Failure {
             ..Self::default()
         }
     }
+
+    /// A failure of the environment, with what to do about it.
+    pub fn environment(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            environment: Some(hint.into()),
+            ..Self::default()
+        }
+    }
+
+    /// As the crate's error (exit code 3), when it is a failure of the environment.
+    pub fn to_environment_error(&self) -> Option<Error> {
+        self.environment
+            .as_ref()
+            .map(|hint| Error::environment(self.message.clone(), hint.clone()))
+    }
+}
+
+/// Components that one driver call may start together (one compose project).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BatchKey(pub usize);
+
+/// What a pre-flight check covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Only what the selected components need.
+    Selected,
+    /// Everything the stack has (`all`, or no names): every repository, too.
+    Everything,
 }
 
 /// A start or stop action that did not succeed.
@@ -157,8 +201,23 @@ pub enum StopOutcome {
 
 /// Starts, stops, observes and polls components.
 pub trait Driver: Send + Sync {
-    /// Observes components, all at once where the backend allows (one engine call).
+    /// Checks what the components need before a command touches them (repository folders,
+    /// an engine that answers): a broken environment is one error (exit code 3) rather than
+    /// a failure per component.
+    fn preflight(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
+        let _ = (ids, scope);
+        Ok(())
+    }
+
+    /// Observes components, all at once where the backend allows (one engine call). Cheap:
+    /// no host probes.
     fn observe(&self, ids: &[NodeId]) -> Vec<Observation>;
+
+    /// What `tta status` shows: the observation, with each running component's host probe
+    /// run once (and an external component's status decided by its probe).
+    fn status(&self, ids: &[NodeId]) -> Vec<Observation> {
+        self.observe(ids)
+    }
 
     /// Runs the start action of several components that became ready to start at the same
     /// moment. A backend that can start several in one call (compose) overrides this.
@@ -177,7 +236,7 @@ pub trait Driver: Send + Sync {
     fn poll_interval(&self, id: NodeId) -> Duration;
 
     /// Whether several components may go to [`Driver::start_batch`] together.
-    fn batch_key(&self, id: NodeId) -> Option<String> {
+    fn batch_key(&self, id: NodeId) -> Option<BatchKey> {
         let _ = id;
         None
     }

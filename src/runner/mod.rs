@@ -7,7 +7,7 @@
 
 mod events;
 mod outcome;
-mod settings;
+mod policy;
 pub mod signals;
 mod start;
 mod stop;
@@ -15,7 +15,7 @@ mod stop;
 pub use crate::cancel::{Cancel, CancelReason};
 pub use events::{Event, NullReporter, Reporter};
 pub use outcome::{Action, ComponentResult, Outcome, RunReport};
-pub use settings::NodeSettings;
+pub use policy::ComponentPolicy;
 pub use start::{StartOptions, start};
 pub use stop::{StopOptions, stop};
 

@@ -127,6 +127,15 @@ impl RunReport {
         !self.interrupted && self.results.iter().all(|r| r.outcome.success())
     }
 
+    /// The first failure of the environment a run met (no compose command, a repository
+    /// folder gone), as the crate's error (exit code 3).
+    pub fn environment_error(&self) -> Option<crate::error::Error> {
+        self.results
+            .iter()
+            .filter_map(|r| r.failure.as_ref())
+            .find_map(crate::driver::Failure::to_environment_error)
+    }
+
     /// The result of a component, if it took part.
     pub fn get(&self, id: NodeId) -> Option<&ComponentResult> {
         self.results.iter().find(|r| r.id == id)

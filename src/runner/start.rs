@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use super::events::{Event, Reporter};
 use super::outcome::{Action, ComponentResult, Outcome, RunReport};
-use super::settings::NodeSettings;
+use super::policy::ComponentPolicy;
 use crate::cancel::{Cancel, CancelReason};
 use crate::config::model::Condition;
-use crate::driver::{Driver, Failure, Health, Poll, Status, probe};
+use crate::driver::{BatchKey, Driver, Failure, Health, Poll, Status, probe};
 use crate::duration::Human;
 use crate::graph::{Graph, NodeId, Selection};
 use crate::process::retry::{Attempt, GaveUp, retry};
@@ -48,7 +48,7 @@ enum St {
 }
 
 struct Ctx<'a> {
-    settings: &'a [NodeSettings],
+    settings: &'a [ComponentPolicy],
     driver: &'a dyn Driver,
     cancel: &'a Cancel,
     t0: Instant,
@@ -193,7 +193,7 @@ impl Board<'_> {
     /// `room`): components that share a driver batch key go together, as one operation.
     fn pass(&mut self, ctx: &Ctx<'_>, driver: &dyn Driver, room: usize) -> Vec<Vec<NodeId>> {
         let mut launch: Vec<Vec<NodeId>> = Vec::new();
-        let mut batches: BTreeMap<String, usize> = BTreeMap::new();
+        let mut batches: BTreeMap<BatchKey, usize> = BTreeMap::new();
         for i in 0..self.ids.len() {
             let id = self.ids[i];
             if self.st[id] != St::Waiting {
@@ -247,7 +247,7 @@ impl Board<'_> {
 /// (that is `--no-deps`).
 pub fn start(
     graph: &Graph,
-    settings: &[NodeSettings],
+    settings: &[ComponentPolicy],
     driver: &dyn Driver,
     selection: &Selection,
     opts: &StartOptions,
@@ -499,7 +499,8 @@ fn readiness(
             let failure = Failure {
                 message: msg.clone(),
                 exit_code: None,
-                log_tail: ctx.driver.log_tail(id, crate::driver::local::TAIL_LINES),
+                log_tail: ctx.driver.log_tail(id, crate::driver::TAIL_LINES),
+                environment: None,
             };
             return give_up(result(Outcome::TimedOut, Some(msg), Some(failure)));
         }
@@ -546,13 +547,12 @@ fn readiness(
                                 let failure = Failure {
                                     message: msg.clone(),
                                     exit_code: None,
-                                    log_tail: ctx
-                                        .driver
-                                        .log_tail(id, crate::driver::local::TAIL_LINES),
+                                    log_tail: ctx.driver.log_tail(id, crate::driver::TAIL_LINES),
+                                    environment: None,
                                 };
                                 return give_up(result(Outcome::Failed, Some(msg), Some(failure)));
                             }
-                            last_error = Some(e);
+                            last_error = Some(e.to_string());
                             next_probe = Instant::now() + p.interval;
                         }
                     }

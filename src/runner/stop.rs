@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::events::{Event, Reporter};
 use super::outcome::{Action, ComponentResult, Outcome, RunReport};
-use super::settings::NodeSettings;
+use super::policy::ComponentPolicy;
 use crate::cancel::{Cancel, CancelReason};
 use crate::driver::{Driver, Status, StopOutcome};
 use crate::graph::{Graph, NodeId, Selection};
@@ -32,7 +32,7 @@ pub struct StopOptions {
 )]
 pub fn stop(
     graph: &Graph,
-    settings: &[NodeSettings],
+    settings: &[ComponentPolicy],
     driver: &dyn Driver,
     targets: &Selection,
     opts: &StopOptions,

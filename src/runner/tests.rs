@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::config::model::Retry;
-use crate::driver::{ActionError, Driver, Failure, Observation, Poll, Status, StopOutcome};
+use crate::driver::{
+    ActionError, BatchKey, Driver, Failure, Observation, Poll, Status, StopOutcome,
+};
 use crate::graph::{Graph, NodeId};
 
 #[derive(Clone, Default)]
@@ -20,7 +22,7 @@ struct Script {
     fails_after: Option<Duration>,
     never_ready: bool,
     task: bool,
-    batch: Option<&'static str>,
+    batch: Option<usize>,
 }
 
 #[derive(Default)]
@@ -100,6 +102,7 @@ impl Driver for Fake {
                 message: "crashed".into(),
                 exit_code: Some(2),
                 log_tail: vec!["boom".into()],
+                environment: None,
             });
         }
         if s.never_ready || at.elapsed() < s.ready_after {
@@ -116,8 +119,8 @@ impl Driver for Fake {
     fn poll_interval(&self, _: NodeId) -> Duration {
         Duration::from_millis(2)
     }
-    fn batch_key(&self, id: NodeId) -> Option<String> {
-        self.script(id).batch.map(str::to_owned)
+    fn batch_key(&self, id: NodeId) -> Option<BatchKey> {
+        self.script(id).batch.map(BatchKey)
     }
     fn stop(&self, id: NodeId, _: Duration, _: &Cancel) -> Result<StopOutcome, ActionError> {
         self.note(format!("stop {id}"));
@@ -154,8 +157,8 @@ fn graph(spec: &[(&str, &[&str])]) -> Graph {
     Graph::build(&crate::config::parse::parse(&v, Path::new("/")).unwrap()).unwrap()
 }
 
-fn settings(g: &Graph, timeout: Duration) -> Vec<NodeSettings> {
-    let mut s = NodeSettings::uniform(g.len(), timeout);
+fn settings(g: &Graph, timeout: Duration) -> Vec<ComponentPolicy> {
+    let mut s = ComponentPolicy::uniform(g.len(), timeout);
     for n in &mut s {
         n.retry = Retry {
             attempts: 3,
@@ -557,7 +560,7 @@ fn components_ready_together_with_one_batch_key_start_in_one_call() {
         fake.scripts.insert(
             id,
             Script {
-                batch: Some("repo"),
+                batch: Some(1),
                 ..Script::default()
             },
         );
@@ -654,7 +657,7 @@ fn a_batch_counts_as_one_job() {
         fake.scripts.insert(
             id,
             Script {
-                batch: Some("repo"),
+                batch: Some(1),
                 ready_after: ms(20),
                 ..Script::default()
             },

@@ -1,67 +1,18 @@
-//! Reading a service's state from a `docker ps` snapshot: status, health, age and detail
-//! for `tta status`, and the markers that remember which containers `tta` stopped (so an
-//! exited container reads as `stopped`, not as a one-shot that completed).
+//! Reading a service's state from an engine snapshot: status, health, age and detail for
+//! `tta status`, and the failure a start reports (with the container's last log lines).
 
-use std::collections::HashMap;
-
+use super::driver::{Compose, Node, TAIL_LINES};
+use super::engine::PsError;
+use super::markers;
 use super::ps::{Container, State as ContainerState};
-use super::{Compose, ENGINE_DEADLINE, Node, PsError, Snapshot, TAIL_LINES, with_hint};
 use crate::driver::types::{Failure, Health, Observation, Status};
-use crate::error::Error;
 use crate::graph::NodeId;
-use crate::process::{Sink, Spec};
 use crate::state::now_epoch;
 
 impl Compose {
-    /// The engines (distinct, sorted) that serve these components.
-    pub(super) fn engines_of(&self, ids: &[NodeId]) -> Vec<usize> {
-        let mut engines: Vec<usize> = ids
-            .iter()
-            .filter_map(|&i| self.node(i))
-            .map(|n| self.repos[n.repo].engine)
-            .collect();
-        engines.sort_unstable();
-        engines.dedup();
-        engines
-    }
-
-    /// Observes compose components: one `docker ps` per engine for all of them.
-    pub fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
-        let engines = self.engines_of(ids);
-        let snaps: HashMap<usize, Snapshot> = if engines.len() > 1 {
-            std::thread::scope(|s| {
-                let hs: Vec<_> = engines
-                    .iter()
-                    .map(|&e| (e, s.spawn(move || self.snapshot(e, None))))
-                    .collect();
-                hs.into_iter()
-                    .filter_map(|(e, h)| h.join().ok().map(|snap| (e, snap)))
-                    .collect()
-            })
-        } else {
-            engines
-                .iter()
-                .map(|&e| (e, self.snapshot(e, None)))
-                .collect()
-        };
-        ids.iter()
-            .map(|&id| {
-                match self
-                    .node(id)
-                    .and_then(|n| snaps.get(&self.repos[n.repo].engine))
-                {
-                    Some(snap) => self.observe_node(id, snap),
-                    None => {
-                        Observation::new(Status::Error, Some("not a compose component".to_owned()))
-                    }
-                }
-            })
-            .collect()
-    }
-
     /// The containers of a node's service, the one that matters most first.
     pub(super) fn containers<'s>(&self, node: &Node, snap: &'s [Container]) -> Vec<&'s Container> {
-        let Ok(t) = &self.repos[node.repo].target else {
+        let Ok(t) = &self.projects[node.repo].target else {
             return Vec::new();
         };
         let mut cs: Vec<&Container> = snap
@@ -94,7 +45,7 @@ impl Compose {
         let Some(node) = self.node(id) else {
             return Observation::new(Status::Error, Some("not a compose component".to_owned()));
         };
-        let repo = &self.repos[node.repo];
+        let repo = &self.projects[node.repo];
         if let Err(e) = &repo.target {
             return Observation::new(Status::Error, Some(e.clone()));
         }
@@ -104,8 +55,8 @@ impl Compose {
         };
         let cs = self.containers(node, snap);
         let Some(c) = cs.first() else {
-            if !repo.config.path.is_dir() {
-                return Observation::new(Status::Error, Some(Self::missing(repo).to_string()));
+            if !repo.present() {
+                return Observation::new(Status::Error, Some(repo.missing().to_string()));
             }
             return Observation::new(Status::Stopped, None);
         };
@@ -137,7 +88,7 @@ impl Compose {
                 let code = c.exit_code.unwrap_or(-1);
                 // Exit 0 means a one-shot completed, unless tta stopped it or the service
                 // has a healthcheck (long-running services do; postgres exits 0 on stop).
-                if self.stopped_by_tta(&node.name, c, now)
+                if markers::stopped_by_tta(&self.state, &node.name, c, now)
                     || matches!(code, 130 | 137 | 143)
                     || (code == 0 && node.healthcheck)
                 {
@@ -185,88 +136,16 @@ impl Compose {
         let f = Failure {
             message,
             exit_code,
-            log_tail: self.container_logs(c, TAIL_LINES),
+            log_tail: self.engine_of(node).logs(&c.id, TAIL_LINES),
+            environment: None,
         };
-        with_hint(f, &self.repos[node.repo].name, &node.service)
+        with_hint(f, &self.projects[node.repo].name, &node.service)
     }
+}
 
-    pub(super) fn container_logs(&self, c: &Container, n: usize) -> Vec<String> {
-        let argv = vec![
-            self.cli.to_owned(),
-            "logs".to_owned(),
-            "--tail".to_owned(),
-            n.to_string(),
-            c.id.clone(),
-        ];
-        let argv = match &self
-            .engines
-            .iter()
-            .find(|e| e.projects.contains(&c.project))
-            .and_then(|e| e.context.clone())
-        {
-            Some(ctx) => {
-                let mut a = argv;
-                a.insert(1, ctx.clone());
-                a.insert(1, "--context".to_owned());
-                a
-            }
-            None => argv,
-        };
-        Spec::new(argv)
-            .merged(Sink::Capture)
-            .deadline(ENGINE_DEADLINE)
-            .run()
-            .map(|o| {
-                let lines: Vec<String> = o.stdout_text().lines().map(str::to_owned).collect();
-                lines[lines.len().saturating_sub(n)..].to_vec()
-            })
-            .unwrap_or_default()
-    }
-
-    // ---- stop markers -------------------------------------------------------------
-
-    pub(super) fn marker_path(&self, name: &str) -> std::path::PathBuf {
-        self.state
-            .root()
-            .join("compose")
-            .join(format!("{}.stopped", name.replace('/', "%")))
-    }
-
-    /// Whether `tta` stopped this container (and it has not run since).
-    pub(super) fn stopped_by_tta(&self, name: &str, c: &Container, now: f64) -> bool {
-        let Ok(text) = std::fs::read_to_string(self.marker_path(name)) else {
-            return false;
-        };
-        let mut lines = text.lines();
-        let at: f64 = lines
-            .next()
-            .and_then(|l| l.trim().parse().ok())
-            .unwrap_or(0.0);
-        let ours = lines.any(|id| {
-            !id.is_empty() && (c.id.starts_with(id.trim()) || id.trim().starts_with(&c.id))
-        });
-        // A container that exited well after the stop ran again since.
-        let exited_at = c.age.map(|a| now - a);
-        ours && exited_at.is_none_or(|t| t <= at + c.age_precision + 2.0)
-    }
-
-    pub(super) fn write_marker(&self, name: &str, ids: &[&str]) {
-        let path = self.marker_path(name);
-        let text = format!("{}\n{}\n", now_epoch(), ids.join("\n"));
-        let written = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .map_err(|e| Error::io("create", path.clone(), e))
-            .and_then(|()| crate::config::write_atomic(&path, text.as_bytes()));
-        if let Err(e) = written {
-            tracing::warn!(
-                "cannot record that {name} was stopped: {}",
-                crate::error::render(&e)
-            );
-        }
-    }
-
-    pub(super) fn clear_marker(&self, name: &str) {
-        let _ = std::fs::remove_file(self.marker_path(name));
-    }
+/// Adds where to look next to a failure's message.
+fn with_hint(mut f: Failure, repo: &str, service: &str) -> Failure {
+    f.message
+        .push_str(&format!("; see `tta compose --repo {repo} logs {service}`"));
+    f
 }

@@ -1,4 +1,5 @@
-//! What the runner needs to know of each component, resolved once from the configuration.
+//! How the runner treats each component (its timeouts, retries and readiness probe),
+//! resolved once from the configuration.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -6,9 +7,9 @@ use std::time::Duration;
 use crate::config::model::{Config, Probe, Retry};
 use crate::graph::Graph;
 
-/// Per-component settings with defaults applied.
+/// One component's timeouts, retries and readiness probe, with defaults applied.
 #[derive(Debug, Clone)]
-pub struct NodeSettings {
+pub struct ComponentPolicy {
     /// Time from the start action to ready.
     pub start_timeout: Duration,
     /// Grace period of a stop before the kill.
@@ -21,7 +22,7 @@ pub struct NodeSettings {
     pub cwd: PathBuf,
 }
 
-impl NodeSettings {
+impl ComponentPolicy {
     /// Settings for every node of `graph`.
     pub fn for_graph(config: &Config, graph: &Graph) -> Vec<Self> {
         graph
@@ -29,7 +30,7 @@ impl NodeSettings {
             .iter()
             .map(|n| {
                 let spec = &config.components[n];
-                NodeSettings {
+                ComponentPolicy {
                     start_timeout: spec.start_timeout.unwrap_or(config.defaults.start_timeout),
                     stop_timeout: spec.stop_timeout.unwrap_or(config.defaults.stop_timeout),
                     probe: spec.probe.clone(),
@@ -43,7 +44,7 @@ impl NodeSettings {
     /// Defaults, for tests and scripted drivers.
     pub fn uniform(n: usize, start_timeout: Duration) -> Vec<Self> {
         vec![
-            NodeSettings {
+            ComponentPolicy {
                 start_timeout,
                 stop_timeout: Duration::from_secs(1),
                 probe: None,

@@ -12,9 +12,10 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::Compose;
 use super::command::{ComposeCommand, Target, is_transient};
-use crate::config::model::Retry;
+use super::driver::{CommandChoice, projects_and_engines};
+use super::project::Project;
+use crate::config::model::{Config, Retry};
 use crate::error::Error;
 use crate::process::retry::{Attempt, GaveUp};
 use crate::process::{self, Group, Line, LineTx, RunError, Spec, Stream};
@@ -79,7 +80,7 @@ pub fn select_repositories(known: &[String], selected: &[String]) -> Result<Vec<
 }
 
 /// Runs `args` in each target in turn.
-pub fn run_all(
+fn run_all(
     cmd: &ComposeCommand,
     targets: &[Target],
     args: &[String],
@@ -180,26 +181,48 @@ fn stream(spec: &Spec, on_line: &dyn Fn(Stream, &str)) -> Result<ComposeRun, Run
     })
 }
 
-impl Compose {
+/// `tta compose`: the configured repositories as compose projects, and the compose command.
+pub struct Passthrough {
+    projects: Vec<Project>,
+    command: CommandChoice,
+    retry: Retry,
+}
+
+impl Passthrough {
+    /// The pass-through of a configuration's repositories. Reads `TTA_COMPOSE`; runs nothing.
+    pub fn new(config: &Config) -> Self {
+        let command = CommandChoice::new(std::env::var("TTA_COMPOSE").ok(), config);
+        let (projects, _) = projects_and_engines(config, command.engine_cli());
+        Self {
+            projects,
+            command,
+            retry: config.defaults.retry,
+        }
+    }
+
+    /// The names of the repositories, in config order.
+    pub fn repositories(&self) -> Vec<String> {
+        self.projects.iter().map(|r| r.name.clone()).collect()
+    }
+
     /// Runs compose with `args` in each of `selected` repositories (names as given to
     /// `--repo`; none, `all` or `both`: every one), one after another in config order.
     /// Transient engine errors are retried with the configured backoff; a repository that
     /// succeeded is never run again. `sink` sees every line as it comes.
-    pub fn run_in_repositories(
+    pub fn run(
         &self,
         selected: &[String],
         args: &[String],
         sink: Option<&dyn Sink>,
     ) -> Result<IndexMap<String, ComposeRun>, Error> {
-        let names: Vec<String> = self.repos.iter().map(|r| r.name.clone()).collect();
-        let chosen = select_repositories(&names, selected)?;
+        let chosen = select_repositories(&self.repositories(), selected)?;
         let mut targets = Vec::with_capacity(chosen.len());
         for name in &chosen {
-            let Some(r) = self.repos.iter().find(|r| &r.name == name) else {
+            let Some(r) = self.projects.iter().find(|r| &r.name == name) else {
                 continue;
             };
-            if !r.config.path.is_dir() {
-                return Err(Self::missing(r));
+            if !r.present() {
+                return Err(r.missing());
             }
             match &r.target {
                 Ok(t) => targets.push(t.clone()),
@@ -211,7 +234,7 @@ impl Compose {
                 }
             }
         }
-        let cmd = self.command().map_err(|u| u.to_error())?;
+        let cmd = self.command.get().map_err(|u| u.to_error())?;
         Ok(run_all(&cmd, &targets, args, self.retry, sink))
     }
 }

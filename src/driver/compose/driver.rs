@@ -1,0 +1,607 @@
+//! The driver of compose components: it starts services with `up`, stops them with
+//! `stop`, and judges them from the engine's snapshot.
+//!
+//! - Start: `<compose> -p P -f ... [--profile ..] up -d --no-deps s1 s2 ...` in the
+//!   repository's folder ([`super::project`]). Dependencies are `tta`'s job, so
+//!   `--no-deps`; services of one repository that become ready to start together go in one
+//!   call. Independent repositories start in parallel.
+//! - Ready: the container runs and, when it has a compose healthcheck, reports healthy (the
+//!   runner's host probe, if any, comes after). A one-shot service that exits 0 is
+//!   `completed`; one that exits non-zero, turns unhealthy or keeps restarting has failed,
+//!   with its exit code and last log lines.
+//! - Stop: `<compose> ... stop -t <grace> <service>`; a forced cancel kills instead. A
+//!   small marker in the state directory remembers which containers `tta` stopped
+//!   ([`super::markers`]), so an exited container reads as `stopped` rather than as a
+//!   completed one-shot.
+//! - Status: one `docker ps -a` per engine for every compose component of every repository
+//!   ([`super::engine`]), never `compose ps`. No compose command runs for status.
+//!
+//! The compose command is detected once per run, and only when one is actually needed.
+//! Failures of the environment (no compose, a repository folder gone) are returned as such
+//! ([`Failure::environment`]), so the run ends with exit code 3.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+
+use super::cli::EngineCli;
+use super::command::{self, ComposeCommand, Target, Unavailable, is_transient, output_text};
+use super::engine::Engine;
+use super::project::Project;
+use super::ps::{Container, State as ContainerState};
+use super::{lock, markers};
+use crate::cancel::Cancel;
+use crate::config::model::{Config, Kind};
+use crate::driver::types::{
+    ActionError, BatchKey, Failure, Health, Observation, Poll, Scope, StopOutcome,
+};
+use crate::error::Error;
+use crate::graph::{Graph, NodeId};
+use crate::process::RunError;
+use crate::state::StateDir;
+
+/// A started service without a healthcheck counts as running once it has stayed up this
+/// long, so a container that exits at once is reported failed, not started.
+pub const SETTLE: Duration = Duration::from_millis(300);
+/// How often a starting service is polled.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// How many log lines a failure carries.
+pub(super) const TAIL_LINES: usize = 10;
+
+/// A compose component.
+pub(super) struct Node {
+    pub(super) name: String,
+    pub(super) repo: usize,
+    pub(super) service: String,
+    start_timeout: Duration,
+    /// The compose file gives it a healthcheck: a long-running service, not a one-shot.
+    pub(super) healthcheck: bool,
+}
+
+/// How the compose command is chosen: `TTA_COMPOSE`, else `compose.command`, else detected.
+#[derive(Debug, Clone, Default)]
+pub(super) struct CommandChoice {
+    env: Option<String>,
+    configured: Option<Vec<String>>,
+    detected: OnceLock<Result<Arc<ComposeCommand>, Unavailable>>,
+}
+
+impl CommandChoice {
+    pub(super) fn new(env: Option<String>, config: &Config) -> Self {
+        Self {
+            env,
+            configured: config.compose.command.clone(),
+            detected: OnceLock::new(),
+        }
+    }
+
+    /// The engine CLI that goes with the chosen command.
+    pub(super) fn engine_cli(&self) -> EngineCli {
+        let given = self
+            .env
+            .clone()
+            .or_else(|| self.configured.as_ref().map(|c| c.join(" ")));
+        given.map_or(EngineCli::Docker, |c| EngineCli::for_compose(&c))
+    }
+
+    /// The compose command, detected on first use.
+    pub(super) fn get(&self) -> Result<Arc<ComposeCommand>, Unavailable> {
+        self.detected
+            .get_or_init(|| {
+                ComposeCommand::detect(self.env.as_deref(), self.configured.as_deref())
+                    .map(Arc::new)
+            })
+            .clone()
+    }
+}
+
+/// The driver of compose components.
+pub struct Compose {
+    pub(super) nodes: Vec<Option<Node>>,
+    pub(super) projects: Vec<Project>,
+    pub(super) engines: Vec<Engine>,
+    pub(super) state: StateDir,
+    command: CommandChoice,
+    started: Mutex<HashMap<NodeId, Instant>>,
+}
+
+/// The projects of every configured repository and the engines that serve them (one per
+/// docker context).
+pub(super) fn projects_and_engines(config: &Config, cli: EngineCli) -> (Vec<Project>, Vec<Engine>) {
+    let mut engines: Vec<Engine> = Vec::new();
+    let mut projects = Vec::with_capacity(config.repositories.len());
+    for (name, repo) in &config.repositories {
+        let engine = if let Some(i) = engines
+            .iter()
+            .position(|e| e.context() == repo.context.as_deref())
+        {
+            i
+        } else {
+            engines.push(Engine::new(cli, repo.context.clone()));
+            engines.len() - 1
+        };
+        let project = Project::new(name, repo, engine);
+        if let Ok(t) = &project.target {
+            engines[engine].serve(t.project.clone());
+        }
+        projects.push(project);
+    }
+    (projects, engines)
+}
+
+impl Compose {
+    /// The driver for the compose components of `graph` (and every configured repository).
+    /// Reads `TTA_COMPOSE`; runs nothing.
+    pub fn new(config: &Config, graph: &Graph) -> Self {
+        Self::with_env(config, graph, std::env::var("TTA_COMPOSE").ok())
+    }
+
+    /// [`Compose::new`] with an explicit `TTA_COMPOSE`.
+    pub fn with_env(config: &Config, graph: &Graph, env_command: Option<String>) -> Self {
+        let command = CommandChoice::new(env_command, config);
+        let (projects, engines) = projects_and_engines(config, command.engine_cli());
+        let nodes = graph
+            .names()
+            .iter()
+            .map(|n| {
+                let spec = config.components.get(n)?;
+                if spec.kind != Kind::Compose {
+                    return None;
+                }
+                let repo = projects
+                    .iter()
+                    .position(|r| Some(&r.name) == spec.repository.as_ref())?;
+                Some(Node {
+                    name: n.clone(),
+                    repo,
+                    service: spec.service.clone().unwrap_or_else(|| n.clone()),
+                    start_timeout: spec.start_timeout.unwrap_or(config.defaults.start_timeout),
+                    healthcheck: spec.healthcheck,
+                })
+            })
+            .collect();
+        Self {
+            nodes,
+            projects,
+            engines,
+            state: StateDir::new(&config.state_dir),
+            command,
+            started: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(super) fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(id).and_then(Option::as_ref)
+    }
+
+    /// The engine that serves a component's repository.
+    pub(super) fn engine_of(&self, node: &Node) -> &Engine {
+        &self.engines[self.projects[node.repo].engine]
+    }
+
+    /// The compose command, detected on first use.
+    pub fn command(&self) -> Result<Arc<ComposeCommand>, Unavailable> {
+        self.command.get()
+    }
+
+    /// Checks what the components `ids` need before a command touches them: their
+    /// repositories' folders (all repositories whose services are discovered, too, for
+    /// [`Scope::Everything`]) and an engine that answers. Stops at the first problem.
+    pub fn preflight(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
+        let mut repos: Vec<usize> = ids
+            .iter()
+            .filter_map(|&i| self.node(i))
+            .map(|n| n.repo)
+            .collect();
+        if scope == Scope::Everything {
+            repos.extend((0..self.projects.len()).filter(|&i| self.projects[i].config.discover));
+        }
+        repos.sort_unstable();
+        repos.dedup();
+        if let Some(r) = repos.iter().find(|&&r| !self.projects[r].present()) {
+            return Err(self.projects[*r].missing());
+        }
+        for e in self.engines_of(ids) {
+            if let Err(err) = &*self.engines[e].snapshot(None) {
+                return Err(Error::environment(err.message.clone(), err.hint.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The engines (distinct, sorted) that serve these components.
+    pub(super) fn engines_of(&self, ids: &[NodeId]) -> Vec<usize> {
+        let mut engines: Vec<usize> = ids
+            .iter()
+            .filter_map(|&i| self.node(i))
+            .map(|n| self.projects[n.repo].engine)
+            .collect();
+        engines.sort_unstable();
+        engines.dedup();
+        engines
+    }
+
+    // ---- actions ------------------------------------------------------------------
+
+    /// Which components may be started together: those of one repository.
+    pub fn batch_key(&self, id: NodeId) -> Option<BatchKey> {
+        self.node(id).map(|n| BatchKey(n.repo))
+    }
+
+    /// Starts services: one `up -d --no-deps` per repository for all of its `ids`.
+    pub fn start_batch(&self, ids: &[NodeId], cancel: &Cancel) -> Vec<Result<(), ActionError>> {
+        let mut out: Vec<Option<Result<(), ActionError>>> = vec![None; ids.len()];
+        let mut groups: IndexMap<usize, Vec<usize>> = IndexMap::new();
+        for (i, &id) in ids.iter().enumerate() {
+            match self.node(id) {
+                Some(n) => groups.entry(n.repo).or_default().push(i),
+                None => {
+                    out[i] = Some(Err(ActionError::permanent(Failure::new(
+                        "not a compose component",
+                    ))));
+                }
+            }
+        }
+        for (repo, positions) in groups {
+            let group: Vec<NodeId> = positions.iter().map(|&i| ids[i]).collect();
+            for (pos, r) in positions.into_iter().zip(self.up(repo, &group, cancel)) {
+                out[pos] = Some(r);
+            }
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(ActionError::permanent(Failure::new("not started")))))
+            .collect()
+    }
+
+    /// What a compose call in a project needs: its folder, its target and the command.
+    /// What is missing is a failure of the environment.
+    fn prepare<'p>(
+        &self,
+        project: &'p Project,
+    ) -> Result<(&'p Target, Arc<ComposeCommand>), ActionError> {
+        if !project.present() {
+            let e = project.missing();
+            let hint = e.hint().unwrap_or_default();
+            return Err(ActionError::permanent(Failure::environment(
+                e.to_string(),
+                hint,
+            )));
+        }
+        let target = project
+            .target
+            .as_ref()
+            .map_err(|e| ActionError::permanent(Failure::new(e.clone())))?;
+        let cmd = self
+            .command()
+            .map_err(|u| ActionError::permanent(Failure::environment(u.message, u.hint)))?;
+        Ok((target, cmd))
+    }
+
+    fn up(&self, repo: usize, ids: &[NodeId], cancel: &Cancel) -> Vec<Result<(), ActionError>> {
+        let all = |r: Result<(), ActionError>| vec![r; ids.len()];
+        let project = &self.projects[repo];
+        let (target, cmd) = match self.prepare(project) {
+            Ok(p) => p,
+            Err(e) => return all(Err(e)),
+        };
+        let nodes: Vec<&Node> = ids.iter().filter_map(|&i| self.node(i)).collect();
+        for n in &nodes {
+            markers::clear(&self.state, &n.name);
+        }
+        let services: Vec<String> = nodes.iter().map(|n| n.service.clone()).collect();
+        let deadline = nodes
+            .iter()
+            .map(|n| n.start_timeout)
+            .max()
+            .unwrap_or_default();
+        let shared = &self.engines[project.engine].shared_up;
+        let result = project.up(&cmd, target, &services, deadline, cancel, shared);
+        let shown = format!(
+            "{} up -d --no-deps {}",
+            cmd.argv.join(" "),
+            services.join(" ")
+        );
+        match result {
+            Ok(c) if c.success() => {
+                let now = Instant::now();
+                let mut started = lock(&self.started);
+                for &id in ids {
+                    started.insert(id, now);
+                }
+                all(Ok(()))
+            }
+            Ok(c) => {
+                let text = output_text(&c);
+                let transient = is_transient(&text);
+                if !transient && ids.len() > 1 {
+                    // Find out which service it was: one call each.
+                    return ids
+                        .iter()
+                        .flat_map(|&id| self.up(repo, &[id], cancel))
+                        .collect();
+                }
+                let code = c
+                    .code()
+                    .map_or_else(|| "a signal".to_owned(), |n| format!("code {n}"));
+                all(Err(ActionError {
+                    failure: Failure {
+                        message: format!(
+                            "`{shown}` exited with {code}: {}",
+                            command::error_line(&text)
+                        ),
+                        exit_code: c.code(),
+                        log_tail: last_lines(&text, TAIL_LINES),
+                        environment: None,
+                    },
+                    transient,
+                }))
+            }
+            // A command that hung until its start_timeout is not retried: each retry
+            // would wait as long again.
+            Err(e) => all(Err(ActionError::permanent(match e {
+                RunError::NotFound(_) => Failure::environment(
+                    command::run_error(&cmd.argv[..1], &e),
+                    "install it, or set TTA_COMPOSE",
+                ),
+                _ => Failure::new(command::run_error(&cmd.argv[..cmd.argv.len().min(2)], &e)),
+            }))),
+        }
+    }
+
+    /// How far a started service is towards ready.
+    pub fn poll(&self, id: NodeId) -> Poll {
+        let Some(node) = self.node(id) else {
+            return Poll::Failed(Failure::new("not a compose component"));
+        };
+        let started = lock(&self.started).get(&id).copied();
+        let snap = self.engine_of(node).snapshot(started);
+        let snap = match &*snap {
+            Ok(s) => s,
+            Err(e) => return Poll::Pending(Some(format!("engine: {}", e.message))),
+        };
+        let cs = self.containers(node, snap);
+        let Some(c) = cs.first() else {
+            if started.is_none_or(|t| t.elapsed() < Duration::from_secs(5)) {
+                return Poll::Pending(Some("waiting for its container".into()));
+            }
+            let repo = &self.projects[node.repo].name;
+            return Poll::Failed(Failure::new(format!(
+                "service {} has no container after `up`; see `tta compose --repo {repo} ps`",
+                node.service
+            )));
+        };
+        self.poll_container(node, c, started)
+    }
+
+    fn poll_container(&self, node: &Node, c: &Container, started: Option<Instant>) -> Poll {
+        match c.state {
+            ContainerState::Running => match c.health {
+                Some(Health::Starting) => Poll::Pending(Some("health: starting".into())),
+                Some(Health::Unhealthy) => Poll::Failed(self.failure(
+                    node,
+                    c,
+                    "its healthcheck reports unhealthy".into(),
+                    None,
+                )),
+                Some(Health::Healthy) => Poll::Running,
+                None if started.is_some_and(|t| t.elapsed() < SETTLE) => Poll::Pending(None),
+                None => Poll::Running,
+            },
+            ContainerState::Exited => match c.exit_code {
+                Some(0) => Poll::Completed,
+                code => Poll::Failed(self.failure(
+                    node,
+                    c,
+                    format!("exited with code {}", code.unwrap_or(-1)),
+                    code,
+                )),
+            },
+            ContainerState::Restarting => Poll::Failed(self.failure(
+                node,
+                c,
+                format!(
+                    "keeps restarting (last exit code {})",
+                    c.exit_code.unwrap_or(-1)
+                ),
+                c.exit_code,
+            )),
+            ContainerState::Created => Poll::Pending(Some("created".into())),
+            ContainerState::Paused => {
+                Poll::Failed(Failure::new("its container is paused; `docker unpause` it"))
+            }
+            ContainerState::Dead => Poll::Failed(self.failure(
+                node,
+                c,
+                format!("its container is {}", c.status.to_lowercase()),
+                None,
+            )),
+        }
+    }
+
+    /// Stops a service: `stop -t <grace>`, or `kill` on a forced cancel.
+    pub fn stop(
+        &self,
+        id: NodeId,
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Result<StopOutcome, ActionError> {
+        let Some(node) = self.node(id) else {
+            return Err(ActionError::permanent(Failure::new(
+                "not a compose component",
+            )));
+        };
+        let project = &self.projects[node.repo];
+        let engine = self.engine_of(node);
+        let cs: Vec<Container> = match &*engine.snapshot(Some(Instant::now())) {
+            Ok(s) => self.containers(node, s).into_iter().cloned().collect(),
+            Err(e) => {
+                return Err(ActionError {
+                    failure: Failure::new(e.message.clone()),
+                    transient: true,
+                });
+            }
+        };
+        if cs.is_empty() {
+            return Ok(StopOutcome::AlreadyStopped);
+        }
+        let running = cs.iter().any(|c| {
+            matches!(
+                c.state,
+                ContainerState::Running | ContainerState::Restarting | ContainerState::Paused
+            )
+        });
+        if running {
+            self.compose_stop(project, node, grace, cancel)?;
+        }
+        lock(&self.started).remove(&id);
+        let ids: Vec<&str> = cs.iter().map(|c| c.id.as_str()).collect();
+        markers::write(&self.state, &node.name, &ids);
+        engine.invalidate();
+        Ok(if running {
+            StopOutcome::Stopped
+        } else {
+            StopOutcome::AlreadyStopped
+        })
+    }
+
+    fn compose_stop(
+        &self,
+        project: &Project,
+        node: &Node,
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Result<(), ActionError> {
+        let (target, cmd) = self.prepare(project)?;
+        match project.stop(&cmd, target, &node.service, grace, cancel) {
+            Ok(c) if c.success() => Ok(()),
+            Ok(c) => {
+                let text = output_text(&c);
+                Err(ActionError {
+                    failure: Failure {
+                        message: format!(
+                            "`{} stop {}` failed: {}",
+                            cmd.argv.join(" "),
+                            node.service,
+                            command::error_line(&text)
+                        ),
+                        exit_code: c.code(),
+                        log_tail: last_lines(&text, TAIL_LINES),
+                        environment: None,
+                    },
+                    transient: is_transient(&text),
+                })
+            }
+            Err(e) => Err(ActionError::permanent(Failure::new(command::run_error(
+                &cmd.argv[..1],
+                &e,
+            )))),
+        }
+    }
+
+    /// The last lines of a service's container log.
+    pub fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
+        let Some(node) = self.node(id) else {
+            return Vec::new();
+        };
+        let engine = self.engine_of(node);
+        match &*engine.snapshot(None) {
+            Ok(s) => self
+                .containers(node, s)
+                .first()
+                .map(|c| engine.logs(&c.id, n))
+                .unwrap_or_default(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Observes compose components: one `docker ps` per engine for all of them.
+    pub fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
+        let engines = self.engines_of(ids);
+        let snaps: HashMap<usize, super::engine::Snapshot> = if engines.len() > 1 {
+            std::thread::scope(|s| {
+                let hs: Vec<_> = engines
+                    .iter()
+                    .map(|&e| (e, s.spawn(move || self.engines[e].snapshot(None))))
+                    .collect();
+                hs.into_iter()
+                    .filter_map(|(e, h)| h.join().ok().map(|snap| (e, snap)))
+                    .collect()
+            })
+        } else {
+            engines
+                .iter()
+                .map(|&e| (e, self.engines[e].snapshot(None)))
+                .collect()
+        };
+        ids.iter()
+            .map(|&id| {
+                match self
+                    .node(id)
+                    .and_then(|n| snaps.get(&self.projects[n.repo].engine))
+                {
+                    Some(snap) => self.observe_node(id, snap),
+                    None => Observation::new(
+                        crate::driver::Status::Error,
+                        Some("not a compose component".to_owned()),
+                    ),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The last `n` non-empty lines of a text.
+pub(super) fn last_lines(text: &str, n: usize) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| (*l).to_owned())
+        .collect()
+}
+
+impl crate::driver::Driver for Compose {
+    fn preflight(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
+        Compose::preflight(self, ids, scope)
+    }
+
+    fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
+        Compose::observe(self, ids)
+    }
+
+    fn start_batch(&self, ids: &[NodeId], cancel: &Cancel) -> Vec<Result<(), ActionError>> {
+        Compose::start_batch(self, ids, cancel)
+    }
+
+    fn start(&self, id: NodeId, cancel: &Cancel) -> Result<(), ActionError> {
+        Compose::start_batch(self, &[id], cancel)
+            .pop()
+            .unwrap_or(Ok(()))
+    }
+
+    fn poll(&self, id: NodeId) -> Poll {
+        Compose::poll(self, id)
+    }
+
+    fn poll_interval(&self, _: NodeId) -> Duration {
+        POLL_INTERVAL
+    }
+
+    fn batch_key(&self, id: NodeId) -> Option<BatchKey> {
+        Compose::batch_key(self, id)
+    }
+
+    fn stop(
+        &self,
+        id: NodeId,
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Result<StopOutcome, ActionError> {
+        Compose::stop(self, id, grace, cancel)
+    }
+
+    fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
+        Compose::log_tail(self, id, n)
+    }
+}

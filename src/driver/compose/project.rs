@@ -1,0 +1,118 @@
+//! One repository's compose project: its folder, files, project name and context (the
+//! [`Target`] every compose call carries), and the two calls the driver makes in it: `up`
+//! and `stop`.
+//!
+//! `up` calls run one at a time per repository (two at once race to create the project's
+//! network), and one at a time per engine for repositories whose compose files use an
+//! external network: concurrent `up` on a shared network has deadlocked for real users.
+
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use super::command::{ComposeCommand, Target};
+use super::lock;
+use crate::cancel::{Cancel, Level};
+use crate::config::model::Repository;
+use crate::error::Error;
+use crate::process::{Finished, RunError, Spec};
+
+/// How long a `stop` may take beyond its grace period, and a forced `kill`.
+pub const STOP_SLACK: Duration = Duration::from_secs(120);
+/// How long a forced `kill` may take.
+const KILL_DEADLINE: Duration = Duration::from_secs(30);
+
+/// A configured repository as a compose project.
+pub struct Project {
+    /// Its name in the configuration.
+    pub name: String,
+    /// Its configuration.
+    pub config: Repository,
+    /// What every compose call in it carries, or why there is none (no compose file).
+    pub target: Result<Target, String>,
+    /// The engine that serves it (an index into the driver's engines).
+    pub engine: usize,
+    /// Held by this repository's `up` calls.
+    up: Mutex<()>,
+    /// Whether it uses an external network, read from its files at the first `up`.
+    shared: OnceLock<bool>,
+}
+
+impl Project {
+    /// The project of a configured repository.
+    pub fn new(name: &str, config: &Repository, engine: usize) -> Self {
+        Self {
+            name: name.to_owned(),
+            config: config.clone(),
+            target: Target::new(name, config),
+            engine,
+            up: Mutex::new(()),
+            shared: OnceLock::new(),
+        }
+    }
+
+    /// The error of a repository whose folder is not there.
+    pub fn missing(&self) -> Error {
+        Error::RepositoryMissing {
+            name: self.name.clone(),
+            path: self.config.path.clone(),
+        }
+    }
+
+    /// Its folder exists.
+    pub fn present(&self) -> bool {
+        self.config.path.is_dir()
+    }
+
+    fn spec(cmd: &ComposeCommand, target: &Target, args: &[String]) -> Spec {
+        let (argv, env) = cmd.invocation(target, args);
+        Spec::new(argv).cwd(&target.path).envs(env).capture()
+    }
+
+    /// `up -d --no-deps SERVICES`, ended after `deadline` or by a forced `cancel`.
+    /// `shared_network` is the engine's lock for projects on an external network.
+    pub fn up(
+        &self,
+        cmd: &ComposeCommand,
+        target: &Target,
+        services: &[String],
+        deadline: Duration,
+        cancel: &Cancel,
+        shared_network: &Mutex<()>,
+    ) -> Result<Finished, RunError> {
+        let mut args: Vec<String> = ["up", "-d", "--no-deps"].map(str::to_owned).to_vec();
+        args.extend(services.iter().cloned());
+        let spec = Self::spec(cmd, target, &args)
+            .deadline(deadline)
+            .cancel(cancel, Level::Forced);
+        let _one_per_repository = lock(&self.up);
+        let shared = *self
+            .shared
+            .get_or_init(|| crate::compose_file::uses_external_network(&self.config));
+        let _one_per_shared_network = shared.then(|| lock(shared_network));
+        spec.run()
+    }
+
+    /// `stop -t GRACE SERVICE`; on a forced `cancel` (a second Ctrl-C), `kill SERVICE`.
+    pub fn stop(
+        &self,
+        cmd: &ComposeCommand,
+        target: &Target,
+        service: &str,
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Result<Finished, RunError> {
+        let secs = grace.as_secs() + u64::from(grace.subsec_nanos() > 0);
+        let args = ["stop", "-t", &secs.to_string(), service].map(str::to_owned);
+        let stop = Self::spec(cmd, target, &args)
+            .deadline(grace + STOP_SLACK)
+            .cancel(cancel, Level::Forced);
+        match stop.run() {
+            Err(RunError::Cancelled) => {
+                Self::spec(cmd, target, &["kill".to_owned(), service.to_owned()])
+                    .deadline(KILL_DEADLINE)
+                    .run()
+            }
+            other => other,
+        }
+    }
+}
