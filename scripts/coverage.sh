@@ -35,7 +35,7 @@ fi
 ignore='(^|/)(fuzz|benches|examples|tests)/'
 # The README's own `cargo test` in cargo-llvm-cov's environment: unlike `cargo llvm-cov`
 # (which runs `cargo test --tests`), it also builds the examples the integration tests run
-# (demo-server). Every test runs even when one fails, so the figure is still measured; the
+# (tta-demo-server). Every test runs even when one fails, so the figure is still measured; the
 # failure fails the script.
 # shellcheck disable=SC1090  # the environment cargo-llvm-cov prints
 source <(cargo llvm-cov show-env --export-prefix)

@@ -5,7 +5,8 @@
 #
 # Usage:
 #   scripts/engine.sh up      start dockerd if no engine answers, then make sure
-#                             the test image tta-e2e/busybox:latest exists
+#                             tta-e2e/busybox:latest is this script's image (checked
+#                             by content; rebuilt when missing or foreign)
 #   scripts/engine.sh down    stop the dockerd that `up` started (and only that one)
 #   scripts/engine.sh status  report whether an engine answers (exit 0) or not (exit 1)
 #
@@ -31,6 +32,9 @@
 #     which makes stops take ~0.2 s.
 #   * No registry is reachable, so nothing can be pulled. The test image is
 #     built locally from the static busybox binary with `docker import`.
+#   * A tag is only a name: an image from elsewhere tagged tta-e2e/busybox:latest
+#     broke the real-engine tests once. The image is therefore checked by content
+#     (see ensure_image) and rebuilt when it is not this script's.
 #   * The imported image has no PATH of its own; it is set explicitly with
 #     `--change 'ENV PATH=...'` so `sh -c`, healthchecks and `exec` all resolve.
 set -euo pipefail
@@ -156,13 +160,14 @@ start_dockerd() {
     log "engine answers (dockerd pid $pid)"
 }
 
-build_image() {
-    local dir applet out
-    dir="$(mktemp -d "${TMPDIR:-/tmp}/tta-e2e-image.XXXXXX")"
-    # shellcheck disable=SC2064  # expand $dir now: it is local to this function
-    trap "rm -rf '$dir'" EXIT
-
+# The image's root filesystem: busybox, its applets, a page for httpd and minimal
+# /etc files, in folder $1. Every mode is set explicitly so the tar of it is the same on
+# every machine with the same busybox.
+write_rootfs() {
+    local dir="$1" applet
     mkdir -p "$dir/bin" "$dir/tmp" "$dir/www" "$dir/etc" "$dir/root"
+    chmod 0755 "$dir" "$dir/bin" "$dir/www" "$dir/etc"
+    chmod 0700 "$dir/root"
     chmod 1777 "$dir/tmp"
     cp "$BUSYBOX_BIN" "$dir/bin/busybox"
     chmod 0755 "$dir/bin/busybox"
@@ -177,28 +182,92 @@ build_image() {
         'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$dir/etc/passwd"
     printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$dir/etc/group"
     printf '127.0.0.1\tlocalhost\n' >"$dir/etc/hosts"
+    chmod 0644 "$dir/www/index.html" "$dir/etc/passwd" "$dir/etc/group" "$dir/etc/hosts"
+}
 
-    log "building $IMAGE"
-    tar -C "$dir" --numeric-owner -c . |
-        docker import \
-            --change 'ENV PATH=/bin' \
-            --change 'CMD ["sh"]' \
-            - "$IMAGE" >/dev/null
+# A byte-for-byte reproducible tar of folder $1 on stdout (sorted names, fixed times
+# and owners), so its sha256 names the content.
+tar_rootfs() {
+    tar -C "$1" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -c .
+}
+
+# The image is trusted by content, not by its tag: any image may be tagged
+# tta-e2e/busybox:latest (another project's, an older recipe's, a hand-made one).
+# The engine records the sha256 of an imported tar as the image's only layer
+# (.RootFS.Layers), so that digest proves the files; the label
+# org.tta.e2e.content = sha256(layer digest + the import changes) proves the image
+# config came from this recipe too. ensure_image accepts the tagged image only when
+# both match what this script would build now, and otherwise rebuilds and retags.
+readonly CONTENT_LABEL="org.tta.e2e.content"
+readonly IMPORT_CHANGES=('ENV PATH=/bin' 'CMD ["sh"]')
+
+# Prints "<layer digest> <content key>" for the image this script builds.
+expected_content() {
+    local dir layer key
+    dir="$(mktemp -d "${TMPDIR:-/tmp}/tta-e2e-image.XXXXXX")"
+    write_rootfs "$dir"
+    layer="sha256:$(tar_rootfs "$dir" | sha256sum | cut -d' ' -f1)"
+    rm -rf "$dir"
+    key="sha256:$(printf '%s\n' "$layer" "${IMPORT_CHANGES[@]}" | sha256sum | cut -d' ' -f1)"
+    printf '%s %s\n' "$layer" "$key"
+}
+
+# Prints "<image id> <layers as JSON> <content label>" of the tagged image, or
+# nothing when no image has the tag.
+tagged_content() {
+    docker image inspect --format \
+        "{{.Id}} {{json .RootFS.Layers}} {{with .Config.Labels}}{{index . \"$CONTENT_LABEL\"}}{{end}}" \
+        "$IMAGE" 2>/dev/null || true
+}
+
+build_image() {
+    local layer="$1" key="$2" dir out change changes=()
+    dir="$(mktemp -d "${TMPDIR:-/tmp}/tta-e2e-image.XXXXXX")"
+    # shellcheck disable=SC2064  # expand $dir now: it is local to this function
+    trap "rm -rf '$dir'" EXIT
+    write_rootfs "$dir"
+    for change in "${IMPORT_CHANGES[@]}" "LABEL $CONTENT_LABEL=$key"; do
+        changes+=(--change "$change")
+    done
+
+    log "building $IMAGE (content $key)"
+    tar_rootfs "$dir" | docker import "${changes[@]}" - "$IMAGE" >/dev/null
 
     rm -rf "$dir"
     trap - EXIT
 
-    out="$(docker run --rm "$IMAGE" echo ok)"
-    [[ "$out" == "ok" ]] || die "image check failed: expected 'ok', got '$out'"
+    if [[ "$(tagged_content)" != *" [\"$layer\"] $key" ]]; then
+        die "the image just built does not carry the expected content: $(tagged_content)"
+    fi
+    # The image is checked, not the engine's networking: --network none.
+    out="$(docker run --rm --network none "$IMAGE" echo ok 2>&1 || true)"
+    if [[ "$out" != "ok" ]]; then
+        # Untagged, so that the next `up` does not take it for a checked image.
+        docker image rm "$IMAGE" >/dev/null 2>&1 || true
+        die "image check failed: expected 'ok', got '$out'"
+    fi
     log "built $IMAGE"
 }
 
 ensure_image() {
-    if docker image inspect "$IMAGE" >/dev/null 2>&1; then
+    local content layer key found id
+    busybox_is_static || ensure_packages
+    content="$(expected_content)"
+    read -r layer key <<<"$content"
+    found="$(tagged_content)"
+    if [[ -z "$found" ]]; then
+        build_image "$layer" "$key"
         return 0
     fi
-    busybox_is_static || ensure_packages
-    build_image
+    if [[ "$found" == *" [\"$layer\"] $key" ]]; then
+        return 0
+    fi
+    id="${found%% *}"
+    log "$IMAGE ($id) is not the image this script builds:"
+    log "  it has: ${found#* }"
+    log "  wanted: [\"$layer\"] $key"
+    log "rebuilding; the tag moves to the new image (the old one is left as it is, untagged)"
+    build_image "$layer" "$key"
 }
 
 cmd_up() {

@@ -646,8 +646,8 @@ components:
 
 const IMAGE: &str = "tta-e2e/busybox:latest";
 
-/// Why the engine test cannot run here, if it cannot: it needs root, dockerd, compose and
-/// the test image in the main engine (to copy into its own).
+/// Why the engine test cannot run here, if it cannot: it needs root, dockerd, network
+/// namespaces, compose and the test image in the main engine (to copy into its own).
 fn engine_test_blocker() -> Option<String> {
     if !rustix::process::geteuid().is_root() {
         return Some("not root".into());
@@ -660,6 +660,9 @@ fn engine_test_blocker() -> Option<String> {
     };
     if !ok("dockerd", &["--version"]) {
         return Some("dockerd is not installed".into());
+    }
+    if !ok("unshare", &["--net", "true"]) {
+        return Some("`unshare --net` cannot make a network namespace".into());
     }
     if !ok("docker-compose", &["version"]) && !ok("docker", &["compose", "version"]) {
         return Some("neither docker-compose nor the compose plugin works".into());
@@ -674,7 +677,11 @@ fn engine_test_blocker() -> Option<String> {
 
 /// A dockerd of the test's own: its own socket, data root, exec root and pid file, no
 /// bridge and no iptables rules, the vfs storage driver (no mounts to leak); removed with
-/// everything it ran when dropped.
+/// everything it ran when dropped. It runs in a network namespace of its own: a dockerd
+/// started with `--bridge=none` deletes any interface named `docker0` it can see, which in
+/// the host's namespace is the main engine's bridge (every published port of the other
+/// real-engine tests then fails). Its services use `network_mode: none` and it is reached
+/// through a unix socket, so it needs no network of the host's.
 struct OwnEngine {
     root: PathBuf,
     host: String,
@@ -703,8 +710,9 @@ impl OwnEngine {
             .append(true)
             .open(r.join("dockerd.log"))
             .unwrap();
-        let mut cmd = Command::new("dockerd");
-        cmd.args(["--host", &self.host])
+        // `unshare --net` executes dockerd itself (no fork), so the child is dockerd.
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--net", "dockerd", "--host", &self.host])
             .arg(format!("--data-root={}/data", r.display()))
             .arg(format!("--exec-root={}/exec", r.display()))
             .arg(format!("--pidfile={}/d.pid", r.display()))

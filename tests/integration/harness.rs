@@ -10,10 +10,15 @@ pub fn tta_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tta"))
 }
 
-/// The demo server example (built by `cargo test` with the other targets).
+/// The `tta-demo-server` example, as built by `cargo test` with the other targets (never
+/// the copy a user may have installed on `PATH`).
 pub fn demo_server() -> PathBuf {
     let bin = tta_bin();
-    let path = bin.parent().unwrap().join("examples").join("demo-server");
+    let path = bin
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join("tta-demo-server");
     assert!(
         path.exists(),
         "{} is missing: run the tests with `cargo test`, which builds the examples",

@@ -281,7 +281,10 @@ fn a_process_that_crashes_at_start_fails_with_its_log() {
         .find(|x| x["name"] == "c")
         .unwrap()["failure"];
     assert_eq!(c["exit_code"], 4);
-    assert_eq!(c["log_tail"][0], "demo-server: failing at start as asked");
+    assert_eq!(
+        c["log_tail"][0],
+        "tta-demo-server: failing at start as asked"
+    );
     let d = j["components"]
         .as_array()
         .unwrap()

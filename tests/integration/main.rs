@@ -13,8 +13,6 @@ mod lifecycle;
 mod signals;
 // Checked-in completions, man page and schema match the binary.
 mod generated;
-// The README's quick start, run as written.
-mod readme;
 // insta snapshots of the human output.
 mod snapshots;
 // Secrets in a config never reach stdout or stderr unless revealed.

@@ -1,10 +1,12 @@
 //! A tiny service for the quick start and the tests: it listens on a loopback port and
 //! answers every HTTP request with `200 ok`. It stands in for a real service anywhere a
-//! machine has no Docker, Python or netcat.
+//! machine has no Docker, Python or netcat. `cargo install --path . --bins --examples` puts
+//! it on `PATH` beside `tta`, which is how the quick start stack finds it; the tests run
+//! the copy `cargo test` builds.
 //!
 //! ```text
-//! demo-server --port 18081 [--ready-after 500ms] [--exit-after 2s] [--exit-code 3]
-//!             [--ignore-term] [--fail-at-start]
+//! tta-demo-server --port 18081 [--ready-after 500ms] [--exit-after 2s] [--exit-code 3]
+//!                 [--ignore-term] [--fail-at-start]
 //! ```
 //! `--ready-after` waits before listening (a slow start), `--exit-after` crashes later,
 //! `--ignore-term` ignores SIGTERM (to test kill after the grace period), and
@@ -27,9 +29,9 @@ fn millis(s: &str) -> Duration {
 }
 
 fn usage(msg: &str) -> ! {
-    eprintln!("demo-server: {msg}");
+    eprintln!("tta-demo-server: {msg}");
     eprintln!(
-        "usage: demo-server --port N [--ready-after DUR] [--exit-after DUR] [--exit-code N] [--ignore-term] [--fail-at-start]"
+        "usage: tta-demo-server --port N [--ready-after DUR] [--exit-after DUR] [--exit-code N] [--ignore-term] [--fail-at-start]"
     );
     std::process::exit(2)
 }
@@ -65,22 +67,22 @@ fn main() {
         );
     }
     if fail_at_start {
-        eprintln!("demo-server: failing at start as asked");
+        eprintln!("tta-demo-server: failing at start as asked");
         std::process::exit(exit_code);
     }
     let port = port.unwrap_or_else(|| usage("--port is required"));
-    println!("demo-server: starting (pid {})", std::process::id());
+    println!("tta-demo-server: starting (pid {})", std::process::id());
     std::thread::sleep(ready_after);
     let listener = TcpListener::bind(("127.0.0.1", port)).unwrap_or_else(|e| {
-        eprintln!("demo-server: cannot listen on 127.0.0.1:{port}: {e}");
+        eprintln!("tta-demo-server: cannot listen on 127.0.0.1:{port}: {e}");
         std::process::exit(1)
     });
-    println!("demo-server: listening on 127.0.0.1:{port}");
+    println!("tta-demo-server: listening on 127.0.0.1:{port}");
     let started = Instant::now();
     if let Some(after) = exit_after {
         std::thread::spawn(move || {
             std::thread::sleep(after);
-            eprintln!("demo-server: crashing after {after:?} as asked");
+            eprintln!("tta-demo-server: crashing after {after:?} as asked");
             std::process::exit(exit_code);
         });
     }
