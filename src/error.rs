@@ -25,6 +25,31 @@ pub mod exit {
     pub const INTERRUPTED: u8 = 130;
 }
 
+/// The run that holds a stack's lock, as its lock file says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockHolder {
+    /// Its pid, when the file holds one.
+    pub pid: Option<u32>,
+}
+
+impl LockHolder {
+    /// The holder a lock file's text names.
+    pub fn parse(text: &str) -> Self {
+        Self {
+            pid: text.trim().parse().ok(),
+        }
+    }
+}
+
+impl std::fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.pid {
+            Some(p) => write!(f, "pid {p}"),
+            None => f.write_str("pid unknown"),
+        }
+    }
+}
+
 /// A failure to show the user.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -120,13 +145,14 @@ pub enum Error {
     },
     /// Another run holds the state lock and did not let go in time.
     #[error(
-        "another tta run (pid {pid}) is working on this stack and did not finish within {waited}"
+        "another tta run ({holder}) is working on this stack and did not finish within {}",
+        crate::duration::Human(*waited)
     )]
     Locked {
-        /// Its pid, as recorded in the lock file.
-        pid: String,
+        /// Who holds it, as its lock file says.
+        holder: LockHolder,
         /// How long this run waited.
-        waited: String,
+        waited: std::time::Duration,
     },
     /// Ctrl-C.
     #[error("interrupted")]
@@ -232,7 +258,6 @@ pub fn render(err: &Error) -> String {
 /// The error as JSON, for `--json` runs.
 pub fn to_json(err: &Error) -> serde_json::Value {
     let mut v = serde_json::json!({
-        "schema_version": 1,
         "error": {
             "message": err.to_string(),
             "exit_code": err.exit_code(),
@@ -244,5 +269,5 @@ pub fn to_json(err: &Error) -> serde_json::Value {
     if let Error::InvalidConfig { problems, .. } = err {
         v["error"]["problems"] = serde_json::to_value(problems).unwrap_or_default();
     }
-    v
+    serde_json::to_value(crate::output::envelope(v)).unwrap_or_default()
 }

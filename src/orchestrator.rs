@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::config::model::Kind;
 use crate::driver::compose::{ComposeRun, Passthrough};
 use crate::driver::{Driver, Health, Observation, Scope, Stack, Status};
-use crate::error::{Error, Result};
+use crate::error::{Error, LockHolder, Result};
 use crate::graph::{Graph, NodeId, Selection};
 use crate::runner::{
     self, Action, Cancel, ComponentPolicy, NullReporter, Reporter, RunReport, StartOptions,
@@ -153,15 +153,15 @@ impl Orchestrator {
     }
 
     /// Takes the run lock, telling `waiting` once if another run holds it.
-    pub fn lock(&self, wait: Duration, waiting: impl FnOnce(&str)) -> Result<RunLock> {
+    pub fn lock(&self, wait: Duration, waiting: impl FnOnce(LockHolder)) -> Result<RunLock> {
         StateDir::new(&self.settings.config().state_dir).lock(wait, waiting)
     }
 
     fn lock_for_run(&self, opts: &RunOptions) -> Result<RunLock> {
         let state = self.settings.config().state_dir.display().to_string();
-        self.lock(opts.timeout.unwrap_or(LOCK_WAIT), |pid| {
+        self.lock(opts.timeout.unwrap_or(LOCK_WAIT), |holder| {
             tracing::warn!(
-                "waiting for another tta run (pid {pid}) working on this stack ({state}/lock)"
+                "waiting for another tta run ({holder}) working on this stack ({state}/lock)"
             );
         })
     }

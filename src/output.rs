@@ -5,6 +5,27 @@
 
 use std::io::Write as _;
 
+use serde::Serialize;
+
+/// The version of every JSON document `tta` prints; it changes when a field changes meaning.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A JSON document as `tta` prints it: `schema_version` first, then the body's fields.
+#[derive(Debug, Serialize)]
+pub struct Envelope<T: Serialize> {
+    schema_version: u32,
+    #[serde(flatten)]
+    body: T,
+}
+
+/// Wraps a document's body (a struct or a JSON object) in the envelope.
+pub fn envelope<T: Serialize>(body: T) -> Envelope<T> {
+    Envelope {
+        schema_version: SCHEMA_VERSION,
+        body,
+    }
+}
+
 /// The output settings of one run.
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
@@ -34,6 +55,11 @@ impl Output {
         let mut s = serde_json::to_string(value).expect("output serializes");
         s.push('\n');
         self.stdout(&s);
+    }
+
+    /// One JSON document (in its [`Envelope`]) on one line of stdout.
+    pub fn json_doc<T: Serialize>(&self, body: T) {
+        self.json_line(&envelope(body));
     }
 
     /// A human message on stderr (suppressed by `--quiet`).

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::config::write_atomic;
-use crate::error::{Error, Result};
+use crate::error::{Error, LockHolder, Result};
 
 /// The state directory of one stack.
 #[derive(Debug, Clone)]
@@ -148,7 +148,7 @@ impl StateDir {
 
     /// Takes the run lock, waiting up to `wait` for another run to let go. `on_wait` is
     /// called once if the lock is busy, with the holder's pid.
-    pub fn lock(&self, wait: Duration, on_wait: impl FnOnce(&str)) -> Result<RunLock> {
+    pub fn lock(&self, wait: Duration, on_wait: impl FnOnce(LockHolder)) -> Result<RunLock> {
         self.ensure()?;
         let path = self.root.join("lock");
         let mut file = OpenOptions::new()
@@ -168,16 +168,16 @@ impl StateDir {
                         let mut s = String::new();
                         let _ = (&file).read_to_string(&mut s);
                         let _ = (&file).rewind();
-                        s.trim().to_owned()
+                        LockHolder::parse(&s)
                     };
                     if start.elapsed() >= wait {
                         return Err(Error::Locked {
-                            pid: holder,
-                            waited: crate::duration::Human(wait).to_string(),
+                            holder,
+                            waited: wait,
                         });
                     }
                     if let Some(f) = on_wait.take() {
-                        f(&holder);
+                        f(holder);
                     }
                     std::thread::sleep(Duration::from_millis(20));
                 }
@@ -253,12 +253,9 @@ mod tests {
         let _held = s.lock(Duration::ZERO, |_| {}).unwrap();
         let mut told = None;
         let err = s
-            .lock(Duration::from_millis(50), |h| told = Some(h.to_owned()))
+            .lock(Duration::from_millis(50), |h| told = h.pid)
             .unwrap_err();
-        assert_eq!(
-            told.as_deref(),
-            Some(std::process::id().to_string().as_str())
-        );
+        assert_eq!(told, Some(std::process::id()));
         assert!(matches!(err, Error::Locked { .. }));
     }
 }

@@ -147,7 +147,7 @@ pub fn run(config: Option<&Path>, args: &ComposeArgs, out: &Output) -> Result<u8
     let sink: Option<&dyn Sink> = if out.json { None } else { Some(&printer) };
     let results = compose.run(&repos, &compose_args, sink)?;
     if out.json {
-        out.json_line(&serde_json::json!({"schema_version": 1, "repositories": results}));
+        out.json_doc(serde_json::json!({"repositories": results}));
     }
     Ok(summarize(&results, &compose_args, width, out))
 }

@@ -27,7 +27,7 @@ pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u
             let cwd = cwd()?;
             let found = locate(config, &cwd)?;
             if out.json {
-                out.json_line(&json!({"schema_version": 1, "path": found}));
+                out.json_doc(json!({"path": found}));
             } else if let Some(p) = &found {
                 out.stdout(&format!("{}\n", p.display()));
             }
@@ -53,8 +53,8 @@ pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u
                 ConfigCommand::Validate => {
                     let c = settings.config();
                     if out.json {
-                        out.json_line(&json!({
-                            "schema_version": 1, "valid": true, "path": settings.path(),
+                        out.json_doc(json!({
+                            "valid": true, "path": settings.path(),
                             "components": settings.graph().len(), "repositories": c.repositories.len(),
                         }));
                     } else {
@@ -95,7 +95,7 @@ pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u
                         settings.save(path.as_deref())?
                     };
                     if out.json {
-                        out.json_line(&json!({"schema_version": 1, "saved": target}));
+                        out.json_doc(json!({"saved": target}));
                     } else {
                         out.info(&format!("saved {}", target.display()));
                     }
@@ -127,11 +127,11 @@ fn get(settings: &Settings, key: &str, reveal: bool, out: &Output) -> Result<u8>
 
 fn print_value(out: &Output, key: Option<&str>, v: &Value) {
     if out.json {
-        let mut doc = json!({"schema_version": 1, "value": v});
+        let mut doc = json!({"value": v});
         if let Some(k) = key {
             doc["key"] = k.into();
         }
-        out.json_line(&doc);
+        out.json_doc(doc);
         return;
     }
     let text = match v {
@@ -192,7 +192,9 @@ fn set(config: Option<&Path>, key: &str, raw: &str, out: &Output) -> Result<u8> 
         secrets::mask(&new)
     };
     if out.json {
-        out.json_line(&json!({"schema_version": 1, "key": key, "value": shown, "path": saved, "overridden_by": overridden}));
+        out.json_doc(
+            json!({"key": key, "value": shown, "path": saved, "overridden_by": overridden}),
+        );
     } else {
         out.info(&format!(
             "set {key} = {} in {}",

@@ -145,7 +145,7 @@ pub fn run(config: Option<&Path>, out: &Output) -> Result<u8> {
 
 fn print(checks: &[Check], all_ok: bool, out: &Output) {
     if out.json {
-        out.json_line(&serde_json::json!({"schema_version": 1, "ok": all_ok, "checks": checks}));
+        out.json_doc(serde_json::json!({"ok": all_ok, "checks": checks}));
     } else {
         let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
         let mut text = String::new();

@@ -91,7 +91,6 @@ fn run(
 
 #[derive(Serialize)]
 struct Plan<'a> {
-    schema_version: u32,
     action: &'a str,
     dry_run: bool,
     jobs: usize,
@@ -150,7 +149,6 @@ fn print_plan(g: &Graph, sel: &Selection, action: &str, jobs: usize, reverse: bo
     let count: usize = waves.iter().map(Vec::len).sum();
     if out.json {
         let plan = Plan {
-            schema_version: 1,
             action,
             dry_run: true,
             jobs,
@@ -188,7 +186,7 @@ fn print_plan(g: &Graph, sel: &Selection, action: &str, jobs: usize, reverse: bo
                 })
                 .collect(),
         };
-        out.json_line(&plan);
+        out.json_doc(&plan);
         return;
     }
     let mut s = format!(

@@ -22,9 +22,7 @@ pub fn run(config: Option<&Path>, args: &StatusArgs, out: &Output) -> Result<u8>
     let rows = orch.status(&args.names)?;
     let all_up = rows.iter().all(|r| r.up);
     if out.json {
-        out.json_line(
-            &serde_json::json!({"schema_version": 1, "all_up": all_up, "components": rows}),
-        );
+        out.json_doc(serde_json::json!({"all_up": all_up, "components": rows}));
     } else {
         out.stdout(&table(&rows, out));
     }

@@ -128,7 +128,6 @@ fn mermaid(g: &Graph) -> String {
 
 #[derive(Serialize)]
 struct JsonGraph<'a> {
-    schema_version: u32,
     components: Vec<JsonNode<'a>>,
     start_order: Vec<&'a str>,
 }
@@ -149,7 +148,6 @@ struct JsonEdge<'a> {
 
 fn json(g: &Graph) -> String {
     let doc = JsonGraph {
-        schema_version: 1,
         components: (0..g.len())
             .map(|id| JsonNode {
                 name: g.name(id),
@@ -167,7 +165,8 @@ fn json(g: &Graph) -> String {
             .collect(),
         start_order: g.start_order().iter().map(|&i| g.name(i)).collect(),
     };
-    let mut s = serde_json::to_string(&doc).expect("graph JSON serializes");
+    let mut s =
+        serde_json::to_string(&crate::output::envelope(doc)).expect("graph JSON serializes");
     s.push('\n');
     s
 }

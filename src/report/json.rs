@@ -8,7 +8,6 @@ use crate::runner::{Action, RunReport};
 
 #[derive(Serialize)]
 struct Doc<'a> {
-    schema_version: u32,
     action: Action,
     success: bool,
     interrupted: bool,
@@ -48,7 +47,6 @@ pub fn run_json(report: &RunReport, graph: &Graph) -> serde_json::Value {
     };
     rs.sort_by_key(|r| pos[r.id]);
     let doc = Doc {
-        schema_version: 1,
         action: report.action,
         success: report.success(),
         interrupted: report.interrupted,
@@ -75,5 +73,5 @@ pub fn run_json(report: &RunReport, graph: &Graph) -> serde_json::Value {
             .map(|i| graph.name(i))
             .collect(),
     };
-    serde_json::to_value(doc).expect("report serializes")
+    serde_json::to_value(crate::output::envelope(doc)).expect("report serializes")
 }

@@ -5,12 +5,15 @@
 //! world through a [`crate::driver::Driver`] and to the user through [`Event`]s; both are
 //! replaceable, so the scheduler is tested against a scripted driver without processes.
 
+mod clock;
 mod events;
 mod outcome;
 mod policy;
+mod readiness;
 pub mod signals;
 mod start;
 mod stop;
+mod worker;
 
 pub use crate::cancel::{Cancel, CancelReason};
 pub use events::{Event, NullReporter, Reporter};

@@ -10,18 +10,18 @@
 //! The main thread owns all scheduling state; workers report back over a channel.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::Duration;
 
+use super::clock::RunClock;
 use super::events::{Event, Reporter};
 use super::outcome::{Action, ComponentResult, Outcome, RunReport};
 use super::policy::ComponentPolicy;
+use super::worker::worker;
 use crate::cancel::{Cancel, CancelReason};
 use crate::config::model::Condition;
-use crate::driver::{BatchKey, Driver, Failure, Health, Poll, Status, probe};
-use crate::duration::Human;
+use crate::driver::{BatchKey, Driver, Health, Status};
 use crate::graph::{Graph, NodeId, Selection};
-use crate::process::retry::{Attempt, GaveUp, retry};
 
 /// Options of a start run.
 #[derive(Debug, Clone, Copy)]
@@ -34,9 +34,13 @@ pub struct StartOptions {
     pub fail_fast: bool,
 }
 
-enum Msg {
+/// What a worker tells the scheduler.
+pub(super) enum Msg {
+    /// Something to report.
     Event(Event),
+    /// Its start action succeeded (`started` edges are satisfied).
     Started(NodeId),
+    /// It is done, one way or another.
     Done(ComponentResult),
 }
 
@@ -47,33 +51,21 @@ enum St {
     Done,
 }
 
-struct Ctx<'a> {
-    settings: &'a [ComponentPolicy],
-    driver: &'a dyn Driver,
-    cancel: &'a Cancel,
-    t0: Instant,
-    run_deadline: Option<Instant>,
+/// What every worker of one start run shares.
+pub(super) struct Ctx<'a> {
+    pub(super) policies: &'a [ComponentPolicy],
+    pub(super) driver: &'a dyn Driver,
+    pub(super) cancel: &'a Cancel,
+    pub(super) clock: RunClock,
 }
 
 impl Ctx<'_> {
-    fn at(&self) -> Duration {
-        self.t0.elapsed()
+    pub(super) fn at(&self) -> Duration {
+        self.clock.at()
     }
 
-    fn cancelled_result(&self, id: NodeId, began: Option<Duration>) -> ComponentResult {
-        let mut r = ComponentResult::new(id, Outcome::Cancelled, self.at());
-        r.began = began;
-        match self.cancel.reason() {
-            Some(CancelReason::Timeout) => {
-                r.outcome = Outcome::TimedOut;
-                r.reason = Some("the run's --timeout passed".into());
-            }
-            Some(CancelReason::FailFast) => {
-                r.reason = Some("cancelled by --fail-fast after a failure".into());
-            }
-            _ => r.reason = Some("interrupted".into()),
-        }
-        r
+    pub(super) fn cancelled_result(&self, id: NodeId, began: Option<Duration>) -> ComponentResult {
+        self.clock.cancelled(id, self.cancel, began)
     }
 }
 
@@ -122,7 +114,7 @@ impl Board<'_> {
             let healthy = matches!(o.health, None | Some(Health::Healthy));
             let done = match o.status() {
                 Status::Completed => Some(true),
-                Status::Running if healthy && ctx.settings[id].probe.is_none() => Some(false),
+                Status::Running if healthy && ctx.policies[id].probe.is_none() => Some(false),
                 Status::Running | Status::Starting => {
                     self.already[id] = true;
                     None
@@ -247,20 +239,18 @@ impl Board<'_> {
 /// (that is `--no-deps`).
 pub fn start(
     graph: &Graph,
-    settings: &[ComponentPolicy],
+    policies: &[ComponentPolicy],
     driver: &dyn Driver,
     selection: &Selection,
     opts: &StartOptions,
     cancel: &Cancel,
     reporter: &dyn Reporter,
 ) -> RunReport {
-    let t0 = Instant::now();
     let ctx = Ctx {
-        settings,
+        policies,
         driver,
         cancel,
-        t0,
-        run_deadline: opts.timeout.map(|t| t0 + t),
+        clock: RunClock::start(opts.timeout),
     };
     let n = graph.len();
     let mut b = Board {
@@ -304,14 +294,11 @@ pub fn start(
             if inflight == 0 && (b.all_done() || !b.ids.iter().any(|&i| b.st[i] == St::Waiting)) {
                 break;
             }
-            let wait = ctx.run_deadline.map_or(Duration::from_millis(50), |d| {
-                d.saturating_duration_since(Instant::now())
-                    .min(Duration::from_millis(50))
-            });
-            match rx.recv_timeout(wait) {
-                Ok(Msg::Event(e)) => reporter.event(&e),
-                Ok(Msg::Started(id)) => b.started[id] = true,
-                Ok(Msg::Done(r)) => {
+            match ctx.clock.recv(&rx, cancel) {
+                None => {}
+                Some(Msg::Event(e)) => reporter.event(&e),
+                Some(Msg::Started(id)) => b.started[id] = true,
+                Some(Msg::Done(r)) => {
                     let g = group_of[r.id];
                     groups_left[g] -= 1;
                     if groups_left[g] == 0 {
@@ -322,19 +309,13 @@ pub fn start(
                     }
                     b.finish(r);
                 }
-                Err(RecvTimeoutError::Timeout) => {
-                    if ctx.run_deadline.is_some_and(|d| Instant::now() >= d) {
-                        cancel.cancel(CancelReason::Timeout);
-                    }
-                }
-                Err(RecvTimeoutError::Disconnected) => unreachable!("the scheduler holds a sender"),
             }
         }
     });
     RunReport {
         action: Action::Start,
         results: b.results,
-        elapsed: t0.elapsed(),
+        elapsed: ctx.clock.at(),
         interrupted: cancel.reason() == Some(CancelReason::Interrupted),
     }
 }
@@ -344,226 +325,5 @@ fn failed_word(o: Outcome) -> &'static str {
         Outcome::TimedOut => "timed out",
         Outcome::Cancelled => "was cancelled",
         _ => "failed",
-    }
-}
-
-/// Starts a group (one driver call), then waits for each member to become ready.
-fn worker(ctx: &Ctx<'_>, group: &[NodeId], already: &[bool], tx: &Sender<Msg>) {
-    let began = ctx.at();
-    let send = |m: Msg| {
-        let _ = tx.send(m);
-    };
-    let failed = |id: NodeId, failure: Failure| {
-        let mut r = ComponentResult::new(id, Outcome::Failed, ctx.at());
-        r.began = Some(began);
-        r.reason = Some(failure.message.clone());
-        r.failure = Some(failure);
-        send(Msg::Done(r));
-    };
-    let mut to_wait: Vec<NodeId> = group.iter().copied().filter(|&i| already[i]).collect();
-    let mut pending: Vec<NodeId> = group.iter().copied().filter(|&i| !already[i]).collect();
-    let policy = pending.first().map(|&id| ctx.settings[id].retry.policy());
-    let attempts = |attempt: u32| {
-        if pending.is_empty() {
-            return Attempt::Done(());
-        }
-        for &id in &pending {
-            send(Msg::Event(Event::Starting { id, attempt }));
-        }
-        let outcomes = if pending.len() == 1 {
-            vec![ctx.driver.start(pending[0], ctx.cancel)]
-        } else {
-            ctx.driver.start_batch(&pending, ctx.cancel)
-        };
-        let mut again: Vec<(NodeId, Failure)> = Vec::new();
-        for (&id, res) in pending.iter().zip(outcomes) {
-            match res {
-                Ok(()) => {
-                    send(Msg::Started(id));
-                    to_wait.push(id);
-                }
-                Err(e) if e.transient && !ctx.cancel.is_cancelled() => again.push((id, e.failure)),
-                Err(e) => failed(id, e.failure),
-            }
-        }
-        pending = again.iter().map(|(id, _)| *id).collect();
-        if again.is_empty() {
-            Attempt::Done(())
-        } else {
-            Attempt::Retry(again)
-        }
-    };
-    let announce = |attempt: u32, delay: Duration, again: &Vec<(NodeId, Failure)>| {
-        for (id, failure) in again {
-            send(Msg::Event(Event::Retrying {
-                id: *id,
-                attempt,
-                delay,
-                failure: failure.clone(),
-            }));
-        }
-    };
-    if let Some(policy) = policy {
-        match retry(policy, Some(ctx.cancel), attempts, announce) {
-            Ok(()) => {}
-            Err(GaveUp::Failed(again)) => {
-                for (id, failure) in again {
-                    failed(id, failure);
-                }
-            }
-            Err(GaveUp::Cancelled(again)) => {
-                for (id, _) in again {
-                    send(Msg::Done(ctx.cancelled_result(id, Some(began))));
-                }
-                return;
-            }
-        }
-    }
-    if to_wait.len() == 1 {
-        send(Msg::Done(readiness(
-            ctx,
-            to_wait[0],
-            already[to_wait[0]],
-            began,
-            tx,
-        )));
-    } else {
-        std::thread::scope(|s| {
-            for &id in &to_wait {
-                s.spawn(move || send(Msg::Done(readiness(ctx, id, already[id], began, tx))));
-            }
-        });
-    }
-}
-
-/// Waits for a started component to be ready: the driver's own check, then the probe.
-#[expect(
-    clippy::too_many_lines,
-    reason = "one loop with the readiness rules in order"
-)]
-fn readiness(
-    ctx: &Ctx<'_>,
-    id: NodeId,
-    already: bool,
-    began: Duration,
-    tx: &Sender<Msg>,
-) -> ComponentResult {
-    let s = &ctx.settings[id];
-    let t = Instant::now();
-    let deadline = ctx
-        .run_deadline
-        .map_or(t + s.start_timeout, |d| d.min(t + s.start_timeout));
-    let interval = ctx.driver.poll_interval(id);
-    let success = if already {
-        Outcome::AlreadyRunning
-    } else {
-        Outcome::Started
-    };
-    let mut last_error: Option<String> = None;
-    let mut last_detail: Option<String> = None;
-    let mut probe_failures = 0u32;
-    let mut next_probe = t;
-    let result = |outcome: Outcome, reason: Option<String>, failure: Option<Failure>| {
-        let mut r = ComponentResult::new(id, outcome, ctx.at());
-        r.began = Some(began);
-        r.reason = reason;
-        r.failure = failure;
-        r
-    };
-    let give_up = |r: ComponentResult| {
-        if !already {
-            // Leave nothing half-started behind.
-            let _ = ctx.driver.stop(id, s.stop_timeout, ctx.cancel);
-        }
-        r
-    };
-    loop {
-        if ctx.cancel.is_cancelled() {
-            return give_up(ctx.cancelled_result(id, Some(began)));
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            let why = last_error
-                .as_deref()
-                .or(last_detail.as_deref())
-                .map(|e| format!(" (last: {e})"))
-                .unwrap_or_default();
-            let msg = if ctx.run_deadline.is_some_and(|d| now >= d) && t + s.start_timeout > now {
-                format!("not ready when the run's --timeout passed{why}")
-            } else {
-                format!(
-                    "not ready within its start_timeout of {}{why}",
-                    Human(s.start_timeout)
-                )
-            };
-            let failure = Failure {
-                message: msg.clone(),
-                exit_code: None,
-                log_tail: ctx.driver.log_tail(id, crate::driver::TAIL_LINES),
-                environment: None,
-            };
-            return give_up(result(Outcome::TimedOut, Some(msg), Some(failure)));
-        }
-        let mut sleep_until = now + interval;
-        match ctx.driver.poll(id) {
-            Poll::Failed(f) => {
-                // It is down already; its record stays, so `tta status` shows the error.
-                return result(Outcome::Failed, Some(f.message.clone()), Some(f));
-            }
-            Poll::Completed => {
-                let mut r = result(success, None, None);
-                r.completed = true;
-                return r;
-            }
-            Poll::Pending(detail) => {
-                if detail.is_some() && detail != last_detail {
-                    let _ = tx.send(Msg::Event(Event::Probing {
-                        id,
-                        what: detail.clone().unwrap_or_default(),
-                    }));
-                    last_detail = detail;
-                }
-            }
-            Poll::Running => {
-                let Some(p) = &s.probe else {
-                    return result(success, None, None);
-                };
-                if probe_failures == 0 && last_error.is_none() && next_probe == t {
-                    let _ = tx.send(Msg::Event(Event::Probing {
-                        id,
-                        what: probe::describe(&p.check),
-                    }));
-                }
-                if now >= next_probe {
-                    let budget = p.timeout.min(deadline.saturating_duration_since(now));
-                    match probe::check(&p.check, budget, &s.cwd) {
-                        Ok(()) => return result(success, None, None),
-                        Err(e) => {
-                            if t.elapsed() >= p.start_period {
-                                probe_failures += 1;
-                            }
-                            if p.retries.is_some_and(|r| probe_failures > r) {
-                                let msg = format!("probe failed {probe_failures} times: {e}");
-                                let failure = Failure {
-                                    message: msg.clone(),
-                                    exit_code: None,
-                                    log_tail: ctx.driver.log_tail(id, crate::driver::TAIL_LINES),
-                                    environment: None,
-                                };
-                                return give_up(result(Outcome::Failed, Some(msg), Some(failure)));
-                            }
-                            last_error = Some(e.to_string());
-                            next_probe = Instant::now() + p.interval;
-                        }
-                    }
-                }
-                sleep_until = sleep_until
-                    .min(next_probe)
-                    .max(now + Duration::from_millis(1));
-            }
-        }
-        let until = sleep_until.min(deadline);
-        ctx.cancel
-            .sleep(until.saturating_duration_since(Instant::now()));
     }
 }

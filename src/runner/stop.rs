@@ -4,9 +4,10 @@
 //! Components found stopped cost nothing (`already_stopped`). With `include_dependents`,
 //! the running components that depend on a target are stopped first and reported too.
 
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{self, Sender};
+use std::time::Duration;
 
+use super::clock::RunClock;
 use super::events::{Event, Reporter};
 use super::outcome::{Action, ComponentResult, Outcome, RunReport};
 use super::policy::ComponentPolicy;
@@ -25,134 +26,172 @@ pub struct StopOptions {
     pub include_dependents: bool,
 }
 
+/// The stop set and what is left of it; only the scheduling thread touches it.
+struct Board<'r> {
+    graph: &'r Graph,
+    reporter: &'r dyn Reporter,
+    in_set: Vec<bool>,
+    done: Vec<bool>,
+    /// In the set, not yet launched, in reverse start order.
+    waiting: Vec<NodeId>,
+    inflight: usize,
+    results: Vec<ComponentResult>,
+}
+
+impl Board<'_> {
+    fn finish(&mut self, r: ComponentResult) {
+        self.done[r.id] = true;
+        self.reporter.event(&Event::Finished(r.clone()));
+        self.results.push(r);
+    }
+
+    /// Observes the candidates: what is stopped already is done (and reported when it is a
+    /// target); the rest waits for its turn.
+    fn take_stock(
+        &mut self,
+        driver: &dyn Driver,
+        targets: &Selection,
+        wide: &Selection,
+        clock: &RunClock,
+    ) {
+        let candidates: Vec<NodeId> = self
+            .graph
+            .start_order()
+            .iter()
+            .rev()
+            .copied()
+            .filter(|&i| wide[i])
+            .collect();
+        for (&id, o) in candidates.iter().zip(driver.observe(&candidates)) {
+            let stopped = o.status() == Status::Stopped;
+            if stopped && !targets[id] {
+                continue; // a dependent that is not running: not part of this stop
+            }
+            self.in_set[id] = true;
+            if stopped {
+                self.finish(ComponentResult::new(
+                    id,
+                    Outcome::AlreadyStopped,
+                    clock.at(),
+                ));
+            } else {
+                self.done[id] = false;
+                self.waiting.push(id);
+            }
+        }
+    }
+
+    /// Whether everything in the set that depends on `id` has stopped.
+    fn free(&self, id: NodeId) -> bool {
+        self.graph
+            .dependents(id)
+            .iter()
+            .all(|&d| !self.in_set[d] || self.done[d])
+    }
+
+    /// The components that may stop now (up to `jobs` in flight); after a cancel, what is
+    /// still waiting is reported cancelled instead.
+    fn launchable(&mut self, jobs: usize, clock: &RunClock, cancel: &Cancel) -> Vec<NodeId> {
+        if cancel.is_cancelled() {
+            for id in std::mem::take(&mut self.waiting) {
+                let mut r = clock.cancelled(id, cancel, None);
+                if cancel.reason() != Some(CancelReason::Timeout) {
+                    r.reason = Some("interrupted".into());
+                }
+                self.finish(r);
+            }
+            return Vec::new();
+        }
+        let mut launch = Vec::new();
+        let mut i = 0;
+        while i < self.waiting.len() {
+            let id = self.waiting[i];
+            if self.free(id) && self.inflight + launch.len() < jobs {
+                launch.push(self.waiting.remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        launch
+    }
+}
+
+/// Stops one component (in a worker) and sends its result.
+fn stop_one(
+    driver: &dyn Driver,
+    id: NodeId,
+    grace: Duration,
+    cancel: &Cancel,
+    clock: &RunClock,
+    tx: &Sender<ComponentResult>,
+) {
+    let began = clock.at();
+    let mut r = match driver.stop(id, grace, cancel) {
+        Ok(StopOutcome::Stopped) => ComponentResult::new(id, Outcome::Stopped, clock.at()),
+        Ok(StopOutcome::AlreadyStopped) => {
+            ComponentResult::new(id, Outcome::AlreadyStopped, clock.at())
+        }
+        Err(e) => {
+            let mut r = ComponentResult::new(id, Outcome::Failed, clock.at());
+            r.reason = Some(e.failure.message.clone());
+            r.failure = Some(e.failure);
+            r
+        }
+    };
+    r.began = Some(began);
+    let _ = tx.send(r);
+}
+
 /// Stops the targets (and their running dependents).
-#[expect(
-    clippy::too_many_lines,
-    reason = "one scheduling loop, read top to bottom"
-)]
 pub fn stop(
     graph: &Graph,
-    settings: &[ComponentPolicy],
+    policies: &[ComponentPolicy],
     driver: &dyn Driver,
     targets: &Selection,
     opts: &StopOptions,
     cancel: &Cancel,
     reporter: &dyn Reporter,
 ) -> RunReport {
-    let t0 = Instant::now();
+    let clock = RunClock::start(opts.timeout);
     let n = graph.len();
     let wide = if opts.include_dependents {
         graph.with_dependents(targets)
     } else {
         targets.clone()
     };
-    let candidates: Vec<NodeId> = graph
-        .start_order()
-        .iter()
-        .rev()
-        .copied()
-        .filter(|&i| wide[i])
-        .collect();
-    let observed = driver.observe(&candidates);
-    let mut in_set = vec![false; n];
-    let mut done = vec![true; n];
-    let mut results = Vec::new();
-    let mut waiting = Vec::new();
-    for (&id, o) in candidates.iter().zip(&observed) {
-        let stopped = o.status() == Status::Stopped;
-        if stopped && !targets[id] {
-            continue; // a dependent that is not running: not part of this stop
-        }
-        in_set[id] = true;
-        if stopped {
-            let r = ComponentResult::new(id, Outcome::AlreadyStopped, t0.elapsed());
-            reporter.event(&Event::Finished(r.clone()));
-            results.push(r);
-        } else {
-            done[id] = false;
-            waiting.push(id);
-        }
-    }
-    let deadline = opts.timeout.map(|t| t0 + t);
+    let mut b = Board {
+        graph,
+        reporter,
+        in_set: vec![false; n],
+        done: vec![true; n],
+        waiting: Vec::new(),
+        inflight: 0,
+        results: Vec::new(),
+    };
+    b.take_stock(driver, targets, &wide, &clock);
     let (tx, rx) = mpsc::channel::<ComponentResult>();
     std::thread::scope(|scope| {
-        let mut inflight = 0usize;
-        let mut launched = vec![false; n];
         loop {
-            let mut i = 0;
-            while i < waiting.len() {
-                let id = waiting[i];
-                if cancel.is_cancelled() {
-                    let mut r = ComponentResult::new(id, Outcome::Cancelled, t0.elapsed());
-                    if cancel.reason() == Some(CancelReason::Timeout) {
-                        r.outcome = Outcome::TimedOut;
-                        r.reason = Some("the run's --timeout passed".into());
-                    } else {
-                        r.reason = Some("interrupted".into());
-                    }
-                    done[id] = true;
-                    reporter.event(&Event::Finished(r.clone()));
-                    results.push(r);
-                    waiting.remove(i);
-                    continue;
-                }
-                let free = graph.dependents(id).iter().all(|&d| !in_set[d] || done[d]);
-                if free && inflight < opts.jobs && !launched[id] {
-                    launched[id] = true;
-                    inflight += 1;
-                    waiting.remove(i);
-                    reporter.event(&Event::Stopping { id });
-                    let tx = tx.clone();
-                    let grace = settings[id].stop_timeout;
-                    scope.spawn(move || {
-                        let began = t0.elapsed();
-                        let mut r = match driver.stop(id, grace, cancel) {
-                            Ok(StopOutcome::Stopped) => {
-                                ComponentResult::new(id, Outcome::Stopped, t0.elapsed())
-                            }
-                            Ok(StopOutcome::AlreadyStopped) => {
-                                ComponentResult::new(id, Outcome::AlreadyStopped, t0.elapsed())
-                            }
-                            Err(e) => {
-                                let mut r = ComponentResult::new(id, Outcome::Failed, t0.elapsed());
-                                r.reason = Some(e.failure.message.clone());
-                                r.failure = Some(e.failure);
-                                r
-                            }
-                        };
-                        r.began = Some(began);
-                        let _ = tx.send(r);
-                    });
-                    continue;
-                }
-                i += 1;
+            for id in b.launchable(opts.jobs, &clock, cancel) {
+                b.inflight += 1;
+                reporter.event(&Event::Stopping { id });
+                let (tx, clock) = (tx.clone(), &clock);
+                let grace = policies[id].stop_timeout;
+                scope.spawn(move || stop_one(driver, id, grace, cancel, clock, &tx));
             }
-            if inflight == 0 && waiting.is_empty() {
+            if b.inflight == 0 && b.waiting.is_empty() {
                 break;
             }
-            let wait = deadline.map_or(Duration::from_millis(50), |d| {
-                d.saturating_duration_since(Instant::now())
-                    .min(Duration::from_millis(50))
-            });
-            match rx.recv_timeout(wait) {
-                Ok(r) => {
-                    inflight -= 1;
-                    done[r.id] = true;
-                    reporter.event(&Event::Finished(r.clone()));
-                    results.push(r);
-                }
-                Err(_) => {
-                    if deadline.is_some_and(|d| Instant::now() >= d) {
-                        cancel.cancel(CancelReason::Timeout);
-                    }
-                }
+            if let Some(r) = clock.recv(&rx, cancel) {
+                b.inflight -= 1;
+                b.finish(r);
             }
         }
     });
     RunReport {
         action: Action::Stop,
-        results,
-        elapsed: t0.elapsed(),
+        results: b.results,
+        elapsed: clock.at(),
         interrupted: cancel.reason() == Some(CancelReason::Interrupted),
     }
 }

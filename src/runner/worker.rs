@@ -1,0 +1,102 @@
+//! A start worker: one start action (a batch of components that go together), retried
+//! while it fails transiently, then a readiness wait per component.
+
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+use super::events::Event;
+use super::outcome::{ComponentResult, Outcome};
+use super::readiness::readiness;
+use super::start::{Ctx, Msg};
+use crate::driver::Failure;
+use crate::graph::NodeId;
+use crate::process::retry::{Attempt, GaveUp, retry};
+
+/// Starts a group (one driver call), then waits for each member to become ready.
+pub(super) fn worker(ctx: &Ctx<'_>, group: &[NodeId], already: &[bool], tx: &Sender<Msg>) {
+    let began = ctx.at();
+    let send = |m: Msg| {
+        let _ = tx.send(m);
+    };
+    let failed = |id: NodeId, failure: Failure| {
+        let mut r = ComponentResult::new(id, Outcome::Failed, ctx.at());
+        r.began = Some(began);
+        r.reason = Some(failure.message.clone());
+        r.failure = Some(failure);
+        send(Msg::Done(r));
+    };
+    let mut to_wait: Vec<NodeId> = group.iter().copied().filter(|&i| already[i]).collect();
+    let mut pending: Vec<NodeId> = group.iter().copied().filter(|&i| !already[i]).collect();
+    let policy = pending.first().map(|&id| ctx.policies[id].retry.policy());
+    let attempts = |attempt: u32| {
+        if pending.is_empty() {
+            return Attempt::Done(());
+        }
+        for &id in &pending {
+            send(Msg::Event(Event::Starting { id, attempt }));
+        }
+        let outcomes = if pending.len() == 1 {
+            vec![ctx.driver.start(pending[0], ctx.cancel)]
+        } else {
+            ctx.driver.start_batch(&pending, ctx.cancel)
+        };
+        let mut again: Vec<(NodeId, Failure)> = Vec::new();
+        for (&id, res) in pending.iter().zip(outcomes) {
+            match res {
+                Ok(()) => {
+                    send(Msg::Started(id));
+                    to_wait.push(id);
+                }
+                Err(e) if e.transient && !ctx.cancel.is_cancelled() => again.push((id, e.failure)),
+                Err(e) => failed(id, e.failure),
+            }
+        }
+        pending = again.iter().map(|(id, _)| *id).collect();
+        if again.is_empty() {
+            Attempt::Done(())
+        } else {
+            Attempt::Retry(again)
+        }
+    };
+    let announce = |attempt: u32, delay: Duration, again: &Vec<(NodeId, Failure)>| {
+        for (id, failure) in again {
+            send(Msg::Event(Event::Retrying {
+                id: *id,
+                attempt,
+                delay,
+                failure: failure.clone(),
+            }));
+        }
+    };
+    if let Some(policy) = policy {
+        match retry(policy, Some(ctx.cancel), attempts, announce) {
+            Ok(()) => {}
+            Err(GaveUp::Failed(again)) => {
+                for (id, failure) in again {
+                    failed(id, failure);
+                }
+            }
+            Err(GaveUp::Cancelled(again)) => {
+                for (id, _) in again {
+                    send(Msg::Done(ctx.cancelled_result(id, Some(began))));
+                }
+                return;
+            }
+        }
+    }
+    if to_wait.len() == 1 {
+        send(Msg::Done(readiness(
+            ctx,
+            to_wait[0],
+            already[to_wait[0]],
+            began,
+            tx,
+        )));
+    } else {
+        std::thread::scope(|s| {
+            for &id in &to_wait {
+                s.spawn(move || send(Msg::Done(readiness(ctx, id, already[id], began, tx))));
+            }
+        });
+    }
+}
