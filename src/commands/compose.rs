@@ -131,6 +131,17 @@ pub fn run(config: Option<&Path>, args: &ComposeArgs, out: &Output) -> Result<u8
         ));
     }
     let settings = Settings::load(config)?;
+    passthrough(&settings, &repos, &compose_args, out)
+}
+
+/// Runs compose with `args` in the `repos` (none: all), printing each line as it comes, then
+/// the summary; returns the exit code.
+pub(crate) fn passthrough(
+    settings: &Settings,
+    repos: &[String],
+    args: &[String],
+    out: &Output,
+) -> Result<u8> {
     let config = settings.config();
     let compose = Passthrough::new(config);
     let width = config
@@ -145,11 +156,11 @@ pub fn run(config: Option<&Path>, args: &ComposeArgs, out: &Output) -> Result<u8
         attempts: config.defaults.retry.attempts,
     };
     let sink: Option<&dyn Sink> = if out.json { None } else { Some(&printer) };
-    let results = compose.run(&repos, &compose_args, sink)?;
+    let results = compose.run(repos, args, sink)?;
     if out.json {
         out.json_doc(serde_json::json!({"repositories": results}));
     }
-    Ok(summarize(&results, &compose_args, width, out))
+    Ok(summarize(&results, args, width, out))
 }
 
 /// Prints the per-repository summary on stderr and returns the exit code.

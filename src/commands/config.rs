@@ -23,90 +23,79 @@ pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u
             out.stdout(&s);
             Ok(exit::OK)
         }
-        ConfigCommand::Path => {
-            let cwd = cwd()?;
-            let found = locate(config, &cwd)?;
-            if out.json {
-                out.json_doc(json!({"path": found}));
-            } else if let Some(p) = &found {
-                out.stdout(&format!("{}\n", p.display()));
-            }
-            if found.is_none() {
-                out.info("no config file found (looked for ./tta.yaml and ./config/tta.yaml); using the built-in defaults");
-                return Ok(exit::FAILED);
-            }
+        ConfigCommand::Path => path(config, out),
+        ConfigCommand::Get { key, reveal } => get(&Settings::load(config)?, key, *reveal, out),
+        ConfigCommand::Show { reveal } => {
+            let settings = Settings::load(config)?;
+            let v = settings.value();
+            print_value(
+                out,
+                None,
+                &if *reveal { v.clone() } else { secrets::mask(v) },
+            );
             Ok(exit::OK)
         }
-        _ => {
-            let settings = Settings::load(config)?;
-            match cmd {
-                ConfigCommand::Get { key, reveal } => get(&settings, key, *reveal, out),
-                ConfigCommand::Show { reveal } => {
-                    let v = settings.value();
-                    print_value(
-                        out,
-                        None,
-                        &if *reveal { v.clone() } else { secrets::mask(v) },
-                    );
-                    Ok(exit::OK)
-                }
-                ConfigCommand::Validate => {
-                    let c = settings.config();
-                    if out.json {
-                        out.json_doc(json!({
-                            "valid": true, "path": settings.path(),
-                            "components": settings.graph().len(), "repositories": c.repositories.len(),
-                        }));
-                    } else {
-                        out.info(&format!(
-                            "{} is valid: {} component{}, {} repositor{}",
-                            settings.display_name(),
-                            settings.graph().len(),
-                            if settings.graph().len() == 1 { "" } else { "s" },
-                            c.repositories.len(),
-                            if c.repositories.len() == 1 {
-                                "y"
-                            } else {
-                                "ies"
-                            }
-                        ));
-                    }
-                    Ok(exit::OK)
-                }
-                ConfigCommand::Save { path, include_env } => {
-                    let target = if *include_env {
-                        let text = yaml_serde::to_string(settings.value())
-                            .map_err(|e| Error::usage(e.to_string(), None))?;
-                        let cwd = cwd()?;
-                        let target = path
-                            .as_deref()
-                            .map(|p| cwd.join(p))
-                            .or_else(|| settings.path().map(Path::to_path_buf))
-                            .unwrap_or_else(|| cwd.join("tta.yaml"));
-                        crate::settings::Settings::from_text(
-                            text.clone(),
-                            Some(target.clone()),
-                            &cwd,
-                            std::iter::empty(),
-                        )?;
-                        crate::config::write_atomic(&target, text.as_bytes())?;
-                        target
-                    } else {
-                        settings.save(path.as_deref())?
-                    };
-                    if out.json {
-                        out.json_doc(json!({"saved": target}));
-                    } else {
-                        out.info(&format!("saved {}", target.display()));
-                    }
-                    Ok(exit::OK)
-                }
-                ConfigCommand::Set { .. } | ConfigCommand::Path | ConfigCommand::Schema => {
-                    unreachable!("handled above")
-                }
-            }
+        ConfigCommand::Validate => Ok(validate(&Settings::load(config)?, out)),
+        ConfigCommand::Save { path, include_env } => {
+            save(&Settings::load(config)?, path.as_deref(), *include_env, out)
         }
     }
+}
+
+fn path(config: Option<&Path>, out: &Output) -> Result<u8> {
+    let cwd = cwd()?;
+    let found = locate(config, &cwd)?;
+    if out.json {
+        out.json_doc(json!({"path": found}));
+    } else if let Some(p) = &found {
+        out.stdout(&format!("{}\n", p.display()));
+    }
+    if found.is_none() {
+        out.info("no config file found (looked for ./tta.yaml and ./config/tta.yaml); using the built-in defaults");
+        return Ok(exit::FAILED);
+    }
+    Ok(exit::OK)
+}
+
+fn validate(settings: &Settings, out: &Output) -> u8 {
+    let c = settings.config();
+    let (n, repos) = (settings.graph().len(), c.repositories.len());
+    if out.json {
+        out.json_doc(json!({
+            "valid": true, "path": settings.path(), "components": n, "repositories": repos,
+        }));
+    } else {
+        out.info(&format!(
+            "{} is valid: {n} component{}, {repos} repositor{}",
+            settings.display_name(),
+            if n == 1 { "" } else { "s" },
+            if repos == 1 { "y" } else { "ies" }
+        ));
+    }
+    exit::OK
+}
+
+fn save(settings: &Settings, path: Option<&Path>, include_env: bool, out: &Output) -> Result<u8> {
+    let target = if include_env {
+        let text = yaml_serde::to_string(settings.value())
+            .map_err(|e| Error::usage(e.to_string(), None))?;
+        let cwd = cwd()?;
+        let target = path
+            .map(|p| cwd.join(p))
+            .or_else(|| settings.path().map(Path::to_path_buf))
+            .unwrap_or_else(|| cwd.join("tta.yaml"));
+        Settings::from_text(text.clone(), Some(target.clone()), &cwd, std::iter::empty())?;
+        crate::config::write_atomic(&target, text.as_bytes())?;
+        target
+    } else {
+        settings.save(path)?
+    };
+    if out.json {
+        out.json_doc(json!({"saved": target}));
+    } else {
+        out.info(&format!("saved {}", target.display()));
+    }
+    Ok(exit::OK)
 }
 
 fn cwd() -> Result<std::path::PathBuf> {

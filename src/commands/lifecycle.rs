@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::cli::{RestartArgs, StartArgs, StopArgs};
 use crate::config::model::Condition;
 use crate::error::{Result, exit};
-use crate::graph::{Graph, Selection};
+use crate::graph::{Graph, NodeId, Selection};
 use crate::orchestrator::{Orchestrator, RunOptions};
 use crate::output::Output;
 use crate::report::{Progress, run_json, summary};
@@ -140,6 +140,31 @@ fn plan(
     Ok(exit::OK)
 }
 
+/// What a component of a plan waits for: its dependencies (start) or its dependents (stop).
+fn plan_edges<'g>(g: &'g Graph, sel: &Selection, id: NodeId, reverse: bool) -> Vec<PlanEdge<'g>> {
+    if reverse {
+        g.dependents(id)
+            .iter()
+            .filter(|&&d| sel[d])
+            .map(|&d| PlanEdge {
+                name: g.name(d),
+                condition: Condition::Started,
+                required: true,
+            })
+            .collect()
+    } else {
+        g.deps(id)
+            .iter()
+            .filter(|e| sel[e.to])
+            .map(|e| PlanEdge {
+                name: g.name(e.to),
+                condition: e.condition,
+                required: e.required,
+            })
+            .collect()
+    }
+}
+
 /// Prints the waves of a start (or, reversed, a stop) without doing anything.
 fn print_plan(g: &Graph, sel: &Selection, action: &str, jobs: usize, reverse: bool, out: &Output) {
     let mut waves = g.waves(sel);
@@ -148,7 +173,7 @@ fn print_plan(g: &Graph, sel: &Selection, action: &str, jobs: usize, reverse: bo
     }
     let count: usize = waves.iter().map(Vec::len).sum();
     if out.json {
-        let plan = Plan {
+        out.json_doc(&Plan {
             action,
             dry_run: true,
             jobs,
@@ -160,33 +185,12 @@ fn print_plan(g: &Graph, sel: &Selection, action: &str, jobs: usize, reverse: bo
                         .map(|&id| PlanStep {
                             name: g.name(id),
                             kind: g.kind(id).as_str(),
-                            waits_for: if reverse {
-                                g.dependents(id)
-                                    .iter()
-                                    .filter(|&&d| sel[d])
-                                    .map(|&d| PlanEdge {
-                                        name: g.name(d),
-                                        condition: Condition::Started,
-                                        required: true,
-                                    })
-                                    .collect()
-                            } else {
-                                g.deps(id)
-                                    .iter()
-                                    .filter(|e| sel[e.to])
-                                    .map(|e| PlanEdge {
-                                        name: g.name(e.to),
-                                        condition: e.condition,
-                                        required: e.required,
-                                    })
-                                    .collect()
-                            },
+                            waits_for: plan_edges(g, sel, id, reverse),
                         })
                         .collect()
                 })
                 .collect(),
-        };
-        out.json_doc(&plan);
+        });
         return;
     }
     let mut s = format!(
@@ -198,31 +202,27 @@ fn print_plan(g: &Graph, sel: &Selection, action: &str, jobs: usize, reverse: bo
     for (i, w) in waves.iter().enumerate() {
         s.push_str(&format!("  {}.", i + 1));
         for (j, &id) in w.iter().enumerate() {
-            let waits: Vec<String> = if reverse {
-                g.dependents(id)
-                    .iter()
-                    .filter(|&&d| sel[d])
-                    .map(|&d| g.name(d).to_owned())
-                    .collect()
-            } else {
-                g.deps(id)
-                    .iter()
-                    .filter(|e| sel[e.to])
-                    .map(|e| {
+            let waits: Vec<String> = plan_edges(g, sel, id, reverse)
+                .iter()
+                .map(|e| {
+                    if reverse {
+                        e.name.to_owned()
+                    } else {
                         format!(
                             "{} ({}{})",
-                            g.name(e.to),
+                            e.name,
                             e.condition.as_str(),
                             if e.required { "" } else { ", optional" }
                         )
-                    })
-                    .collect()
-            };
-            let sep = if j == 0 { " " } else { "     " };
+                    }
+                })
+                .collect();
             if j > 0 {
-                s.push('\n');
+                s.push_str("\n     ");
+            } else {
+                s.push(' ');
             }
-            s.push_str(&format!("{sep}{} [{}]", g.name(id), g.kind(id).as_str()));
+            s.push_str(&format!("{} [{}]", g.name(id), g.kind(id).as_str()));
             if !waits.is_empty() {
                 s.push_str(&format!(" after {}", waits.join(", ")));
             }

@@ -6,23 +6,25 @@ use std::io::{BufRead as _, BufReader, Seek as _};
 use std::path::Path;
 use std::time::Duration;
 
-use crate::cli::{ComposeArgs, LogsArgs};
+use crate::cli::LogsArgs;
 use crate::config::model::Kind;
 use crate::error::{Error, Result, exit};
+use crate::graph::NodeId;
 use crate::orchestrator::Orchestrator;
 use crate::output::Output;
 use crate::runner::{Cancel, signals};
 use crate::state::{StateDir, tail};
 
-/// Prints logs.
-pub fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Result<u8> {
-    let orch = Orchestrator::load(config)?;
-    let settings = orch.settings();
+/// Log files of local components (name, path).
+type Files = Vec<(String, std::path::PathBuf)>;
+
+/// Where each named component's log is: a file (processes, tasks) or the engine (compose).
+fn sources(settings: &crate::settings::Settings, names: &[String]) -> Result<(Files, Vec<NodeId>)> {
     let g = settings.graph();
     let state = StateDir::new(&settings.config().state_dir);
     let mut files = Vec::new();
     let mut services = Vec::new();
-    for name in &args.names {
+    for name in names {
         let id = g.resolve(name)?;
         match g.kind(id) {
             Kind::External => {
@@ -43,6 +45,15 @@ pub fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Result<u8> {
             }
         }
     }
+    Ok((files, services))
+}
+
+/// Prints logs.
+pub fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Result<u8> {
+    let orch = Orchestrator::load(config)?;
+    let settings = orch.settings();
+    let g = settings.graph();
+    let (files, services) = sources(settings, &args.names)?;
     if args.follow && !services.is_empty() {
         // Compose follows its own logs; one service at a time keeps the streams apart.
         let [id] = services[..] else {
@@ -57,7 +68,7 @@ pub fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Result<u8> {
                 None,
             ));
         }
-        return follow_compose(config, settings, id, args.lines, out);
+        return follow_compose(settings, id, args.lines, out);
     }
     let width = files
         .iter()
@@ -106,27 +117,16 @@ pub fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Result<u8> {
 
 /// `compose logs --follow` for one service, in its repository.
 fn follow_compose(
-    config: Option<&Path>,
     settings: &crate::settings::Settings,
-    id: crate::graph::NodeId,
+    id: NodeId,
     lines: usize,
     out: &Output,
 ) -> Result<u8> {
     let spec = &settings.config().components[settings.graph().name(id)];
-    let args = ComposeArgs {
-        args: [
-            "--repo",
-            spec.repository.as_deref().unwrap_or_default(),
-            "logs",
-            "--follow",
-            "--tail",
-            &lines.to_string(),
-            spec.service.as_deref().unwrap_or_default(),
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    };
-    super::compose::run(config, &args, out)
+    let repo = spec.repository.clone().unwrap_or_default();
+    let service = spec.service.clone().unwrap_or_default();
+    let args = ["logs", "--follow", "--tail", &lines.to_string(), &service].map(str::to_owned);
+    super::compose::passthrough(settings, &[repo], &args, out)
 }
 
 /// Prints lines appended to the files until Ctrl-C (a file that appears later is picked up).

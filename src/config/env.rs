@@ -78,6 +78,73 @@ pub fn apply(
 
 type Fail = (String, String, Option<String>);
 
+/// An override's value, parsed as YAML.
+fn parse_value(raw: &str) -> Result<Value, Fail> {
+    if let Err(e) = super::source::check_depth(raw) {
+        return Err((
+            String::new(),
+            format!("the value is not valid YAML: {}", e.message),
+            None,
+        ));
+    }
+    yaml_serde::from_str(raw).map_err(|e| {
+        (
+            String::new(),
+            format!("the value is not valid YAML: {e}"),
+            Some("quote strings that contain `:` or `#`".into()),
+        )
+    })
+}
+
+/// The key of `map` (under `path`) that a variable's segment names: an existing key that
+/// matches it, or a key the schema allows there.
+fn resolve_key(map: &Mapping, path: &KeyPath, seg: &str) -> Result<String, Fail> {
+    let wanted = normalize(seg);
+    let existing = map
+        .keys()
+        .filter_map(Value::as_str)
+        .find(|k| normalize(k) == wanted);
+    if let Some(k) = existing {
+        return Ok(k.to_owned());
+    }
+    match schema_keys(path.segments()) {
+        SchemaKeys::Fixed(keys) => {
+            if let Some(k) = keys.iter().find(|k| normalize(k) == wanted) {
+                return Ok((*k).to_owned());
+            }
+            let help = did_you_mean(&wanted, keys.iter().copied())
+                .unwrap_or_else(|| format!("keys here: {}", keys.join(", ")));
+            let under = if path.is_root() {
+                "the top level".into()
+            } else {
+                format!("`{path}`")
+            };
+            Err((
+                path.to_string(),
+                format!("`{seg}` matches no configuration key under {under}"),
+                Some(help),
+            ))
+        }
+        SchemaKeys::Named => {
+            let names: Vec<&str> = map.keys().filter_map(Value::as_str).collect();
+            let help = did_you_mean(&wanted, names.iter().copied()).unwrap_or_else(|| {
+                "overrides can change existing entries only; add new ones to the file".into()
+            });
+            Err((
+                path.to_string(),
+                format!("nothing under `{path}` is named like `{seg}`"),
+                Some(help),
+            ))
+        }
+        SchemaKeys::Free => Ok(seg.to_owned()),
+        SchemaKeys::Leaf => Err((
+            path.to_string(),
+            format!("`{path}` takes a value, not keys"),
+            None,
+        )),
+    }
+}
+
 fn apply_one(root: &mut Value, var: &str, raw: &str) -> Result<KeyPath, Fail> {
     let segments: Vec<&str> = var[PREFIX.len()..].split("__").collect();
     if segments.iter().any(|s| s.is_empty()) {
@@ -87,27 +154,13 @@ fn apply_one(root: &mut Value, var: &str, raw: &str) -> Result<KeyPath, Fail> {
             Some("separate levels with exactly two underscores: TTA__DEFAULTS__JOBS".into()),
         ));
     }
-    if let Err(e) = super::source::check_depth(raw) {
-        return Err((
-            String::new(),
-            format!("the value is not valid YAML: {}", e.message),
-            None,
-        ));
-    }
-    let value: Value = yaml_serde::from_str(raw).map_err(|e| {
-        (
-            String::new(),
-            format!("the value is not valid YAML: {e}"),
-            Some("quote strings that contain `:` or `#`".into()),
-        )
-    })?;
+    let value = parse_value(raw)?;
     if matches!(root, Value::Null) {
         *root = Value::Mapping(Mapping::new());
     }
     let mut path = KeyPath::root();
     let mut cur = root;
     for (i, seg) in segments.iter().enumerate() {
-        let last = i + 1 == segments.len();
         let Value::Mapping(map) = cur else {
             return Err((
                 path.to_string(),
@@ -115,58 +168,10 @@ fn apply_one(root: &mut Value, var: &str, raw: &str) -> Result<KeyPath, Fail> {
                 None,
             ));
         };
-        let wanted = normalize(seg);
-        let existing = map
-            .keys()
-            .filter_map(Value::as_str)
-            .find(|k| normalize(k) == wanted)
-            .map(str::to_owned);
-        let key = match existing {
-            Some(k) => k,
-            None => {
-                match schema_keys(path.segments()) {
-                    SchemaKeys::Fixed(keys) => {
-                        if let Some(k) = keys.iter().find(|k| normalize(k) == wanted) {
-                            (*k).to_owned()
-                        } else {
-                            let help = did_you_mean(&wanted, keys.iter().copied())
-                                .unwrap_or_else(|| format!("keys here: {}", keys.join(", ")));
-                            let under = if path.is_root() {
-                                "the top level".into()
-                            } else {
-                                format!("`{path}`")
-                            };
-                            return Err((
-                                path.to_string(),
-                                format!("`{seg}` matches no configuration key under {under}"),
-                                Some(help),
-                            ));
-                        }
-                    }
-                    SchemaKeys::Named => {
-                        let names: Vec<&str> = map.keys().filter_map(Value::as_str).collect();
-                        let help = did_you_mean(&wanted, names.iter().copied())
-                        .unwrap_or_else(|| "overrides can change existing entries only; add new ones to the file".into());
-                        return Err((
-                            path.to_string(),
-                            format!("nothing under `{path}` is named like `{seg}`"),
-                            Some(help),
-                        ));
-                    }
-                    SchemaKeys::Free => (*seg).to_owned(),
-                    SchemaKeys::Leaf => {
-                        return Err((
-                            path.to_string(),
-                            format!("`{path}` takes a value, not keys"),
-                            None,
-                        ));
-                    }
-                }
-            }
-        };
+        let key = resolve_key(map, &path, seg)?;
         path = path.join(key.clone());
         let k = Value::String(key);
-        if last {
+        if i + 1 == segments.len() {
             map.insert(k, value);
             return Ok(path);
         }

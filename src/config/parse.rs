@@ -20,6 +20,14 @@ use super::problem::Problem;
 use crate::diagnostics::did_you_mean;
 use crate::duration;
 
+/// A component being read: what its keys said, before its kind decides what they mean.
+struct Draft {
+    kind: Option<Kind>,
+    c: ComponentSpec,
+    argv: Option<Vec<String>>,
+    shell: Option<String>,
+}
+
 /// A key path under construction, borrowed from the stack: extending it costs nothing, and
 /// it becomes a [`KeyPath`] only when a problem is reported.
 #[derive(Clone, Copy)]
@@ -529,97 +537,25 @@ impl Parser<'_> {
         (self.problems.len() == before).then_some(repo)
     }
 
-    #[expect(clippy::too_many_lines, reason = "one arm per key reads best")]
     fn component(&mut self, name: &str, v: &Value, path: &At<'_>) -> Option<ComponentSpec> {
         let before = self.problems.len();
         if !matches!(v, Value::Mapping(_)) {
             self.wrong_type(path, "a mapping", v);
             return None;
         }
-        let entries = self.entries(v, path, Some(COMPONENT_KEYS));
-        let mut kind = None;
-        let mut c = ComponentSpec::new(Kind::Process);
-        let mut argv = None;
-        let mut shell = None;
-        for (key, v) in entries {
-            let p = path.key(&key);
-            match key.as_str() {
-                "kind" => {
-                    kind = match self.string(v, &p).as_deref() {
-                        Some("compose") => Some(Kind::Compose),
-                        Some("process") => Some(Kind::Process),
-                        Some("task") => Some(Kind::Task),
-                        Some("external") => Some(Kind::External),
-                        Some(other) => {
-                            let help =
-                                did_you_mean(other, ["compose", "process", "task", "external"])
-                                    .unwrap_or_else(|| {
-                                        "expected compose, process, task or external".into()
-                                    });
-                            self.problem(
-                                Problem::new(p.path(), format!("unknown kind `{other}`"))
-                                    .help(help),
-                            );
-                            None
-                        }
-                        None => None,
-                    };
-                }
-                "repository" => c.repository = self.string(v, &p),
-                "service" => c.service = self.string(v, &p),
-                "command" => {
-                    argv = match v {
-                        Value::String(s) => {
-                            self.problem(Problem::new(p.path(), "`command` is an argv list, run without a shell").help(
-                                format!("write `command: [{}]`, or `shell: \"{s}\"` to run it with sh -c", s.split_whitespace().collect::<Vec<_>>().join(", ")),
-                            ));
-                            None
-                        }
-                        other => self.string_list(other, &p),
-                    };
-                    if argv.as_ref().is_some_and(Vec::is_empty) {
-                        self.problem(Problem::new(
-                            path.key("command").path(),
-                            "`command` is empty",
-                        ));
-                    }
-                }
-                "shell" => shell = self.string(v, &p),
-                "cwd" => c.cwd = self.string(v, &p).map(|s| self.path(&s)),
-                "env" => {
-                    for (k, ev) in self.entries(v, &p, None) {
-                        if let Some(s) = self.scalar_string(ev, &p.key(&k)) {
-                            c.env.insert(k, s);
-                        }
-                    }
-                }
-                "depends_on" => {
-                    c.depends_on = self.depends_on(v, &p);
-                    if let Some(i) = c.depends_on.iter().position(|d| d.name == name) {
-                        let at = if matches!(v, Value::Sequence(_)) {
-                            p.index(i).path()
-                        } else {
-                            p.key(name).path()
-                        };
-                        self.problem(
-                            Problem::new(at, format!("`{name}` depends on itself"))
-                                .help("remove this dependency"),
-                        );
-                        c.depends_on.retain(|d| d.name != name);
-                    }
-                }
-                "probe" => c.probe = self.probe(v, &p),
-                "start_timeout" => c.start_timeout = self.duration(v, &p),
-                "stop_timeout" => c.stop_timeout = self.duration(v, &p),
-                "enabled" => c.enabled = self.bool(v, &p).unwrap_or(true),
-                "description" => c.description = self.scalar_string(v, &p),
-                _ => unreachable!(),
-            }
+        let mut d = Draft {
+            kind: None,
+            c: ComponentSpec::new(Kind::Process),
+            argv: None,
+            shell: None,
+        };
+        for (key, v) in self.entries(v, path, Some(COMPONENT_KEYS)) {
+            self.component_key(name, &key, v, path, &mut d);
         }
-        c.kind = match kind {
+        d.c.kind = match d.kind {
             Some(k) => k,
-            None if c.repository.is_some() => Kind::Compose,
-            None if argv.is_some() || shell.is_some() => Kind::Process,
+            None if d.c.repository.is_some() => Kind::Compose,
+            None if d.argv.is_some() || d.shell.is_some() => Kind::Process,
             None if self.problems.len() > before => return None,
             None => {
                 self.problem(Problem::new(path.path(), "the component has no `kind`").help(
@@ -628,86 +564,172 @@ impl Parser<'_> {
                 return None;
             }
         };
-        match c.kind {
-            Kind::External => {
-                if c.probe.is_none() && self.problems.len() == before {
-                    self.problem(Problem::new(path.path(), "an external component needs a `probe`").help(
-                        "it is up when its probe passes, e.g. `probe: { http: \"http://localhost:1234/v1/models\" }`",
-                    ));
-                }
-                self.misplaced(
-                    path,
-                    &[
-                        ("command", argv.is_some()),
-                        ("shell", shell.is_some()),
-                        ("cwd", c.cwd.is_some()),
-                        ("env", !c.env.is_empty()),
-                        ("repository", c.repository.is_some()),
-                        ("service", c.service.is_some()),
-                    ],
-                    |key| format!("`{key}` does not apply to an external component"),
-                    "tta does not start external components; it only probes them",
-                );
-            }
-            Kind::Compose => {
-                if c.repository.is_none() {
-                    self.problem(Problem::new(
-                        path.path(),
-                        "a compose component needs a `repository`",
-                    ));
-                }
-                self.misplaced(
-                    path,
-                    &[
-                        ("command", argv.is_some()),
-                        ("shell", shell.is_some()),
-                        ("cwd", c.cwd.is_some()),
-                        ("env", !c.env.is_empty()),
-                    ],
-                    |key| format!("`{key}` does not apply to a compose component"),
-                    "compose services take their command and environment from the compose file",
-                );
-                if c.service.is_none() {
-                    c.service = Some(name.to_owned());
+        match d.c.kind {
+            Kind::External => self.external_keys(&d, path, before),
+            Kind::Compose => self.compose_keys(name, &mut d, path),
+            Kind::Process | Kind::Task => self.local_keys(&mut d, path),
+        }
+        (self.problems.len() == before).then_some(d.c)
+    }
+
+    /// One key of a component, into the draft.
+    fn component_key(&mut self, name: &str, key: &str, v: &Value, path: &At<'_>, d: &mut Draft) {
+        let p = path.key(key);
+        let c = &mut d.c;
+        match key {
+            "kind" => d.kind = self.string(v, &p).and_then(|k| self.kind(&k, &p)),
+            "repository" => c.repository = self.string(v, &p),
+            "service" => c.service = self.string(v, &p),
+            "command" => d.argv = self.command(v, &p),
+            "shell" => d.shell = self.string(v, &p),
+            "cwd" => c.cwd = self.string(v, &p).map(|s| self.path(&s)),
+            "env" => {
+                for (k, ev) in self.entries(v, &p, None) {
+                    if let Some(s) = self.scalar_string(ev, &p.key(&k)) {
+                        c.env.insert(k, s);
+                    }
                 }
             }
-            Kind::Process | Kind::Task => {
-                c.command = match (argv, shell) {
-                    (Some(a), None) => Some(CommandSpec::Argv(a)),
-                    (None, Some(s)) => Some(CommandSpec::Shell(s)),
-                    (Some(_), Some(_)) => {
-                        self.problem(Problem::new(
-                            path.key("shell").path(),
-                            "give either `command` or `shell`, not both",
-                        ));
-                        None
-                    }
-                    (None, None) => {
-                        self.problem(
-                            Problem::new(
-                                path.path(),
-                                format!(
-                                    "a {} component needs a `command` or `shell`",
-                                    c.kind.as_str()
-                                ),
-                            )
-                            .help("add e.g. `command: [python3, -m, http.server, \"8000\"]`"),
-                        );
-                        None
-                    }
-                };
-                self.misplaced(
-                    path,
-                    &[
-                        ("repository", c.repository.is_some()),
-                        ("service", c.service.is_some()),
-                    ],
-                    |key| format!("`{key}` applies only to compose components"),
-                    "set `kind: compose`, or remove the key",
-                );
+            "depends_on" => {
+                c.depends_on = self.depends_on(v, &p);
+                if let Some(i) = c.depends_on.iter().position(|d| d.name == name) {
+                    let at = if matches!(v, Value::Sequence(_)) {
+                        p.index(i).path()
+                    } else {
+                        p.key(name).path()
+                    };
+                    self.problem(
+                        Problem::new(at, format!("`{name}` depends on itself"))
+                            .help("remove this dependency"),
+                    );
+                    c.depends_on.retain(|d| d.name != name);
+                }
+            }
+            "probe" => c.probe = self.probe(v, &p),
+            "start_timeout" => c.start_timeout = self.duration(v, &p),
+            "stop_timeout" => c.stop_timeout = self.duration(v, &p),
+            "enabled" => c.enabled = self.bool(v, &p).unwrap_or(true),
+            "description" => c.description = self.scalar_string(v, &p),
+            _ => unreachable!("entries() keeps only component keys"),
+        }
+    }
+
+    fn kind(&mut self, s: &str, p: &At<'_>) -> Option<Kind> {
+        match s {
+            "compose" => Some(Kind::Compose),
+            "process" => Some(Kind::Process),
+            "task" => Some(Kind::Task),
+            "external" => Some(Kind::External),
+            other => {
+                let help = did_you_mean(other, ["compose", "process", "task", "external"])
+                    .unwrap_or_else(|| "expected compose, process, task or external".into());
+                self.problem(Problem::new(p.path(), format!("unknown kind `{other}`")).help(help));
+                None
             }
         }
-        (self.problems.len() == before).then_some(c)
+    }
+
+    /// `command:`: an argv list (a string is a mistake with a suggestion).
+    fn command(&mut self, v: &Value, p: &At<'_>) -> Option<Vec<String>> {
+        let argv = match v {
+            Value::String(s) => {
+                self.problem(
+                    Problem::new(p.path(), "`command` is an argv list, run without a shell").help(
+                        format!(
+                            "write `command: [{}]`, or `shell: \"{s}\"` to run it with sh -c",
+                            s.split_whitespace().collect::<Vec<_>>().join(", ")
+                        ),
+                    ),
+                );
+                None
+            }
+            other => self.string_list(other, p),
+        };
+        if argv.as_ref().is_some_and(Vec::is_empty) {
+            self.problem(Problem::new(p.path(), "`command` is empty"));
+        }
+        argv
+    }
+
+    fn external_keys(&mut self, d: &Draft, path: &At<'_>, before: usize) {
+        let c = &d.c;
+        if c.probe.is_none() && self.problems.len() == before {
+            self.problem(Problem::new(path.path(), "an external component needs a `probe`").help(
+                "it is up when its probe passes, e.g. `probe: { http: \"http://localhost:1234/v1/models\" }`",
+            ));
+        }
+        self.misplaced(
+            path,
+            &[
+                ("command", d.argv.is_some()),
+                ("shell", d.shell.is_some()),
+                ("cwd", c.cwd.is_some()),
+                ("env", !c.env.is_empty()),
+                ("repository", c.repository.is_some()),
+                ("service", c.service.is_some()),
+            ],
+            |key| format!("`{key}` does not apply to an external component"),
+            "tta does not start external components; it only probes them",
+        );
+    }
+
+    fn compose_keys(&mut self, name: &str, d: &mut Draft, path: &At<'_>) {
+        if d.c.repository.is_none() {
+            self.problem(Problem::new(
+                path.path(),
+                "a compose component needs a `repository`",
+            ));
+        }
+        self.misplaced(
+            path,
+            &[
+                ("command", d.argv.is_some()),
+                ("shell", d.shell.is_some()),
+                ("cwd", d.c.cwd.is_some()),
+                ("env", !d.c.env.is_empty()),
+            ],
+            |key| format!("`{key}` does not apply to a compose component"),
+            "compose services take their command and environment from the compose file",
+        );
+        if d.c.service.is_none() {
+            d.c.service = Some(name.to_owned());
+        }
+    }
+
+    fn local_keys(&mut self, d: &mut Draft, path: &At<'_>) {
+        d.c.command = match (d.argv.take(), d.shell.take()) {
+            (Some(a), None) => Some(CommandSpec::Argv(a)),
+            (None, Some(s)) => Some(CommandSpec::Shell(s)),
+            (Some(_), Some(_)) => {
+                self.problem(Problem::new(
+                    path.key("shell").path(),
+                    "give either `command` or `shell`, not both",
+                ));
+                None
+            }
+            (None, None) => {
+                self.problem(
+                    Problem::new(
+                        path.path(),
+                        format!(
+                            "a {} component needs a `command` or `shell`",
+                            d.c.kind.as_str()
+                        ),
+                    )
+                    .help("add e.g. `command: [python3, -m, http.server, \"8000\"]`"),
+                );
+                None
+            }
+        };
+        self.misplaced(
+            path,
+            &[
+                ("repository", d.c.repository.is_some()),
+                ("service", d.c.service.is_some()),
+            ],
+            |key| format!("`{key}` applies only to compose components"),
+            "set `kind: compose`, or remove the key",
+        );
     }
 
     /// One problem for each key that is set but does not belong to this kind.
@@ -793,68 +815,55 @@ impl Parser<'_> {
         })
     }
 
-    fn probe(&mut self, v: &Value, path: &At<'_>) -> Option<Probe> {
-        let before = self.problems.len();
-        let mut checks = Vec::new();
-        let mut status = None;
-        let mut probe = Probe {
-            check: ProbeCheck::Exec(Vec::new()),
-            interval: Probe::DEFAULT_INTERVAL,
-            timeout: Probe::DEFAULT_TIMEOUT,
-            retries: None,
-            start_period: Duration::ZERO,
-        };
-        for (key, x) in self.entries(v, path, Some(PROBE_KEYS)) {
-            let p = path.key(&key);
-            match key.as_str() {
-                "tcp" => {
-                    if let Some(s) = self.scalar_string(x, &p) {
-                        if let Err(e) = check_host_port(&s) {
-                            self.problem(
-                                Problem::new(p.path(), e)
-                                    .help("write `host:port`, e.g. `127.0.0.1:7687`"),
-                            );
-                        } else {
-                            checks.push(ProbeCheck::Tcp(s));
-                        }
+    /// The check of a `tcp`, `http` or `exec` key, if it is valid.
+    fn probe_check(&mut self, key: &str, x: &Value, p: &At<'_>) -> Option<ProbeCheck> {
+        match key {
+            "tcp" => {
+                let s = self.scalar_string(x, p)?;
+                match check_host_port(&s) {
+                    Ok(()) => Some(ProbeCheck::Tcp(s)),
+                    Err(e) => {
+                        self.problem(
+                            Problem::new(p.path(), e)
+                                .help("write `host:port`, e.g. `127.0.0.1:7687`"),
+                        );
+                        None
                     }
                 }
-                "http" => {
-                    if let Some(s) = self.string(x, &p) {
-                        match check_url(&s) {
-                            Ok(()) => checks.push(ProbeCheck::Http {
-                                url: s,
-                                status: None,
-                            }),
-                            Err(e) => self.problem(Problem::new(p.path(), e)),
-                        }
+            }
+            "http" => {
+                let s = self.string(x, p)?;
+                match check_url(&s) {
+                    Ok(()) => Some(ProbeCheck::Http {
+                        url: s,
+                        status: None,
+                    }),
+                    Err(e) => {
+                        self.problem(Problem::new(p.path(), e));
+                        None
                     }
                 }
-                "exec" => {
-                    if let Some(a) = self.string_list(x, &p) {
-                        if a.is_empty() {
-                            self.problem(Problem::new(p.path(), "`exec` is empty"));
-                        } else {
-                            checks.push(ProbeCheck::Exec(a));
-                        }
-                    }
+            }
+            _ => {
+                let a = self.string_list(x, p)?;
+                if a.is_empty() {
+                    self.problem(Problem::new(p.path(), "`exec` is empty"));
+                    return None;
                 }
-                "status" => {
-                    status = self
-                        .integer(x, &p, 100, 599)
-                        .and_then(|n| u16::try_from(n).ok());
-                }
-                "interval" => probe.interval = self.duration(x, &p).unwrap_or(probe.interval),
-                "timeout" => probe.timeout = self.duration(x, &p).unwrap_or(probe.timeout),
-                "retries" => {
-                    probe.retries = self
-                        .integer(x, &p, 0, 1_000_000)
-                        .and_then(|n| u32::try_from(n).ok());
-                }
-                "start_period" => probe.start_period = self.duration(x, &p).unwrap_or_default(),
-                _ => unreachable!(),
+                Some(ProbeCheck::Exec(a))
             }
         }
+    }
+
+    /// What holds across a probe's keys: positive durations, one check, `status` on http.
+    fn probe_rules(
+        &mut self,
+        probe: &mut Probe,
+        mut checks: Vec<ProbeCheck>,
+        status: Option<u16>,
+        path: &At<'_>,
+        before: usize,
+    ) {
         if probe.interval.is_zero() {
             self.problem(Problem::new(
                 path.key("interval").path(),
@@ -889,6 +898,40 @@ impl Parser<'_> {
             )),
             _ => {}
         }
+    }
+
+    fn probe(&mut self, v: &Value, path: &At<'_>) -> Option<Probe> {
+        let before = self.problems.len();
+        let mut checks = Vec::new();
+        let mut status = None;
+        let mut probe = Probe {
+            check: ProbeCheck::Exec(Vec::new()),
+            interval: Probe::DEFAULT_INTERVAL,
+            timeout: Probe::DEFAULT_TIMEOUT,
+            retries: None,
+            start_period: Duration::ZERO,
+        };
+        for (key, x) in self.entries(v, path, Some(PROBE_KEYS)) {
+            let p = path.key(&key);
+            match key.as_str() {
+                "tcp" | "http" | "exec" => checks.extend(self.probe_check(&key, x, &p)),
+                "status" => {
+                    status = self
+                        .integer(x, &p, 100, 599)
+                        .and_then(|n| u16::try_from(n).ok());
+                }
+                "interval" => probe.interval = self.duration(x, &p).unwrap_or(probe.interval),
+                "timeout" => probe.timeout = self.duration(x, &p).unwrap_or(probe.timeout),
+                "retries" => {
+                    probe.retries = self
+                        .integer(x, &p, 0, 1_000_000)
+                        .and_then(|n| u32::try_from(n).ok());
+                }
+                "start_period" => probe.start_period = self.duration(x, &p).unwrap_or_default(),
+                _ => unreachable!(),
+            }
+        }
+        self.probe_rules(&mut probe, checks, status, path, before);
         (self.problems.len() == before).then_some(probe)
     }
 }

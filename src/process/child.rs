@@ -181,15 +181,26 @@ fn pump(pipe: impl io::Read + Send + 'static, to: LineTx, stream: Stream) -> Joi
     })
 }
 
+/// Starts the thread that reaps `child` and rings its bell when it exits.
+fn reap(mut child: std::process::Child) -> io::Result<Arc<Exit>> {
+    let exit = Arc::new(Exit::default());
+    let reaper = Arc::clone(&exit);
+    std::thread::Builder::new()
+        .name(format!("wait-{}", child.id()))
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            let status = child
+                .wait()
+                .unwrap_or_else(|_| ExitStatus::from_raw(0x7f00));
+            let _ = reaper.status.set(status);
+            reaper.bell.ring();
+        })?;
+    Ok(exit)
+}
+
 impl Spec {
-    /// Starts the child. Its exit is reaped by a waiter thread; see [`Child::wait`].
-    pub fn spawn(&self) -> Result<Child, RunError> {
-        let (program, args) = self
-            .argv
-            .split_first()
-            .ok_or_else(|| RunError::Spawn("empty command".into()))?;
-        let io_err =
-            |e: io::Error| RunError::Spawn(format!("cannot set up the output of `{program}`: {e}"));
+    /// The command line, folder, environment, stdin and group of the child.
+    fn command(&self, program: &str, args: &[String]) -> Command {
         let mut cmd = Command::new(program);
         cmd.args(args);
         if let Some(d) = &self.cwd {
@@ -201,40 +212,47 @@ impl Spec {
             Stdin::Inherit => Stdio::inherit(),
             Stdin::Bytes(_) => Stdio::piped(),
         });
-        let (out, mut stdout) = stdio_for(&self.stdout, &io_err)?;
-        cmd.stdout(out);
-        let mut stderr = Collect::None;
-        if self.merge {
-            match &self.stdout {
-                Sink::Capture => {
-                    let Collect::File(f) = &stdout else {
-                        unreachable!("a capture has a file")
-                    };
-                    cmd.stderr(f.try_clone().map_err(io_err)?);
-                }
-                Sink::File(f) => {
-                    cmd.stderr(f.try_clone().map_err(io_err)?);
-                }
-                Sink::Null => {
-                    cmd.stderr(Stdio::null());
-                }
-                Sink::Inherit => {
-                    cmd.stderr(Stdio::inherit());
-                }
-                Sink::Lines(_) => {
-                    // Two pipes, one callback: lines stay whole, their order across the
-                    // streams is the order they arrive in.
-                    cmd.stderr(Stdio::piped());
-                }
-            }
-        } else {
-            let (err, collect) = stdio_for(&self.stderr, &io_err)?;
-            cmd.stderr(err);
-            stderr = collect;
-        }
         if self.group == Group::Own {
             cmd.process_group(0);
         }
+        cmd
+    }
+
+    /// Points the child's output where the spec says; returns where it is collected.
+    fn wire_output(
+        &self,
+        cmd: &mut Command,
+        io_err: &dyn Fn(io::Error) -> RunError,
+    ) -> Result<(Collect, Collect), RunError> {
+        let (out, stdout) = stdio_for(&self.stdout, io_err)?;
+        cmd.stdout(out);
+        if !self.merge {
+            let (err, stderr) = stdio_for(&self.stderr, io_err)?;
+            cmd.stderr(err);
+            return Ok((stdout, stderr));
+        }
+        let err: Stdio = match (&self.stdout, &stdout) {
+            (Sink::Capture, Collect::File(f)) => f.try_clone().map_err(io_err)?.into(),
+            (Sink::File(f), _) => f.try_clone().map_err(io_err)?.into(),
+            (Sink::Inherit, _) => Stdio::inherit(),
+            // Two pipes to one channel: lines stay whole, in the order they arrive.
+            (Sink::Lines(_), _) => Stdio::piped(),
+            _ => Stdio::null(),
+        };
+        cmd.stderr(err);
+        Ok((stdout, Collect::None))
+    }
+
+    /// Starts the child. Its exit is reaped by a waiter thread; see [`Child::wait`].
+    pub fn spawn(&self) -> Result<Child, RunError> {
+        let (program, args) = self
+            .argv
+            .split_first()
+            .ok_or_else(|| RunError::Spawn("empty command".into()))?;
+        let io_err =
+            |e: io::Error| RunError::Spawn(format!("cannot set up the output of `{program}`: {e}"));
+        let mut cmd = self.command(program, args);
+        let (mut stdout, mut stderr) = self.wire_output(&mut cmd, &io_err)?;
         let mut child = cmd.spawn().map_err(|e| RunError::spawn(program, &e))?;
         let pid = child.id();
         let start_ticks = stat::start_ticks(pid);
@@ -256,23 +274,11 @@ impl Spec {
         if let (Some(pipe), Sink::Lines(tx)) = (child.stderr.take(), err_lines) {
             stderr = Collect::Reader(pump(pipe, tx.clone(), Stream::Stderr));
         }
-        let exit = Arc::new(Exit::default());
-        let reaper = Arc::clone(&exit);
-        let spawned = std::thread::Builder::new()
-            .name(format!("wait-{pid}"))
-            .stack_size(64 * 1024)
-            .spawn(move || {
-                let status = child
-                    .wait()
-                    .unwrap_or_else(|_| ExitStatus::from_raw(0x7f00));
-                let _ = reaper.status.set(status);
-                reaper.bell.ring();
-            });
-        if let Err(e) = spawned {
+        let exit = reap(child).map_err(|e| {
             // Without a waiter the child could never be reaped: take it down again.
             group::signal(pid, Signal::KILL);
-            return Err(RunError::Spawn(format!("cannot wait for `{program}`: {e}")));
-        }
+            RunError::Spawn(format!("cannot wait for `{program}`: {e}"))
+        })?;
         Ok(Child {
             pid,
             start_ticks,

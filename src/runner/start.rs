@@ -93,7 +93,30 @@ enum Next {
     Blocked(NodeId, String),
 }
 
-impl Board<'_> {
+impl<'r> Board<'r> {
+    fn new(graph: &'r Graph, selection: &'r Selection, reporter: &'r dyn Reporter) -> Self {
+        let n = graph.len();
+        Self {
+            graph,
+            selection,
+            reporter,
+            ids: graph
+                .start_order()
+                .iter()
+                .copied()
+                .filter(|&i| selection[i])
+                .collect(),
+            st: vec![St::Done; n],
+            started: vec![false; n],
+            ready: vec![false; n],
+            completed: vec![false; n],
+            outcome: vec![None; n],
+            announced: vec![false; n],
+            already: vec![false; n],
+            results: Vec::new(),
+        }
+    }
+
     fn finish(&mut self, r: ComponentResult) {
         let id = r.id;
         self.st[id] = St::Done;
@@ -253,25 +276,7 @@ pub fn start(
         clock: RunClock::start(opts.timeout),
     };
     let n = graph.len();
-    let mut b = Board {
-        graph,
-        selection,
-        reporter,
-        ids: graph
-            .start_order()
-            .iter()
-            .copied()
-            .filter(|&i| selection[i])
-            .collect(),
-        st: vec![St::Done; n],
-        started: vec![false; n],
-        ready: vec![false; n],
-        completed: vec![false; n],
-        outcome: vec![None; n],
-        announced: vec![false; n],
-        already: vec![false; n],
-        results: Vec::new(),
-    };
+    let mut b = Board::new(graph, selection, reporter);
     b.take_stock(&ctx, driver);
     let (tx, rx) = mpsc::channel::<Msg>();
     std::thread::scope(|scope| {

@@ -84,6 +84,20 @@ pub(super) fn worker(ctx: &Ctx<'_>, group: &[NodeId], already: &[bool], tx: &Sen
             }
         }
     }
+    wait_ready(ctx, &to_wait, already, began, tx);
+}
+
+/// Waits for each started component to be ready (in parallel), reporting each when done.
+fn wait_ready(
+    ctx: &Ctx<'_>,
+    to_wait: &[NodeId],
+    already: &[bool],
+    began: Duration,
+    tx: &Sender<Msg>,
+) {
+    let send = |m: Msg| {
+        let _ = tx.send(m);
+    };
     if to_wait.len() == 1 {
         send(Msg::Done(readiness(
             ctx,
@@ -94,7 +108,7 @@ pub(super) fn worker(ctx: &Ctx<'_>, group: &[NodeId], already: &[bool], tx: &Sen
         )));
     } else {
         std::thread::scope(|s| {
-            for &id in &to_wait {
+            for &id in to_wait {
                 s.spawn(move || send(Msg::Done(readiness(ctx, id, already[id], began, tx))));
             }
         });

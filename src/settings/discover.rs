@@ -46,8 +46,21 @@ pub fn apply_with_env<S: std::hash::BuildHasher>(
     config: &mut Config,
     env: &HashMap<String, String, S>,
 ) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    let mut declared: HashMap<(String, String), String> = HashMap::new();
+    let declared = declared_services(config);
+    let (found, mut problems) = read_repositories(config, env);
+    problems.extend(check_declared(config, &found));
+    for (rname, services) in &found {
+        add_services(config, &declared, rname, services);
+    }
+    problems.extend(rewrite_bare_names(config));
+    problems
+}
+
+/// (repository, service) → the declared component that takes that service's place.
+type Declared = HashMap<(String, String), String>;
+
+fn declared_services(config: &Config) -> Declared {
+    let mut declared = Declared::new();
     for (name, spec) in &config.components {
         if spec.kind == Kind::Compose
             && let (Some(r), Some(s)) = (&spec.repository, &spec.service)
@@ -57,9 +70,17 @@ pub fn apply_with_env<S: std::hash::BuildHasher>(
                 .or_insert_with(|| name.clone());
         }
     }
-    let base_dir = config.base_dir.clone();
-    let display = |p: &Path| display_path(p, &base_dir);
-    let mut found: IndexMap<String, Vec<Service>> = IndexMap::new();
+    declared
+}
+
+/// The services of every repository that discovers and is there, and the problems met.
+fn read_repositories<S: std::hash::BuildHasher>(
+    config: &Config,
+    env: &HashMap<String, String, S>,
+) -> (IndexMap<String, Vec<Service>>, Vec<Problem>) {
+    let display = |p: &Path| display_path(p, &config.base_dir);
+    let mut found = IndexMap::new();
+    let mut problems = Vec::new();
     for (rname, repo) in &config.repositories {
         if !repo.discover || !repo.path.is_dir() {
             continue;
@@ -75,55 +96,56 @@ pub fn apply_with_env<S: std::hash::BuildHasher>(
             })),
         }
     }
-    problems.extend(check_declared(config, &found));
-    for (rname, services) in &found {
-        let target = |s: &str| {
-            declared
-                .get(&(rname.clone(), s.to_owned()))
-                .cloned()
-                .unwrap_or_else(|| format!("{rname}/{s}"))
-        };
-        let exists = |s: &str| {
-            declared.contains_key(&(rname.clone(), s.to_owned()))
-                || services.iter().any(|x| x.name == s && x.enabled)
-        };
-        for svc in services {
-            let is_declared = declared.get(&(rname.clone(), svc.name.clone()));
-            if !svc.enabled && is_declared.is_none() {
-                continue;
-            }
-            let deps = svc
-                .depends_on
-                .iter()
-                // An edge to a service its profiles leave out: Compose would not start it.
-                .filter(|d| exists(&d.service))
-                .map(|d| Dependency {
-                    name: target(&d.service),
-                    condition: d.condition,
-                    required: d.required,
-                });
-            if let Some(spec) = is_declared.and_then(|n| config.components.get_mut(n)) {
-                spec.healthcheck = svc.healthcheck;
-                for d in deps {
-                    if !spec.depends_on.iter().any(|x| x.name == d.name) {
-                        spec.depends_on.push(d);
-                    }
+    (found, problems)
+}
+
+/// Adds a repository's enabled services as components (or their edges to the declared
+/// components that take their place).
+fn add_services(config: &mut Config, declared: &Declared, rname: &str, services: &[Service]) {
+    let key = |s: &str| (rname.to_owned(), s.to_owned());
+    let target = |s: &str| {
+        declared
+            .get(&key(s))
+            .cloned()
+            .unwrap_or_else(|| format!("{rname}/{s}"))
+    };
+    let exists = |s: &str| {
+        declared.contains_key(&key(s)) || services.iter().any(|x| x.name == s && x.enabled)
+    };
+    for svc in services {
+        let is_declared = declared.get(&key(&svc.name));
+        if !svc.enabled && is_declared.is_none() {
+            continue;
+        }
+        let deps = svc
+            .depends_on
+            .iter()
+            // An edge to a service its profiles leave out: Compose would not start it.
+            .filter(|d| exists(&d.service))
+            .map(|d| Dependency {
+                name: target(&d.service),
+                condition: d.condition,
+                required: d.required,
+            });
+        if let Some(spec) = is_declared.and_then(|n| config.components.get_mut(n)) {
+            spec.healthcheck = svc.healthcheck;
+            for d in deps {
+                if !spec.depends_on.iter().any(|x| x.name == d.name) {
+                    spec.depends_on.push(d);
                 }
-            } else {
-                let mut spec = ComponentSpec::new(Kind::Compose);
-                spec.repository = Some(rname.clone());
-                spec.service = Some(svc.name.clone());
-                spec.healthcheck = svc.healthcheck;
-                spec.discovered = true;
-                spec.depends_on = deps.collect();
-                config
-                    .components
-                    .insert(format!("{rname}/{}", svc.name), spec);
             }
+        } else {
+            let mut spec = ComponentSpec::new(Kind::Compose);
+            spec.repository = Some(rname.to_owned());
+            spec.service = Some(svc.name.clone());
+            spec.healthcheck = svc.healthcheck;
+            spec.discovered = true;
+            spec.depends_on = deps.collect();
+            config
+                .components
+                .insert(format!("{rname}/{}", svc.name), spec);
         }
     }
-    problems.extend(rewrite_bare_names(config));
-    problems
 }
 
 /// Where a repository's problems point: its `compose_files` when set, else the entry.

@@ -50,6 +50,10 @@ fn deps(c: &Config, name: &str) -> Vec<String> {
 }
 
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one realistic compose project, read top to bottom"
+)]
 fn real_world_files_load() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();

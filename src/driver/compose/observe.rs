@@ -66,42 +66,8 @@ impl Compose {
             repo.name, node.service
         );
         let mut o = match c.state {
-            ContainerState::Running => Observation {
-                status: Some(if c.health == Some(Health::Starting) {
-                    Status::Starting
-                } else {
-                    Status::Running
-                }),
-                health: c.health,
-                // "Up 3 hours" is coarse: the creation time is exact, and the same when
-                // the container has not been restarted since.
-                since: match (c.age, c.created) {
-                    (Some(a), Some(cr)) if (now - a - cr).abs() <= c.age_precision + 2.0 => {
-                        Some(cr)
-                    }
-                    (Some(a), _) => Some(now - a),
-                    (None, cr) => cr,
-                },
-                detail: Some(c.status.clone()),
-            },
-            ContainerState::Exited => {
-                let code = c.exit_code.unwrap_or(-1);
-                // Exit 0 means a one-shot completed, unless tta stopped it or the service
-                // has a healthcheck (long-running services do; postgres exits 0 on stop).
-                if markers::stopped_by_tta(&self.state, &node.name, c, now)
-                    || matches!(code, 130 | 137 | 143)
-                    || (code == 0 && node.healthcheck)
-                {
-                    Observation::new(Status::Stopped, Some(format!("stopped (exit code {code})")))
-                } else if code == 0 {
-                    Observation::new(Status::Completed, Some("exited 0".to_owned()))
-                } else {
-                    Observation::new(
-                        Status::Error,
-                        Some(format!("exited with code {code}; {logs_hint}")),
-                    )
-                }
-            }
+            ContainerState::Running => running(c, now),
+            ContainerState::Exited => self.exited(node, c, now, &logs_hint),
             ContainerState::Created => {
                 Observation::new(Status::Stopped, Some("created, never started".to_owned()))
             }
@@ -126,6 +92,26 @@ impl Compose {
         o
     }
 
+    /// An exited container: a stopped service, a completed one-shot, or a failure.
+    fn exited(&self, node: &Node, c: &Container, now: f64, logs_hint: &str) -> Observation {
+        let code = c.exit_code.unwrap_or(-1);
+        // Exit 0 means a one-shot completed, unless tta stopped it or the service has a
+        // healthcheck (long-running services do; postgres exits 0 on stop).
+        if markers::stopped_by_tta(&self.state, &node.name, c, now)
+            || matches!(code, 130 | 137 | 143)
+            || (code == 0 && node.healthcheck)
+        {
+            Observation::new(Status::Stopped, Some(format!("stopped (exit code {code})")))
+        } else if code == 0 {
+            Observation::new(Status::Completed, Some("exited 0".to_owned()))
+        } else {
+            Observation::new(
+                Status::Error,
+                Some(format!("exited with code {code}; {logs_hint}")),
+            )
+        }
+    }
+
     pub(super) fn failure(
         &self,
         node: &Node,
@@ -140,6 +126,26 @@ impl Compose {
             environment: None,
         };
         with_hint(f, &self.projects[node.repo].name, &node.service)
+    }
+}
+
+/// A running container: its health, and since when it runs.
+fn running(c: &Container, now: f64) -> Observation {
+    Observation {
+        status: Some(if c.health == Some(Health::Starting) {
+            Status::Starting
+        } else {
+            Status::Running
+        }),
+        health: c.health,
+        // "Up 3 hours" is coarse: the creation time is exact, and the same when the
+        // container has not been restarted since.
+        since: match (c.age, c.created) {
+            (Some(a), Some(cr)) if (now - a - cr).abs() <= c.age_precision + 2.0 => Some(cr),
+            (Some(a), _) => Some(now - a),
+            (None, cr) => cr,
+        },
+        detail: Some(c.status.clone()),
     }
 }
 
