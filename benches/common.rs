@@ -9,20 +9,20 @@ use std::time::{Duration, Instant};
 static ENV: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
 
 /// Sets an environment variable for every command the benchmark runs.
-pub fn child_env(k: &str, v: &str) {
+pub(crate) fn child_env(k: &str, v: &str) {
     ENV.lock()
         .expect("env lock")
         .push((k.to_owned(), v.to_owned()));
 }
 
 /// The release `tta` binary.
-pub fn tta() -> &'static str {
+pub(crate) fn tta() -> &'static str {
     env!("CARGO_BIN_EXE_tta")
 }
 
 /// Runs `program args` in `dir` `n` times; returns the median wall time. Panics when a
 /// run fails, so a broken command is never timed.
-pub fn median(n: usize, dir: &Path, program: &str, args: &[&str]) -> Duration {
+pub(crate) fn median(n: usize, dir: &Path, program: &str, args: &[&str]) -> Duration {
     let mut times: Vec<Duration> = (0..n)
         .map(|_| {
             let t = Instant::now();
@@ -49,11 +49,11 @@ pub fn median(n: usize, dir: &Path, program: &str, args: &[&str]) -> Duration {
 }
 
 /// Milliseconds with two decimals.
-pub fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 /// A verdict for a figure against its target.
-pub fn verdict(ok: bool) -> &'static str {
+pub(crate) fn verdict(ok: bool) -> &'static str {
     if ok { "ok" } else { "MISSED" }
 }

@@ -180,6 +180,7 @@ impl Bench<'_> {
     }
 }
 
+#[expect(clippy::too_many_lines, reason = "one benchmark, its steps in order")]
 fn main() {
     if !answers(&["docker", "info"]) {
         println!(

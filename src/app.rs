@@ -36,7 +36,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Renders an error: JSON on stdout under `--json`, and always a human message on stderr.
-pub fn report(out: &Output, e: &Error) {
+pub(crate) fn report(out: &Output, e: &Error) {
     if out.json {
         out.json_line(&error::to_json(e));
     }
@@ -79,7 +79,7 @@ fn init_logging(cli: &Cli, out: &Output) {
 }
 
 /// Runs a parsed command line; returns the exit code of a command that ran.
-pub fn run(cli: &Cli, out: &Output) -> Result<u8, Error> {
+pub(crate) fn run(cli: &Cli, out: &Output) -> Result<u8, Error> {
     let config = cli.config.as_deref();
     match &cli.command {
         Command::Config(c) => commands::config::run(config, c, out),
@@ -93,7 +93,7 @@ pub fn run(cli: &Cli, out: &Output) -> Result<u8, Error> {
             out.stdout(&commands::generate::completions(*shell));
             Ok(error::exit::OK)
         }
-        Command::Doctor => commands::doctor::run(config, out),
+        Command::Doctor => Ok(commands::doctor::run(config, out)),
         Command::Man => {
             out.stdout(&commands::generate::man_page());
             Ok(error::exit::OK)

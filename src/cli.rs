@@ -15,7 +15,7 @@ use crate::graph::Format;
 2 usage or configuration error, 3 environment error (docker, compose, engine, repository \
 path), 130 interrupted."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// The config file (default: ./tta.yaml, then ./config/tta.yaml).
     #[arg(short, long, global = true, env = "TTA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -38,7 +38,7 @@ pub struct Cli {
 
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     /// Colour on a terminal, unless `NO_COLOR` is set.
     Auto,
     /// Always.
@@ -49,7 +49,7 @@ pub enum ColorChoice {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Start components and everything they depend on (no names: all).
     Start(StartArgs),
     /// Stop components, after the running components that depend on them (no names: all).
@@ -88,7 +88,7 @@ repository, the default) may stand anywhere before `--`; everything else, and ev
 goes to compose as typed. The compose command is detected (`docker compose`, else \
 `docker-compose`); set TTA_COMPOSE or `compose.command` to choose (e.g. `podman compose`)."
 )]
-pub struct ComposeArgs {
+pub(crate) struct ComposeArgs {
     /// The compose command's arguments, with `--repo NAME` anywhere before `--`.
     #[arg(
         value_name = "ARGS",
@@ -101,7 +101,7 @@ pub struct ComposeArgs {
 
 /// `tta start`.
 #[derive(Debug, Args)]
-pub struct StartArgs {
+pub(crate) struct StartArgs {
     /// Components to start; `all` or none for every component.
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
@@ -124,7 +124,7 @@ pub struct StartArgs {
 
 /// `tta stop`.
 #[derive(Debug, Args)]
-pub struct StopArgs {
+pub(crate) struct StopArgs {
     /// Components to stop; `all` or none for every component.
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
@@ -141,7 +141,7 @@ pub struct StopArgs {
 
 /// `tta restart`.
 #[derive(Debug, Args)]
-pub struct RestartArgs {
+pub(crate) struct RestartArgs {
     /// Components to restart; `all` or none for every component.
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
@@ -155,7 +155,7 @@ pub struct RestartArgs {
 
 /// `tta status`.
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Components to show (none: all).
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
@@ -169,7 +169,7 @@ pub struct StatusArgs {
 
 /// `tta graph`.
 #[derive(Debug, Args)]
-pub struct GraphArgs {
+pub(crate) struct GraphArgs {
     /// Output format (`--json` is the same as `--format json`).
     #[arg(long, short, value_enum, default_value_t = Format::Tree)]
     pub format: Format,
@@ -177,7 +177,7 @@ pub struct GraphArgs {
 
 /// `tta logs`.
 #[derive(Debug, Args)]
-pub struct LogsArgs {
+pub(crate) struct LogsArgs {
     /// Components whose logs to show.
     #[arg(value_name = "NAME", required = true)]
     pub names: Vec<String>,
@@ -191,7 +191,7 @@ pub struct LogsArgs {
 
 /// `tta config ...`.
 #[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
+pub(crate) enum ConfigCommand {
     /// Print the value at a dotted key (quote segments with dots: `repositories."tta.dev".path`).
     Get {
         /// The key.

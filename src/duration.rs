@@ -123,7 +123,7 @@ impl fmt::Display for Human {
 }
 
 /// Seconds with one decimal, for progress and summaries (`1.2 s`).
-pub fn seconds(d: Duration) -> String {
+pub(crate) fn seconds(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
 }
 

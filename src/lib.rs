@@ -16,26 +16,54 @@
 //! # Ok::<(), tta::Error>(())
 //! ```
 
-pub mod app;
-pub mod cancel;
-pub mod cli;
-pub mod commands;
-pub mod compose_file;
+mod app;
+mod cancel;
+mod cli;
+mod commands;
+mod compose_file;
 pub mod config;
-pub mod diagnostics;
+mod diagnostics;
 pub mod driver;
-pub mod duration;
+mod duration;
 pub mod error;
 pub mod graph;
-pub mod orchestrator;
-pub mod output;
-pub mod process;
-pub mod report;
+mod orchestrator;
+mod output;
+mod process;
+mod report;
 pub mod runner;
-pub mod settings;
-pub mod state;
+mod settings;
+mod state;
 
 pub use app::main;
-pub use error::{Error, Result};
-pub use orchestrator::{Component, ComponentStatus, Orchestrator};
+pub use cancel::{Cancel, CancelReason};
+pub use diagnostics::Located;
+pub use error::{Error, LockHolder, Result};
+pub use orchestrator::{Component, ComponentStatus, LOCK_WAIT, Orchestrator, RunOptions};
 pub use settings::Settings;
+
+/// Entry points for the fuzz targets (`fuzz/`): not part of the library's API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::compose_file::{Service, ServiceDep, interpolate, load_services, parse_dotenv};
+    pub use crate::config::keypath::KeyPath;
+    pub use crate::config::secrets::mask;
+    pub use crate::graph::{Format, render};
+
+    /// `tta config set`'s text edit.
+    pub mod edit {
+        pub use crate::config::edit::{EditError, set};
+    }
+    /// `TTA__` overrides.
+    pub mod env {
+        pub use crate::config::env::{Override, PREFIX, apply};
+    }
+    /// Reading a parsed document.
+    pub mod value {
+        pub use crate::config::value::get;
+    }
+    /// Durations.
+    pub mod duration {
+        pub use crate::duration::{DurationError, Human, MAX, parse};
+    }
+}

@@ -8,18 +8,18 @@ use std::io::Write as _;
 use serde::Serialize;
 
 /// The version of every JSON document `tta` prints; it changes when a field changes meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// A JSON document as `tta` prints it: `schema_version` first, then the body's fields.
 #[derive(Debug, Serialize)]
-pub struct Envelope<T: Serialize> {
+pub(crate) struct Envelope<T: Serialize> {
     schema_version: u32,
     #[serde(flatten)]
     body: T,
 }
 
 /// Wraps a document's body (a struct or a JSON object) in the envelope.
-pub fn envelope<T: Serialize>(body: T) -> Envelope<T> {
+pub(crate) fn envelope<T: Serialize>(body: T) -> Envelope<T> {
     Envelope {
         schema_version: SCHEMA_VERSION,
         body,
@@ -28,7 +28,7 @@ pub fn envelope<T: Serialize>(body: T) -> Envelope<T> {
 
 /// The output settings of one run.
 #[derive(Debug, Clone, Copy)]
-pub struct Output {
+pub(crate) struct Output {
     /// `--json`: machine output on stdout.
     pub json: bool,
     /// `--quiet`: only errors on stderr.
@@ -39,38 +39,42 @@ pub struct Output {
 
 impl Output {
     /// Output settings.
-    pub fn new(json: bool, quiet: bool, color: bool) -> Self {
+    pub(crate) fn new(json: bool, quiet: bool, color: bool) -> Self {
         Self { json, quiet, color }
     }
 
     /// Writes to stdout as is.
-    pub fn stdout(&self, text: &str) {
+    #[expect(
+        clippy::unused_self,
+        reason = "output goes through the run's Output, whatever it holds"
+    )]
+    pub(crate) fn stdout(&self, text: &str) {
         let mut o = std::io::stdout().lock();
         let _ = o.write_all(text.as_bytes());
         let _ = o.flush();
     }
 
     /// One JSON document on one line of stdout.
-    pub fn json_line<T: serde::Serialize>(&self, value: &T) {
+    pub(crate) fn json_line<T: serde::Serialize>(&self, value: &T) {
         let mut s = serde_json::to_string(value).expect("output serializes");
         s.push('\n');
         self.stdout(&s);
     }
 
     /// One JSON document (in its [`Envelope`]) on one line of stdout.
-    pub fn json_doc<T: Serialize>(&self, body: T) {
+    pub(crate) fn json_doc<T: Serialize>(&self, body: T) {
         self.json_line(&envelope(body));
     }
 
     /// A human message on stderr (suppressed by `--quiet`).
-    pub fn info(&self, text: &str) {
+    pub(crate) fn info(&self, text: &str) {
         if !self.quiet {
             Self::stderr(text);
         }
     }
 
     /// An error on stderr (never suppressed).
-    pub fn error(&self, text: &str) {
+    pub(crate) fn error(&self, text: &str) {
         let styled = if self.color {
             text.replacen(
                 "error:",
@@ -96,7 +100,7 @@ impl Output {
     }
 
     /// Styles text when colour is on.
-    pub fn style(
+    pub(crate) fn style(
         &self,
         text: &str,
         f: impl FnOnce(console::StyledObject<&str>) -> console::StyledObject<&str>,

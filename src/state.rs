@@ -23,13 +23,13 @@ use crate::error::{Error, LockHolder, Result};
 
 /// The state directory of one stack.
 #[derive(Debug, Clone)]
-pub struct StateDir {
+pub(crate) struct StateDir {
     root: PathBuf,
 }
 
 /// What is recorded about a started process or task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Record {
+pub(crate) struct Record {
     /// The pid (also the process group id: each component leads its own group).
     pub pid: u32,
     /// The kernel's start time of the pid, in clock ticks since boot (Linux), to tell our
@@ -48,7 +48,7 @@ pub struct Record {
 }
 
 /// Seconds since the epoch, now.
-pub fn now_epoch() -> f64 {
+pub(crate) fn now_epoch() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
@@ -61,12 +61,12 @@ fn file_name(name: &str) -> String {
 
 impl StateDir {
     /// The state directory at `root` (not created until something is written).
-    pub fn new(root: impl Into<PathBuf>) -> Self {
+    pub(crate) fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
     }
 
     /// Its path.
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
 
@@ -79,7 +79,7 @@ impl StateDir {
     }
 
     /// Creates the folders.
-    pub fn ensure(&self) -> Result<()> {
+    pub(crate) fn ensure(&self) -> Result<()> {
         for sub in ["run", "logs"] {
             fs::create_dir_all(self.root.join(sub))
                 .map_err(|e| self.err(format!("cannot create {sub}/"), Some(e)))?;
@@ -88,14 +88,14 @@ impl StateDir {
     }
 
     /// The record file of a component.
-    pub fn record_path(&self, name: &str) -> PathBuf {
+    pub(crate) fn record_path(&self, name: &str) -> PathBuf {
         self.root
             .join("run")
             .join(format!("{}.json", file_name(name)))
     }
 
     /// The log file of a component.
-    pub fn log_path(&self, name: &str) -> PathBuf {
+    pub(crate) fn log_path(&self, name: &str) -> PathBuf {
         self.root
             .join("logs")
             .join(format!("{}.log", file_name(name)))
@@ -103,7 +103,7 @@ impl StateDir {
 
     /// Reads a record. `Ok(None)` when there is none; an unreadable record is an error that
     /// names the file (callers treat it as "state unknown").
-    pub fn read(&self, name: &str) -> Result<Option<Record>, String> {
+    pub(crate) fn read(&self, name: &str) -> Result<Option<Record>, String> {
         let path = self.record_path(name);
         match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
@@ -115,14 +115,14 @@ impl StateDir {
     }
 
     /// Writes a record atomically.
-    pub fn write(&self, name: &str, record: &Record) -> Result<()> {
+    pub(crate) fn write(&self, name: &str, record: &Record) -> Result<()> {
         self.ensure()?;
         let bytes = serde_json::to_vec(record).expect("records serialize");
         write_atomic(&self.record_path(name), &bytes)
     }
 
     /// Removes a record (missing is fine).
-    pub fn remove(&self, name: &str) -> Result<()> {
+    pub(crate) fn remove(&self, name: &str) -> Result<()> {
         match fs::remove_file(self.record_path(name)) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -131,7 +131,7 @@ impl StateDir {
     }
 
     /// Opens a component's log for appending.
-    pub fn open_log(&self, name: &str) -> Result<File> {
+    pub(crate) fn open_log(&self, name: &str) -> Result<File> {
         self.ensure()?;
         let path = self.log_path(name);
         OpenOptions::new()
@@ -142,13 +142,13 @@ impl StateDir {
     }
 
     /// The last `n` lines of a component's log (empty when there is none).
-    pub fn log_tail(&self, name: &str, n: usize) -> Vec<String> {
+    pub(crate) fn log_tail(&self, name: &str, n: usize) -> Vec<String> {
         tail(&self.log_path(name), n)
     }
 
     /// Takes the run lock, waiting up to `wait` for another run to let go. `on_wait` is
     /// called once if the lock is busy, with the holder's pid.
-    pub fn lock(&self, wait: Duration, on_wait: impl FnOnce(LockHolder)) -> Result<RunLock> {
+    pub(crate) fn lock(&self, wait: Duration, on_wait: impl FnOnce(LockHolder)) -> Result<RunLock> {
         self.ensure()?;
         let path = self.root.join("lock");
         let mut file = OpenOptions::new()
@@ -198,7 +198,7 @@ pub struct RunLock {
 }
 
 /// The last `n` lines of a file, reading at most its last 64 KiB.
-pub fn tail(path: &Path, n: usize) -> Vec<String> {
+pub(crate) fn tail(path: &Path, n: usize) -> Vec<String> {
     let Ok(mut f) = File::open(path) else {
         return Vec::new();
     };

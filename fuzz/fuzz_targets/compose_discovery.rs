@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use tta::config::model::Repository;
-use tta::compose_file as discover;
+use tta::fuzzing as discover;
 
 fn repo_dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();

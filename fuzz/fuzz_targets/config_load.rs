@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use tta::Settings;
-use tta::graph::{Format, render};
+use tta::fuzzing::{Format, render};
 
 /// The folder the fuzzed file pretends to live in (relative paths resolve against it).
 fn base() -> &'static Path {
@@ -40,7 +40,7 @@ fuzz_target!(
                 let all = g.select(&[]).expect("selecting everything never fails");
                 let waves = g.waves(&all);
                 assert_eq!(waves.iter().map(Vec::len).sum::<usize>(), g.len());
-                let _ = tta::config::secrets::mask(settings.value());
+                let _ = tta::fuzzing::mask(settings.value());
             }
             Err(e) => {
                 let _ = tta::error::render(&e);

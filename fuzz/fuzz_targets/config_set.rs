@@ -7,8 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tta::config::edit;
-use tta::config::keypath::KeyPath;
+use tta::fuzzing::edit;
+use tta::fuzzing::KeyPath;
 use yaml_serde::{Mapping, Value};
 
 /// Sets `path` in `root`, creating mappings; `None` where a non-mapping is in the way

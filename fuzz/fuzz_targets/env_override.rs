@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use tta::Settings;
-use tta::config::{env, value};
+use tta::fuzzing::{env, value};
 use yaml_serde::Value;
 
 fn base() -> &'static Path {

@@ -26,7 +26,7 @@ use crate::process::Stream;
 use crate::settings::Settings;
 
 /// Splits `tta compose` arguments into the `--repo` values and compose's arguments.
-pub fn split_args(args: &[String]) -> Result<(Vec<String>, Vec<String>)> {
+pub(crate) fn split_args(args: &[String]) -> Result<(Vec<String>, Vec<String>)> {
     let mut repos = Vec::new();
     let mut rest = Vec::with_capacity(args.len());
     let mut it = args.iter();
@@ -98,7 +98,7 @@ impl Sink for Printer<'_> {
 }
 
 /// `text` without ANSI escape sequences (`ESC [ ... letter`).
-pub fn strip_ansi(text: &str) -> String {
+pub(crate) fn strip_ansi(text: &str) -> String {
     if !text.contains('\x1b') {
         return text.to_owned();
     }
@@ -122,7 +122,7 @@ pub fn strip_ansi(text: &str) -> String {
 }
 
 /// Runs `tta compose`.
-pub fn run(config: Option<&Path>, args: &ComposeArgs, out: &Output) -> Result<u8> {
+pub(crate) fn run(config: Option<&Path>, args: &ComposeArgs, out: &Output) -> Result<u8> {
     let (repos, compose_args) = split_args(&args.args)?;
     if compose_args.is_empty() {
         return Err(Error::usage(

@@ -13,7 +13,7 @@ use crate::output::Output;
 use crate::settings::Settings;
 
 /// Runs a `tta config` subcommand.
-pub fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u8> {
+pub(crate) fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> Result<u8> {
     match cmd {
         ConfigCommand::Set { key, value } => set(config, key, value, out),
         ConfigCommand::Schema => {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::config::model::{Kind, ProbeCheck};
 use crate::driver::compose::{ComposeCommand, engine_hint, error_line, output_text};
-use crate::error::{self, Result, exit};
+use crate::error::{self, exit};
 use crate::orchestrator::Orchestrator;
 use crate::output::Output;
 use crate::process::{Spec, which};
@@ -63,7 +63,7 @@ fn skipped(check: &str, detail: impl Into<String>) -> Check {
 }
 
 /// Runs every check.
-pub fn run(config: Option<&Path>, out: &Output) -> Result<u8> {
+pub(crate) fn run(config: Option<&Path>, out: &Output) -> u8 {
     let mut checks = Vec::new();
     let settings = match Settings::load(config) {
         Ok(s) => {
@@ -140,7 +140,7 @@ pub fn run(config: Option<&Path>, out: &Output) -> Result<u8> {
     }
     let all_ok = checks.iter().all(|c| !matches!(c.status, Verdict::Failed));
     print(&checks, all_ok, out);
-    Ok(if all_ok { exit::OK } else { exit::FAILED })
+    if all_ok { exit::OK } else { exit::FAILED }
 }
 
 fn print(checks: &[Check], all_ok: bool, out: &Output) {

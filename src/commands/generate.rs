@@ -7,14 +7,14 @@ use clap::CommandFactory as _;
 use crate::cli::Cli;
 
 /// A completion script for `shell`.
-pub fn completions(shell: clap_complete::Shell) -> String {
+pub(crate) fn completions(shell: clap_complete::Shell) -> String {
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "tta", &mut buf);
     String::from_utf8(buf).expect("completion scripts are UTF-8")
 }
 
 /// The manual page, in roff.
-pub fn man_page() -> String {
+pub(crate) fn man_page() -> String {
     let mut buf = Vec::new();
     clap_mangen::Man::new(Cli::command())
         .render(&mut buf)

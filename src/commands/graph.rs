@@ -9,7 +9,7 @@ use crate::output::Output;
 use crate::settings::Settings;
 
 /// Prints the dependency graph.
-pub fn run(config: Option<&Path>, args: &GraphArgs, out: &Output) -> Result<u8> {
+pub(crate) fn run(config: Option<&Path>, args: &GraphArgs, out: &Output) -> Result<u8> {
     let settings = Settings::load(config)?;
     let format = if out.json { Format::Json } else { args.format };
     out.stdout(&render(settings.graph(), format));

@@ -16,7 +16,7 @@ use crate::runner::{RunReport, signals};
 use crate::settings::Settings;
 
 /// `tta start`.
-pub fn start(config: Option<&Path>, args: &StartArgs, out: &Output) -> Result<u8> {
+pub(crate) fn start(config: Option<&Path>, args: &StartArgs, out: &Output) -> Result<u8> {
     let settings = Settings::load(config)?;
     if args.dry_run {
         let jobs = args.jobs.map_or(settings.defaults().jobs, usize::from);
@@ -33,7 +33,7 @@ pub fn start(config: Option<&Path>, args: &StartArgs, out: &Output) -> Result<u8
 }
 
 /// `tta stop`.
-pub fn stop(config: Option<&Path>, args: &StopArgs, out: &Output) -> Result<u8> {
+pub(crate) fn stop(config: Option<&Path>, args: &StopArgs, out: &Output) -> Result<u8> {
     let settings = Settings::load(config)?;
     if args.dry_run {
         return plan(
@@ -55,7 +55,7 @@ pub fn stop(config: Option<&Path>, args: &StopArgs, out: &Output) -> Result<u8> 
 }
 
 /// `tta restart`.
-pub fn restart(config: Option<&Path>, args: &RestartArgs, out: &Output) -> Result<u8> {
+pub(crate) fn restart(config: Option<&Path>, args: &RestartArgs, out: &Output) -> Result<u8> {
     let orch = Orchestrator::load(config)?;
     let opts = RunOptions {
         jobs: args.jobs.map(usize::from),

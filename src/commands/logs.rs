@@ -49,7 +49,7 @@ fn sources(settings: &crate::settings::Settings, names: &[String]) -> Result<(Fi
 }
 
 /// Prints logs.
-pub fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Result<u8> {
+pub(crate) fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Result<u8> {
     let orch = Orchestrator::load(config)?;
     let settings = orch.settings();
     let g = settings.graph();

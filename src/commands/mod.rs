@@ -1,11 +1,11 @@
 //! One module per subcommand: each resolves its arguments against the configuration,
 //! calls into the library, and renders the result.
 
-pub mod compose;
-pub mod config;
-pub mod doctor;
-pub mod generate;
-pub mod graph;
-pub mod lifecycle;
-pub mod logs;
-pub mod status;
+pub(crate) mod compose;
+pub(crate) mod config;
+pub(crate) mod doctor;
+pub(crate) mod generate;
+pub(crate) mod graph;
+pub(crate) mod lifecycle;
+pub(crate) mod logs;
+pub(crate) mod status;

@@ -14,7 +14,7 @@ use crate::runner::{Cancel, signals};
 use crate::state::now_epoch;
 
 /// Prints statuses.
-pub fn run(config: Option<&Path>, args: &StatusArgs, out: &Output) -> Result<u8> {
+pub(crate) fn run(config: Option<&Path>, args: &StatusArgs, out: &Output) -> Result<u8> {
     let orch = Orchestrator::load(config)?;
     if args.watch {
         return watch(&orch, args, out);
@@ -57,7 +57,7 @@ fn watch(orch: &Orchestrator, args: &StatusArgs, out: &Output) -> Result<u8> {
 }
 
 /// "12s ago", "3m ago", "2h ago", "4d ago".
-pub fn ago(since: f64, now: f64) -> String {
+pub(crate) fn ago(since: f64, now: f64) -> String {
     let s = (now - since).max(0.0);
     #[expect(
         clippy::cast_possible_truncation,
@@ -74,7 +74,7 @@ pub fn ago(since: f64, now: f64) -> String {
 }
 
 /// The status table.
-pub fn table(rows: &[ComponentStatus], out: &Output) -> String {
+pub(crate) fn table(rows: &[ComponentStatus], out: &Output) -> String {
     if rows.is_empty() {
         return "no components are configured (see `tta config path`)\n".into();
     }

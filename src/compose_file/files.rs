@@ -8,7 +8,7 @@ use yaml_serde::Value;
 use crate::config::model::Repository;
 
 /// The compose file names looked for, in order, when a repository names none.
-pub const DEFAULT_FILES: [&str; 4] = [
+pub(crate) const DEFAULT_FILES: [&str; 4] = [
     "compose.yaml",
     "compose.yml",
     "docker-compose.yml",
@@ -16,7 +16,7 @@ pub const DEFAULT_FILES: [&str; 4] = [
 ];
 
 /// Override files Compose adds to the default file, the first one found.
-pub const OVERRIDE_FILES: [&str; 4] = [
+pub(crate) const OVERRIDE_FILES: [&str; 4] = [
     "compose.override.yaml",
     "compose.override.yml",
     "docker-compose.override.yml",
@@ -26,7 +26,7 @@ pub const OVERRIDE_FILES: [&str; 4] = [
 /// The compose files of a repository as they are passed with `-f` (relative to its
 /// folder unless absolute): the configured ones, or the first default file name found
 /// plus the first override file found, as Compose itself would pick them.
-pub fn compose_files(repo: &Repository) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn compose_files(repo: &Repository) -> Result<Vec<PathBuf>, String> {
     if !repo.compose_files.is_empty() {
         return Ok(repo.compose_files.clone());
     }
@@ -52,7 +52,7 @@ pub fn compose_files(repo: &Repository) -> Result<Vec<PathBuf>, String> {
 /// other projects). Compose `up` calls on a shared network must not run concurrently; a
 /// file that cannot be read counts as sharing, to be safe. Reads only the top-level
 /// `networks:` of each file (no interpolation, no `include`).
-pub fn uses_external_network(repo: &Repository) -> bool {
+pub(crate) fn uses_external_network(repo: &Repository) -> bool {
     let Ok(files) = compose_files(repo) else {
         return true;
     };

@@ -10,14 +10,14 @@ use std::collections::HashMap;
 
 /// Where variables come from: the process environment first, then the `.env` file.
 #[derive(Debug, Clone, Default)]
-pub struct Vars {
+pub(crate) struct Vars {
     process: HashMap<String, String>,
     dotenv: HashMap<String, String>,
 }
 
 impl Vars {
     /// Variables of the process environment only.
-    pub fn new(process: HashMap<String, String>) -> Self {
+    pub(crate) fn new(process: HashMap<String, String>) -> Self {
         Self {
             process,
             dotenv: HashMap::new(),
@@ -26,7 +26,7 @@ impl Vars {
 
     /// The same process environment with another `.env` file's variables behind it.
     #[must_use]
-    pub fn with_dotenv(&self, dotenv: HashMap<String, String>) -> Self {
+    pub(crate) fn with_dotenv(&self, dotenv: HashMap<String, String>) -> Self {
         Self {
             process: self.process.clone(),
             dotenv,
@@ -34,7 +34,7 @@ impl Vars {
     }
 
     /// A variable's value: the process environment wins over the `.env` file.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.process
             .get(name)
             .or_else(|| self.dotenv.get(name))

@@ -18,7 +18,7 @@ use super::interpolate::{Vars, interpolate, parse_dotenv};
 const MAX_DEPTH: usize = 32;
 
 /// Reads compose files into their merged `services` mapping.
-pub struct Loader<'a> {
+pub(super) struct Loader<'a> {
     process: HashMap<String, String>,
     display: &'a dyn Fn(&Path) -> String,
     /// Problems so far, each a complete message.
@@ -32,7 +32,10 @@ pub struct Loader<'a> {
 impl<'a> Loader<'a> {
     /// A loader that reads variables from `process` (and each project's `.env`) and shows
     /// paths with `display`.
-    pub fn new(process: HashMap<String, String>, display: &'a dyn Fn(&Path) -> String) -> Self {
+    pub(super) fn new(
+        process: HashMap<String, String>,
+        display: &'a dyn Fn(&Path) -> String,
+    ) -> Self {
         Self {
             process,
             display,
@@ -44,7 +47,7 @@ impl<'a> Loader<'a> {
 
     /// The variables of a project directory: the process environment, then `env_files`
     /// (or the directory's `.env` when none are given).
-    pub fn vars(&mut self, dir: &Path, env_files: &[PathBuf]) -> Vars {
+    pub(super) fn vars(&mut self, dir: &Path, env_files: &[PathBuf]) -> Vars {
         let mut dotenv = HashMap::new();
         let default = [dir.join(".env")];
         let (files, required) = if env_files.is_empty() {
@@ -66,7 +69,7 @@ impl<'a> Loader<'a> {
     }
 
     /// The merged services of a project made of `files` (absolute paths), in order.
-    pub fn project(&mut self, files: &[PathBuf], vars: &Vars) -> Mapping {
+    pub(super) fn project(&mut self, files: &[PathBuf], vars: &Vars) -> Mapping {
         let mut services = Value::Mapping(Mapping::new());
         for f in files {
             let s = self.file_services(f, vars, 0);
@@ -341,7 +344,7 @@ fn yaml_error(shown: &str, e: &yaml_serde::Error) -> String {
 }
 
 /// A mapping key as a string (numbers and booleans too).
-pub fn key_string(k: &Value) -> Option<String> {
+pub(super) fn key_string(k: &Value) -> Option<String> {
     match k {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -434,7 +437,7 @@ fn tag_name(t: &yaml_serde::value::TaggedValue) -> String {
 
 /// Compose's override merge: mappings merge key by key, anything else is replaced. A
 /// `!reset` value removes the key; `!override` replaces instead of merging.
-pub fn merge(base: Value, over: Value) -> Value {
+pub(super) fn merge(base: Value, over: Value) -> Value {
     match (base, over) {
         (Value::Mapping(mut b), Value::Mapping(o)) => {
             for (k, v) in o {

@@ -12,6 +12,6 @@ mod interpolate;
 mod loader;
 mod services;
 
-pub use files::{DEFAULT_FILES, OVERRIDE_FILES, compose_files, uses_external_network};
-pub use interpolate::{Vars, interpolate, parse_dotenv};
+pub(crate) use files::{compose_files, uses_external_network};
+pub use interpolate::{interpolate, parse_dotenv};
 pub use services::{Service, ServiceDep, load_services};

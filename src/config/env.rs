@@ -37,7 +37,7 @@ fn normalize(s: &str) -> String {
 /// The process environment as strings. `std::env::vars` panics on a variable that is not
 /// UTF-8 (any variable, not only ours); here its bytes become U+FFFD instead, so an
 /// unrelated variable is harmless and a bad override is reported by name.
-pub fn process_vars() -> impl Iterator<Item = (String, String)> {
+pub(crate) fn process_vars() -> impl Iterator<Item = (String, String)> {
     std::env::vars_os().map(|(k, v)| {
         (
             k.to_string_lossy().into_owned(),

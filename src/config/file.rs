@@ -13,11 +13,11 @@ use crate::diagnostics::Located;
 use crate::error::{Error, Result};
 
 /// File names looked for, in order, when no file is named.
-pub const DEFAULT_FILES: [&str; 2] = ["tta.yaml", "config/tta.yaml"];
+pub(crate) const DEFAULT_FILES: [&str; 2] = ["tta.yaml", "config/tta.yaml"];
 
 /// Finds the config file: the one named (which must exist), else `./tta.yaml`, else
 /// `./config/tta.yaml`, else none (an empty stack).
-pub fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<Option<PathBuf>> {
+pub(crate) fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<Option<PathBuf>> {
     if let Some(p) = explicit {
         let p = cwd.join(p);
         return if p.is_file() {
@@ -126,7 +126,7 @@ pub(crate) fn locate_problems(
 /// Writes `bytes` to `path` so that a reader (or a crash) sees the old content or the new,
 /// never a mix: a temporary file in the same folder, synced, then renamed over the target
 /// (keeping its permissions).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -1,19 +1,19 @@
 //! The configuration file: finding it, parsing it against the schema, environment
 //! overrides, cross-checks, and editing it in place. Pure: no processes, no compose files
-//! (discovery and the graph come on top, in [`crate::settings`]).
+//! (discovery and the graph come on top, in [`crate::Settings`]).
 
-pub mod edit;
-pub mod env;
-pub mod file;
-pub mod keypath;
+pub(crate) mod edit;
+pub(crate) mod env;
+pub(crate) mod file;
+pub(crate) mod keypath;
 pub mod model;
-pub mod parse;
-pub mod problem;
-pub mod schema;
-pub mod secrets;
-pub mod source;
-pub mod validate;
-pub mod value;
+pub(crate) mod parse;
+pub(crate) mod problem;
+pub(crate) mod schema;
+pub(crate) mod secrets;
+pub(crate) mod source;
+pub(crate) mod validate;
+pub(crate) mod value;
 
-pub use file::{locate, write_atomic};
+pub(crate) use file::{locate, write_atomic};
 pub use model::Config;

@@ -1,6 +1,6 @@
 //! The validated configuration: what every other part of `tta` works from.
 //!
-//! These types are produced only by [`super::parse`], after every check has passed, so the
+//! These types are produced only by the config parser, after every check has passed, so the
 //! rest of the program never re-validates: a `Config` always has resolved paths, parsed
 //! durations and known component kinds.
 

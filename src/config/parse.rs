@@ -31,7 +31,7 @@ struct Draft {
 /// A key path under construction, borrowed from the stack: extending it costs nothing, and
 /// it becomes a [`KeyPath`] only when a problem is reported.
 #[derive(Clone, Copy)]
-pub struct At<'a> {
+pub(crate) struct At<'a> {
     parent: Option<&'a At<'a>>,
     seg: Seg<'a>,
 }
@@ -45,14 +45,14 @@ enum Seg<'a> {
 
 impl<'a> At<'a> {
     /// The document root.
-    pub const ROOT: At<'static> = At {
+    pub(crate) const ROOT: At<'static> = At {
         parent: None,
         seg: Seg::Root,
     };
 
     /// A key under this path.
     #[must_use]
-    pub fn key(&'a self, key: &'a str) -> At<'a> {
+    pub(crate) fn key(&'a self, key: &'a str) -> At<'a> {
         At {
             parent: Some(self),
             seg: Seg::Key(key),
@@ -61,7 +61,7 @@ impl<'a> At<'a> {
 
     /// A list item under this path.
     #[must_use]
-    pub fn index(&'a self, i: usize) -> At<'a> {
+    pub(crate) fn index(&'a self, i: usize) -> At<'a> {
         At {
             parent: Some(self),
             seg: Seg::Index(i),
@@ -69,7 +69,7 @@ impl<'a> At<'a> {
     }
 
     /// The owned path.
-    pub fn path(&self) -> KeyPath {
+    pub(crate) fn path(&self) -> KeyPath {
         let mut segs = Vec::new();
         let mut cur = Some(self);
         while let Some(a) = cur {
@@ -86,7 +86,7 @@ impl<'a> At<'a> {
 }
 
 /// Keys of the top level.
-pub const ROOT_KEYS: &[&str] = &[
+pub(crate) const ROOT_KEYS: &[&str] = &[
     "defaults",
     "state_dir",
     "compose",
@@ -94,13 +94,13 @@ pub const ROOT_KEYS: &[&str] = &[
     "components",
 ];
 /// Keys of `defaults`.
-pub const DEFAULTS_KEYS: &[&str] = &["start_timeout", "stop_timeout", "jobs", "retry"];
+pub(crate) const DEFAULTS_KEYS: &[&str] = &["start_timeout", "stop_timeout", "jobs", "retry"];
 /// Keys of `defaults.retry`.
-pub const RETRY_KEYS: &[&str] = &["attempts", "backoff", "max_backoff"];
+pub(crate) const RETRY_KEYS: &[&str] = &["attempts", "backoff", "max_backoff"];
 /// Keys of `compose`.
-pub const COMPOSE_KEYS: &[&str] = &["command"];
+pub(crate) const COMPOSE_KEYS: &[&str] = &["command"];
 /// Keys of a repository.
-pub const REPOSITORY_KEYS: &[&str] = &[
+pub(crate) const REPOSITORY_KEYS: &[&str] = &[
     "path",
     "compose_files",
     "project_name",
@@ -109,7 +109,7 @@ pub const REPOSITORY_KEYS: &[&str] = &[
     "context",
 ];
 /// Keys of a component.
-pub const COMPONENT_KEYS: &[&str] = &[
+pub(crate) const COMPONENT_KEYS: &[&str] = &[
     "kind",
     "repository",
     "service",
@@ -125,7 +125,7 @@ pub const COMPONENT_KEYS: &[&str] = &[
     "description",
 ];
 /// Keys of a probe.
-pub const PROBE_KEYS: &[&str] = &[
+pub(crate) const PROBE_KEYS: &[&str] = &[
     "tcp",
     "http",
     "exec",
@@ -136,10 +136,10 @@ pub const PROBE_KEYS: &[&str] = &[
     "start_period",
 ];
 /// Keys of a long-form dependency.
-pub const DEPENDENCY_KEYS: &[&str] = &["condition", "required"];
+pub(crate) const DEPENDENCY_KEYS: &[&str] = &["condition", "required"];
 
 /// What may stand at a key path, for environment overrides.
-pub enum SchemaKeys {
+pub(crate) enum SchemaKeys {
     /// A fixed set of keys.
     Fixed(&'static [&'static str]),
     /// Names the user chooses (components, repositories): only existing ones match.
@@ -151,7 +151,7 @@ pub enum SchemaKeys {
 }
 
 /// The keys allowed under `path`.
-pub fn schema_keys(path: &[String]) -> SchemaKeys {
+pub(crate) fn schema_keys(path: &[String]) -> SchemaKeys {
     let p: Vec<&str> = path.iter().map(String::as_str).collect();
     match p.as_slice() {
         [] => SchemaKeys::Fixed(ROOT_KEYS),
@@ -170,7 +170,8 @@ pub fn schema_keys(path: &[String]) -> SchemaKeys {
 }
 
 /// Parses a whole document. `base_dir` resolves relative paths.
-pub fn parse(root: &Value, base_dir: &Path) -> Result<Config, Vec<Problem>> {
+#[cfg(test)]
+pub(crate) fn parse(root: &Value, base_dir: &Path) -> Result<Config, Vec<Problem>> {
     let (config, problems) = parse_partial(root, base_dir);
     if problems.is_empty() {
         Ok(config)
@@ -182,7 +183,7 @@ pub fn parse(root: &Value, base_dir: &Path) -> Result<Config, Vec<Problem>> {
 /// Parses as much as is valid and returns it with the problems: components and
 /// repositories with problems are left out, so checks across components can still run on
 /// the rest and report everything at once.
-pub fn parse_partial(root: &Value, base_dir: &Path) -> (Config, Vec<Problem>) {
+pub(crate) fn parse_partial(root: &Value, base_dir: &Path) -> (Config, Vec<Problem>) {
     let mut p = Parser {
         base_dir,
         problems: Vec::new(),
@@ -938,7 +939,7 @@ impl Parser<'_> {
 
 /// Removes `.` and resolves `..` lexically (`/a/config/../b` → `/a/b`), so that paths read
 /// well in messages; symbolic links are left alone, as the file system will follow them.
-pub fn normalize(p: &Path) -> PathBuf {
+pub(crate) fn normalize(p: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
     for c in p.components() {
@@ -960,7 +961,7 @@ pub fn normalize(p: &Path) -> PathBuf {
 }
 
 /// Checks `host:port` (with `[v6]:port`).
-pub fn check_host_port(s: &str) -> Result<(), String> {
+pub(crate) fn check_host_port(s: &str) -> Result<(), String> {
     let Some((host, port)) = s.rsplit_once(':') else {
         return Err(format!("`{s}` has no port"));
     };
@@ -997,7 +998,7 @@ fn check_url(s: &str) -> Result<(), String> {
 }
 
 /// Compose's rule for project names.
-pub fn valid_project_name(s: &str) -> bool {
+pub(crate) fn valid_project_name(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())

@@ -7,11 +7,11 @@ use yaml_serde::Value;
 use super::keypath::KeyPath;
 
 /// What a masked value is shown as.
-pub const MASK: &str = "****";
+pub(crate) const MASK: &str = "****";
 
 /// Whether a key names a secret: `DB_PASSWORD`, `api_token`, `client-secret`, `API_KEY`,
 /// `apiKey`, `key` — but not `keys`, `keyboard` or `monkey_count`.
-pub fn is_secret_key(key: &str) -> bool {
+pub(crate) fn is_secret_key(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
     if [
         "password",
@@ -57,11 +57,11 @@ fn split_words(key: &str) -> Vec<String> {
 }
 
 /// Whether any segment of a path names a secret.
-pub fn is_secret_path(path: &KeyPath) -> bool {
+pub(crate) fn is_secret_path(path: &KeyPath) -> bool {
     path.segments().iter().any(|s| is_secret_key(s))
 }
 
-/// A copy of `v` with every value under a secret key replaced by [`MASK`].
+/// A copy of `v` with every value under a secret key replaced by `***`.
 pub fn mask(v: &Value) -> Value {
     match v {
         Value::Mapping(m) => Value::Mapping(

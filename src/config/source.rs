@@ -15,7 +15,7 @@ use super::keypath::KeyPath;
 
 /// A position in the text: 1-based line and column, and the byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pos {
+pub(crate) struct Pos {
     /// Line, from 1.
     pub line: usize,
     /// Column, from 1.
@@ -26,7 +26,7 @@ pub struct Pos {
 
 /// The shape of a node, as far as editing needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
+pub(crate) enum Shape {
     /// A scalar or an alias.
     Scalar,
     /// A block mapping (`key: value` lines).
@@ -41,7 +41,7 @@ pub enum Shape {
 
 /// One node of the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Node {
+pub(crate) struct Node {
     /// Where its key stands, for a mapping entry.
     pub key: Option<Pos>,
     /// Where the value starts.
@@ -54,7 +54,7 @@ pub struct Node {
 
 /// A YAML syntax error with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyntaxError {
+pub(crate) struct SyntaxError {
     /// Where.
     pub pos: Pos,
     /// What the parser said.
@@ -63,13 +63,13 @@ pub struct SyntaxError {
 
 /// Key path to node, for one document.
 #[derive(Debug, Default)]
-pub struct SourceIndex {
+pub(crate) struct SourceIndex {
     nodes: HashMap<KeyPath, Node>,
 }
 
 impl SourceIndex {
     /// Indexes the first document of `text`.
-    pub fn build(text: &str) -> Result<Self, SyntaxError> {
+    pub(crate) fn build(text: &str) -> Result<Self, SyntaxError> {
         let mut b = Builder {
             events: Parser::new_from_str(text).peekable(),
             offsets: CharOffsets::new(text),
@@ -83,12 +83,12 @@ impl SourceIndex {
     }
 
     /// The node at `path`, if the text has it.
-    pub fn get(&self, path: &KeyPath) -> Option<&Node> {
+    pub(crate) fn get(&self, path: &KeyPath) -> Option<&Node> {
         self.nodes.get(path)
     }
 
     /// The node at `path` or, failing that, at its nearest ancestor that the text has.
-    pub fn nearest(&self, path: &KeyPath) -> Option<&Node> {
+    pub(crate) fn nearest(&self, path: &KeyPath) -> Option<&Node> {
         let mut p = Some(path.clone());
         while let Some(q) = p {
             if let Some(n) = self.nodes.get(&q) {
@@ -100,20 +100,20 @@ impl SourceIndex {
     }
 
     /// The position to report for `path`: its key if it has one, else its value.
-    pub fn position(&self, path: &KeyPath) -> Option<Pos> {
+    pub(crate) fn position(&self, path: &KeyPath) -> Option<Pos> {
         self.nearest(path).map(|n| n.key.unwrap_or(n.start))
     }
 }
 
 /// The deepest nesting of collections a file may use (`yaml_serde`'s own limit).
-pub const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// Refuses text that nests collections deeper than [`MAX_DEPTH`], at once. `yaml_serde`
 /// refuses such text too, but only after reading every event of the document, and its
 /// scanner slows with each open flow level: 20 MB of `[` took minutes. A count of brackets
 /// says whether the exact check (the streaming parser, which stops at the limit) is needed,
 /// so an ordinary file costs one pass over its bytes.
-pub fn check_depth(text: &str) -> Result<(), SyntaxError> {
+pub(crate) fn check_depth(text: &str) -> Result<(), SyntaxError> {
     let (mut depth, mut deepest) = (0usize, 0usize);
     for b in text.bytes() {
         match b {

@@ -10,7 +10,7 @@ use crate::diagnostics::did_you_mean;
 /// Every cross-reference problem of `config`.
 /// `declared` are all names under `components:` in the file, including those that had
 /// problems of their own (so a dependency on them is not reported again as unknown).
-pub fn references(config: &Config, declared: &[&str]) -> Vec<Problem> {
+pub(crate) fn references(config: &Config, declared: &[&str]) -> Vec<Problem> {
     let mut problems = Vec::new();
     let names = || config.components.keys().map(String::as_str);
     for (name, spec) in &config.components {

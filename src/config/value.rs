@@ -19,7 +19,7 @@ pub fn get<'v>(root: &'v Value, path: &KeyPath) -> Option<&'v Value> {
 
 /// Sets `path` to `value`, creating mappings on the way. Fails (with the path that is in
 /// the way) where a non-mapping stands on the path.
-pub fn set(root: &mut Value, path: &KeyPath, value: Value) -> Result<(), KeyPath> {
+pub(crate) fn set(root: &mut Value, path: &KeyPath, value: Value) -> Result<(), KeyPath> {
     let mut cur = root;
     let mut seen = KeyPath::root();
     for seg in path.segments() {
@@ -42,7 +42,7 @@ pub fn set(root: &mut Value, path: &KeyPath, value: Value) -> Result<(), KeyPath
 
 /// A value on one line, in YAML flow style, as `config get` prints scalars and `config set`
 /// writes them.
-pub fn to_inline(value: &Value) -> String {
+pub(crate) fn to_inline(value: &Value) -> String {
     match value {
         Value::Mapping(_) | Value::Sequence(_) => {
             // JSON is valid YAML flow syntax and always fits on one line.

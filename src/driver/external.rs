@@ -12,16 +12,16 @@ use crate::config::model::{Config, Kind, Probe};
 use crate::graph::{Graph, NodeId};
 
 /// How long a status probe may take, at most (a status must stay quick).
-pub const STATUS_PROBE_LIMIT: Duration = Duration::from_secs(2);
+pub(super) const STATUS_PROBE_LIMIT: Duration = Duration::from_secs(2);
 
 /// External components and their probes.
-pub struct External {
+pub(super) struct External {
     probes: Vec<Option<(Probe, PathBuf)>>,
 }
 
 impl External {
     /// The driver of `graph`'s external components.
-    pub fn new(config: &Config, graph: &Graph) -> Self {
+    pub(super) fn new(config: &Config, graph: &Graph) -> Self {
         let probes = graph
             .names()
             .iter()

@@ -23,10 +23,10 @@ use crate::state::{Record, StateDir, now_epoch};
 /// A process without a probe counts as running once it has stayed up this long, so that a
 /// command that fails at once (a typo, a missing file) is reported as failed, not started.
 /// With a probe, the probe decides (and a crash is still seen at every poll).
-pub const SETTLE: Duration = Duration::from_millis(100);
+pub(super) const SETTLE: Duration = Duration::from_millis(100);
 
 /// How many log lines a failure report carries.
-pub const TAIL_LINES: usize = 10;
+pub(crate) const TAIL_LINES: usize = 10;
 
 struct Spawned {
     child: Child,
@@ -34,7 +34,7 @@ struct Spawned {
 }
 
 /// Runs local processes and tasks.
-pub struct Local {
+pub(super) struct Local {
     state: StateDir,
     base_dir: PathBuf,
     names: Vec<String>,
@@ -44,7 +44,7 @@ pub struct Local {
 
 impl Local {
     /// A driver for the local components of `graph`.
-    pub fn new(config: &Config, graph: &Graph) -> Self {
+    pub(super) fn new(config: &Config, graph: &Graph) -> Self {
         let specs = graph
             .names()
             .iter()

@@ -13,7 +13,7 @@ use crate::process::{RunError, Spec};
 
 /// Why one attempt of a probe failed. Its text is a lowercase fragment.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProbeError {
+pub(crate) enum ProbeError {
     /// The address does not resolve.
     #[error("cannot resolve {addr}: {error}")]
     Resolve {
@@ -73,7 +73,7 @@ pub enum ProbeError {
 }
 
 /// Runs one attempt of a probe.
-pub fn check(check: &ProbeCheck, timeout: Duration, cwd: &Path) -> Result<(), ProbeError> {
+pub(crate) fn check(check: &ProbeCheck, timeout: Duration, cwd: &Path) -> Result<(), ProbeError> {
     match check {
         ProbeCheck::Tcp(addr) => tcp(addr, timeout),
         ProbeCheck::Http { url, status } => http(url, *status, timeout),
@@ -82,7 +82,7 @@ pub fn check(check: &ProbeCheck, timeout: Duration, cwd: &Path) -> Result<(), Pr
 }
 
 /// A one-line description of a probe, for progress and status output.
-pub fn describe(check: &ProbeCheck) -> String {
+pub(crate) fn describe(check: &ProbeCheck) -> String {
     match check {
         ProbeCheck::Tcp(a) => format!("tcp {a}"),
         ProbeCheck::Http { url, status } => match status {

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::graph::{Graph, NodeId};
 
 /// Every component of a stack, whatever its kind.
-pub struct Stack {
+pub(crate) struct Stack {
     kinds: Vec<Kind>,
     local: Local,
     compose: Compose,
@@ -28,7 +28,7 @@ pub struct Stack {
 
 impl Stack {
     /// The driver for `graph`'s components.
-    pub fn new(config: &Config, graph: &Graph) -> Self {
+    pub(crate) fn new(config: &Config, graph: &Graph) -> Self {
         Self {
             kinds: (0..graph.len()).map(|i| graph.kind(i)).collect(),
             local: Local::new(config, graph),

@@ -16,7 +16,7 @@ use crate::cancel::{Bell, Cancel, Level};
 
 /// Why a child could not run to completion.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RunError {
+pub(crate) enum RunError {
     /// The program is not on `PATH`.
     NotFound(String),
     /// It could not be started for another reason (not executable, no such folder, ...).
@@ -56,7 +56,7 @@ impl RunError {
 
 /// What a wait came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Waited {
+pub(crate) enum Waited {
     /// The child exited.
     Exited(ExitStatus),
     /// The deadline passed first.
@@ -67,7 +67,7 @@ pub enum Waited {
 
 /// A finished child and what it printed (for captured streams).
 #[derive(Debug, Clone)]
-pub struct Finished {
+pub(crate) struct Finished {
     /// How it ended.
     pub status: ExitStatus,
     /// Captured stdout (both streams, in order, when merged).
@@ -78,22 +78,22 @@ pub struct Finished {
 
 impl Finished {
     /// The exit code; `None` when a signal ended it.
-    pub fn code(&self) -> Option<i32> {
+    pub(crate) fn code(&self) -> Option<i32> {
         self.status.code()
     }
 
     /// Exit code 0.
-    pub fn success(&self) -> bool {
+    pub(crate) fn success(&self) -> bool {
         self.status.success()
     }
 
     /// Captured stdout as text (invalid UTF-8 replaced).
-    pub fn stdout_text(&self) -> String {
+    pub(crate) fn stdout_text(&self) -> String {
         String::from_utf8_lossy(&self.stdout).into_owned()
     }
 
     /// Captured stderr as text (invalid UTF-8 replaced).
-    pub fn stderr_text(&self) -> String {
+    pub(crate) fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr).into_owned()
     }
 }
@@ -113,7 +113,7 @@ enum Collect {
 }
 
 /// A running (or finished) child.
-pub struct Child {
+pub(crate) struct Child {
     pid: u32,
     start_ticks: Option<u64>,
     own_group: bool,
@@ -244,7 +244,7 @@ impl Spec {
     }
 
     /// Starts the child. Its exit is reaped by a waiter thread; see [`Child::wait`].
-    pub fn spawn(&self) -> Result<Child, RunError> {
+    pub(crate) fn spawn(&self) -> Result<Child, RunError> {
         let (program, args) = self
             .argv
             .split_first()
@@ -295,11 +295,11 @@ impl Spec {
 
     /// Runs the child to completion, its deadline, or its cancel (then ends it as its
     /// [`Kill`] says), and returns what it printed.
-    pub fn run(&self) -> Result<Finished, RunError> {
+    pub(crate) fn run(&self) -> Result<Finished, RunError> {
         let mut child = self.spawn()?;
         let t0 = Instant::now();
         match child.wait_spec(t0) {
-            Waited::Exited(_) => child.finish(),
+            Waited::Exited(_) => Ok(child.finish()),
             how => {
                 child.end(child.kill, self.cancel.as_ref().map(|(c, _)| c));
                 Err(if how == Waited::TimedOut {
@@ -314,22 +314,26 @@ impl Spec {
 
 impl Child {
     /// Its pid (also its process group id when it leads its own group).
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.pid
     }
 
     /// The kernel's start time of its pid, where known.
-    pub fn start_ticks(&self) -> Option<u64> {
+    pub(crate) fn start_ticks(&self) -> Option<u64> {
         self.start_ticks
     }
 
     /// How it exited, if it has.
-    pub fn status(&self) -> Option<ExitStatus> {
+    pub(crate) fn status(&self) -> Option<ExitStatus> {
         self.exit.status.get().copied()
     }
 
     /// Waits for it to exit, up to `deadline`, or until `cancel` reaches `level`.
-    pub fn wait(&self, deadline: Option<Instant>, cancel: Option<(&Cancel, Level)>) -> Waited {
+    pub(crate) fn wait(
+        &self,
+        deadline: Option<Instant>,
+        cancel: Option<(&Cancel, Level)>,
+    ) -> Waited {
         let _watch = cancel.map(|(c, _)| c.watch(&self.exit.bell));
         let cancelled = || cancel.is_some_and(|(c, level)| c.level() >= level);
         let mut how = Waited::TimedOut;
@@ -355,7 +359,7 @@ impl Child {
 
     /// Sends `sig` to it (to its whole group when it leads one), unless it has exited and
     /// nothing of its group is left.
-    pub fn signal(&self, sig: Signal) -> bool {
+    pub(crate) fn signal(&self, sig: Signal) -> bool {
         if self.own_group {
             group::signal_group(self.pid, sig)
         } else if self.status().is_none() {
@@ -367,13 +371,17 @@ impl Child {
 
     /// Whether anything of it is still running: itself, or (when it leads a group) any
     /// member of its group.
-    pub fn alive(&self) -> bool {
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "used by the stop of a supervised child")
+    )]
+    pub(crate) fn alive(&self) -> bool {
         self.status().is_none() || (self.own_group && group::alive(self.pid))
     }
 
     /// Ends it as `kill` says: KILL at once, or TERM, up to the grace period (cut short by
     /// a forced `cancel`), then KILL. Returns true when nothing of it is left.
-    pub fn end(&self, kill: Kill, cancel: Option<&Cancel>) -> bool {
+    pub(crate) fn end(&self, kill: Kill, cancel: Option<&Cancel>) -> bool {
         if let Kill::Graceful(grace) = kill
             && cancel.is_none_or(|c| !c.is_forced())
         {
@@ -401,7 +409,7 @@ impl Child {
     }
 
     /// Waits for it to exit (it must be about to), then collects its captured output.
-    pub fn finish(&mut self) -> Result<Finished, RunError> {
+    pub(crate) fn finish(&mut self) -> Finished {
         let Waited::Exited(status) = self.wait(None, None) else {
             unreachable!("a wait without deadline or cancel ends in an exit")
         };
@@ -421,11 +429,11 @@ impl Child {
                 }
             }
         };
-        Ok(Finished {
+        Finished {
             status,
             stdout: take(&mut self.stdout),
             stderr: take(&mut self.stderr),
-        })
+        }
     }
 }
 
@@ -476,6 +484,25 @@ mod tests {
         );
         assert!(super::super::which("sh").is_some());
         assert!(super::super::which("tta-no-such-program").is_none());
+    }
+
+    #[test]
+    fn a_graceful_kill_at_the_deadline_lets_the_child_clean_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let mark = dir.path().join("cleaned");
+        let script = format!(
+            "trap 'touch {}; exit 0' TERM; sleep 30 & wait",
+            mark.display()
+        );
+        let e = sh(&script)
+            .stdin(Stdin::Inherit)
+            .stdout(Sink::Inherit)
+            .deadline(Duration::from_millis(200))
+            .kill(Kill::Graceful(Duration::from_secs(5)))
+            .run()
+            .unwrap_err();
+        assert_eq!(e, RunError::TimedOut(Duration::from_millis(200)));
+        assert!(mark.exists(), "TERM came first and the child cleaned up");
     }
 
     #[test]

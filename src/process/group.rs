@@ -22,18 +22,18 @@ fn pid(p: u32) -> Option<Pid> {
 }
 
 /// Sends `sig` to one process.
-pub fn signal(p: u32, sig: Signal) -> bool {
+pub(crate) fn signal(p: u32, sig: Signal) -> bool {
     pid(p).is_some_and(|id| kill_process(id, sig).is_ok())
 }
 
 /// Sends `sig` to every process of group `pgid`.
-pub fn signal_group(pgid: u32, sig: Signal) -> bool {
+pub(crate) fn signal_group(pgid: u32, sig: Signal) -> bool {
     pid(pgid).is_some_and(|g| kill_process_group(g, sig).is_ok())
 }
 
 /// Whether the process `p` is alive (not a zombie) and is the one recorded (same start
 /// time). Where the kernel does not tell start times (macOS), a live pid is trusted.
-pub fn is_ours(p: u32, recorded_ticks: Option<u64>) -> bool {
+pub(crate) fn is_ours(p: u32, recorded_ticks: Option<u64>) -> bool {
     let Some(id) = pid(p) else { return false };
     if test_kill_process(id).is_err() {
         return false;
@@ -56,7 +56,7 @@ pub fn is_ours(p: u32, recorded_ticks: Option<u64>) -> bool {
 /// that exited stays a zombie until its parent (possibly a container's init that reaps
 /// lazily) collects it, but it holds nothing and needs no signal. Where processes cannot be
 /// listed, the kernel's answer to a signal 0 decides (zombies then count as alive).
-pub fn alive(pgid: u32) -> bool {
+pub(crate) fn alive(pgid: u32) -> bool {
     if pid(pgid).is_none_or(|g| test_kill_process_group(g).is_err()) {
         return false;
     }
@@ -68,7 +68,7 @@ pub fn alive(pgid: u32) -> bool {
 
 /// Waits until nothing of group `pgid` runs, up to `deadline` or a forced `cancel`.
 /// Returns true when the group is gone.
-pub fn wait_gone(pgid: u32, deadline: Option<Instant>, cancel: &Cancel) -> bool {
+pub(crate) fn wait_gone(pgid: u32, deadline: Option<Instant>, cancel: &Cancel) -> bool {
     loop {
         if !alive(pgid) {
             return true;
@@ -84,7 +84,7 @@ pub fn wait_gone(pgid: u32, deadline: Option<Instant>, cancel: &Cancel) -> bool 
 
 /// TERM to the group, up to `grace` for it to go (a forced cancel ends the grace at once),
 /// then KILL. Returns true when the group is gone.
-pub fn terminate(pgid: u32, grace: Duration, cancel: &Cancel) -> bool {
+pub(crate) fn terminate(pgid: u32, grace: Duration, cancel: &Cancel) -> bool {
     if !signal_group(pgid, Signal::TERM) {
         return true;
     }

@@ -14,17 +14,17 @@
 //! ([`retry`]).
 
 mod child;
-pub mod group;
-pub mod retry;
+pub(crate) mod group;
+pub(crate) mod retry;
 mod spec;
-pub mod stat;
+pub(crate) mod stat;
 
-pub use child::{Child, Finished, RunError, Waited};
-pub use spec::{Group, Kill, Line, LineTx, Sink, Spec, Stdin, Stream};
+pub(crate) use child::{Child, Finished, RunError};
+pub(crate) use spec::{Group, Kill, Line, LineTx, Sink, Spec, Stream};
 
 /// Where `program` would be found on `PATH` (or the path itself when it has a `/`), if it
 /// is an executable file.
-pub fn which(program: &str) -> Option<std::path::PathBuf> {
+pub(crate) fn which(program: &str) -> Option<std::path::PathBuf> {
     use std::os::unix::fs::PermissionsExt as _;
     let executable = |p: &std::path::Path| {
         std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)

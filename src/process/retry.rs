@@ -6,8 +6,12 @@ use std::time::Duration;
 use crate::cancel::Cancel;
 
 /// What one attempt came to.
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "no caller fails for good yet; the tests do")
+)]
 #[derive(Debug)]
-pub enum Attempt<T, E> {
+pub(crate) enum Attempt<T, E> {
     /// Done: no more attempts.
     Done(T),
     /// Failed in a way worth another attempt (an engine hiccup).
@@ -18,7 +22,7 @@ pub enum Attempt<T, E> {
 
 /// Why the attempts ended without success.
 #[derive(Debug, PartialEq, Eq)]
-pub enum GaveUp<E> {
+pub(crate) enum GaveUp<E> {
     /// The last attempt failed for good, or it was the last one allowed.
     Failed(E),
     /// A cancel came while waiting for the next attempt; the last failure.
@@ -54,7 +58,7 @@ impl Policy {
 /// Runs `attempt(n)` for n = 1, 2, ... until it is done, fails for good, or the policy's
 /// attempts are used. Before each retry, `waiting(next, delay, &failure)` is told, then the
 /// delay is slept (cut short by a cancel, which ends the loop).
-pub fn retry<T, E>(
+pub(crate) fn retry<T, E>(
     policy: Policy,
     cancel: Option<&Cancel>,
     mut attempt: impl FnMut(u32) -> Attempt<T, E>,

@@ -9,8 +9,15 @@ use std::time::Duration;
 use crate::cancel::{Cancel, Level};
 
 /// What the child reads.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the terminal's stdin and fed bytes come with `tta run` and `tta compose exec`"
+    )
+)]
 #[derive(Debug, Clone, Default)]
-pub enum Stdin {
+pub(crate) enum Stdin {
     /// Nothing (`/dev/null`): a child never waits for input that will not come.
     #[default]
     Null,
@@ -22,7 +29,7 @@ pub enum Stdin {
 
 /// Which stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
+pub(crate) enum Stream {
     /// Standard output.
     Stdout,
     /// Standard error.
@@ -31,7 +38,7 @@ pub enum Stream {
 
 /// One whole line of a child's output (without its line break).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
+pub(crate) struct Line {
     /// The tag the receiver gave this child's stream (one channel may serve many children).
     pub source: usize,
     /// Which stream.
@@ -42,21 +49,28 @@ pub struct Line {
 
 /// Where a [`Sink::Lines`] stream sends its lines.
 #[derive(Debug, Clone)]
-pub struct LineTx {
+pub(crate) struct LineTx {
     pub(super) tx: Sender<Line>,
     pub(super) source: usize,
 }
 
 impl LineTx {
     /// Lines tagged `source` go to `tx`.
-    pub fn new(tx: Sender<Line>, source: usize) -> Self {
+    pub(crate) fn new(tx: Sender<Line>, source: usize) -> Self {
         Self { tx, source }
     }
 }
 
 /// Where an output stream goes.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the terminal's stream comes with `tta run` and `tta compose exec`"
+    )
+)]
 #[derive(Clone, Default)]
-pub enum Sink {
+pub(crate) enum Sink {
     /// Discarded.
     #[default]
     Null,
@@ -86,7 +100,7 @@ impl std::fmt::Debug for Sink {
 
 /// Which process group the child belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Group {
+pub(crate) enum Group {
     /// It leads a group of its own: signals to the group reach everything it started, and a
     /// Ctrl-C in the terminal does not (tta decides what to stop).
     #[default]
@@ -98,7 +112,7 @@ pub enum Group {
 
 /// How a child is ended when its deadline passes or it is cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kill {
+pub(crate) enum Kill {
     /// SIGKILL to its group at once.
     Now,
     /// SIGTERM to its group, up to this long for it to go, then SIGKILL.
@@ -107,7 +121,7 @@ pub enum Kill {
 
 /// Everything about one child process.
 #[derive(Debug, Clone)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub(super) argv: Vec<String>,
     pub(super) cwd: Option<PathBuf>,
     pub(super) env: Vec<(String, String)>,
@@ -125,7 +139,7 @@ pub struct Spec {
 impl Spec {
     /// Runs `argv` (never through a shell) with stdin closed, output discarded, in a process
     /// group of its own, with no deadline.
-    pub fn new(argv: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub(crate) fn new(argv: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self {
             argv: argv.into_iter().map(Into::into).collect(),
             cwd: None,
@@ -141,21 +155,16 @@ impl Spec {
         }
     }
 
-    /// The command line.
-    pub fn argv(&self) -> &[String] {
-        &self.argv
-    }
-
     /// The working directory.
     #[must_use]
-    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+    pub(crate) fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cwd = Some(dir.into());
         self
     }
 
     /// Extra environment variables.
     #[must_use]
-    pub fn envs<K: Into<String>, V: Into<String>>(
+    pub(crate) fn envs<K: Into<String>, V: Into<String>>(
         mut self,
         vars: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
@@ -165,29 +174,33 @@ impl Spec {
     }
 
     /// What it reads.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "used by `tta run` and `tta compose exec`")
+    )]
     #[must_use]
-    pub fn stdin(mut self, stdin: Stdin) -> Self {
+    pub(crate) fn stdin(mut self, stdin: Stdin) -> Self {
         self.stdin = stdin;
         self
     }
 
     /// Where stdout goes.
     #[must_use]
-    pub fn stdout(mut self, sink: Sink) -> Self {
+    pub(crate) fn stdout(mut self, sink: Sink) -> Self {
         self.stdout = sink;
         self
     }
 
     /// Where stderr goes.
     #[must_use]
-    pub fn stderr(mut self, sink: Sink) -> Self {
+    pub(crate) fn stderr(mut self, sink: Sink) -> Self {
         self.stderr = sink;
         self
     }
 
     /// Both streams to one place, in the order they were written.
     #[must_use]
-    pub fn merged(mut self, sink: Sink) -> Self {
+    pub(crate) fn merged(mut self, sink: Sink) -> Self {
         self.stdout = sink;
         self.merge = true;
         self
@@ -195,34 +208,38 @@ impl Spec {
 
     /// Both streams captured separately.
     #[must_use]
-    pub fn capture(self) -> Self {
+    pub(crate) fn capture(self) -> Self {
         self.stdout(Sink::Capture).stderr(Sink::Capture)
     }
 
     /// Which process group it joins.
     #[must_use]
-    pub fn group(mut self, group: Group) -> Self {
+    pub(crate) fn group(mut self, group: Group) -> Self {
         self.group = group;
         self
     }
 
     /// The longest it may run before it is ended (see [`Spec::kill`]).
     #[must_use]
-    pub fn deadline(mut self, d: Duration) -> Self {
+    pub(crate) fn deadline(mut self, d: Duration) -> Self {
         self.deadline = Some(d);
         self
     }
 
     /// Ends it when `cancel` reaches `level`.
     #[must_use]
-    pub fn cancel(mut self, cancel: &Cancel, level: Level) -> Self {
+    pub(crate) fn cancel(mut self, cancel: &Cancel, level: Level) -> Self {
         self.cancel = Some((cancel.clone(), level));
         self
     }
 
     /// How it is ended at its deadline or on a cancel.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "graceful ends come with supervised children")
+    )]
     #[must_use]
-    pub fn kill(mut self, kill: Kill) -> Self {
+    pub(crate) fn kill(mut self, kill: Kill) -> Self {
         self.kill = kill;
         self
     }

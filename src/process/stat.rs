@@ -6,7 +6,7 @@
 
 /// What the kernel says of one process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stat {
+pub(crate) struct Stat {
     /// Its state letter (`R`, `S`, `D`, `Z` for a zombie, ...).
     pub state: char,
     /// Its parent's pid.
@@ -22,13 +22,13 @@ pub struct Stat {
 
 impl Stat {
     /// A zombie (exited, not yet reaped) or dead process holds nothing and needs no signal.
-    pub fn is_gone(&self) -> bool {
+    pub(crate) fn is_gone(&self) -> bool {
         matches!(self.state, 'Z' | 'X')
     }
 }
 
 /// Parses the text of `/proc/<pid>/stat`.
-pub fn parse(text: &str) -> Option<Stat> {
+pub(crate) fn parse(text: &str) -> Option<Stat> {
     // The command name (field 2) is in parentheses and may contain spaces and parentheses.
     let after = text.get(text.rfind(')')? + 2..)?;
     let mut f = after.split(' ');
@@ -49,7 +49,7 @@ pub fn parse(text: &str) -> Option<Stat> {
 
 /// The kernel's view of `pid`, or `None` when it does not exist or cannot be read.
 #[cfg(target_os = "linux")]
-pub fn stat(pid: u32) -> Option<Stat> {
+pub(crate) fn stat(pid: u32) -> Option<Stat> {
     parse(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
@@ -60,13 +60,13 @@ pub fn stat(_pid: u32) -> Option<Stat> {
 }
 
 /// The start time of `pid`, where the kernel tells it.
-pub fn start_ticks(pid: u32) -> Option<u64> {
+pub(crate) fn start_ticks(pid: u32) -> Option<u64> {
     stat(pid).map(|s| s.start_ticks)
 }
 
 /// Every process the kernel lists, with its view; `None` where processes cannot be listed.
 #[cfg(target_os = "linux")]
-pub fn all() -> Option<Vec<(u32, Stat)>> {
+pub(crate) fn all() -> Option<Vec<(u32, Stat)>> {
     let dir = std::fs::read_dir("/proc").ok()?;
     Some(
         dir.filter_map(Result::ok)

@@ -36,7 +36,7 @@ fn round(x: f64) -> f64 {
 }
 
 /// The JSON document of a run: `results` (name → success) and `components` in start order.
-pub fn run_json(report: &RunReport, graph: &Graph) -> serde_json::Value {
+pub(crate) fn run_json(report: &RunReport, graph: &Graph) -> serde_json::Value {
     let mut rs: Vec<_> = report.results.iter().collect();
     let pos: Vec<usize> = {
         let mut p = vec![0; graph.len()];

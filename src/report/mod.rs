@@ -5,6 +5,6 @@ mod json;
 mod progress;
 mod summary;
 
-pub use json::run_json;
-pub use progress::Progress;
-pub use summary::summary;
+pub(crate) use json::run_json;
+pub(crate) use progress::Progress;
+pub(crate) use summary::summary;

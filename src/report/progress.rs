@@ -22,7 +22,7 @@ enum Mode {
 }
 
 /// The progress reporter.
-pub struct Progress {
+pub(crate) struct Progress {
     names: Vec<String>,
     width: usize,
     t0: Instant,
@@ -32,7 +32,7 @@ pub struct Progress {
 
 impl Progress {
     /// Progress for `graph`'s components; bars only when stderr is a terminal.
-    pub fn new(graph: &Graph, out: &Output) -> Self {
+    pub(crate) fn new(graph: &Graph, out: &Output) -> Self {
         let mode = if out.json || out.quiet {
             Mode::Silent
         } else if console::Term::stderr().is_term() && std::env::var_os("CI").is_none() {
@@ -131,7 +131,7 @@ impl Progress {
     }
 
     /// Clears live bars before the summary is printed.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Mode::Bars { multi, .. } = &self.mode {
             let _ = multi.clear();
             for b in self.bars() {

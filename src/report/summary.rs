@@ -10,7 +10,7 @@ use crate::output::Output;
 use crate::runner::{Outcome, RunReport};
 
 /// The summary text (for stderr).
-pub fn summary(report: &RunReport, graph: &Graph, out: &Output) -> String {
+pub(crate) fn summary(report: &RunReport, graph: &Graph, out: &Output) -> String {
     let mut s = String::new();
     let mut counts: Vec<(Outcome, usize)> = Vec::new();
     for r in &report.results {

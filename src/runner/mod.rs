@@ -10,7 +10,7 @@ mod events;
 mod outcome;
 mod policy;
 mod readiness;
-pub mod signals;
+pub(crate) mod signals;
 mod start;
 mod stop;
 mod worker;
@@ -18,9 +18,9 @@ mod worker;
 pub use crate::cancel::{Cancel, CancelReason};
 pub use events::{Event, NullReporter, Reporter};
 pub use outcome::{Action, ComponentResult, Outcome, RunReport};
-pub use policy::ComponentPolicy;
-pub use start::{StartOptions, start};
-pub use stop::{StopOptions, stop};
+pub(crate) use policy::ComponentPolicy;
+pub(crate) use start::{StartOptions, start};
+pub(crate) use stop::{StopOptions, stop};
 
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@ use crate::graph::Graph;
 
 /// One component's timeouts, retries and readiness probe, with defaults applied.
 #[derive(Debug, Clone)]
-pub struct ComponentPolicy {
+pub(crate) struct ComponentPolicy {
     /// Time from the start action to ready.
     pub start_timeout: Duration,
     /// Grace period of a stop before the kill.
@@ -24,7 +24,7 @@ pub struct ComponentPolicy {
 
 impl ComponentPolicy {
     /// Settings for every node of `graph`.
-    pub fn for_graph(config: &Config, graph: &Graph) -> Vec<Self> {
+    pub(crate) fn for_graph(config: &Config, graph: &Graph) -> Vec<Self> {
         graph
             .names()
             .iter()
@@ -42,7 +42,8 @@ impl ComponentPolicy {
     }
 
     /// Defaults, for tests and scripted drivers.
-    pub fn uniform(n: usize, start_timeout: Duration) -> Vec<Self> {
+    #[cfg(test)]
+    pub(crate) fn uniform(n: usize, start_timeout: Duration) -> Vec<Self> {
         vec![
             ComponentPolicy {
                 start_timeout,

@@ -6,7 +6,7 @@ use signal_hook::iterator::Signals;
 use super::{Cancel, CancelReason};
 
 /// Routes SIGINT and SIGTERM to `cancel` for the rest of the process's life.
-pub fn install(cancel: &Cancel) {
+pub(crate) fn install(cancel: &Cancel) {
     let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
         tracing::warn!("cannot install the Ctrl-C handler; Ctrl-C will end tta at once");
         return;

@@ -25,7 +25,7 @@ use crate::graph::{Graph, NodeId, Selection};
 
 /// Options of a start run.
 #[derive(Debug, Clone, Copy)]
-pub struct StartOptions {
+pub(crate) struct StartOptions {
     /// Components in flight at most.
     pub jobs: usize,
     /// The whole run's time limit.
@@ -260,7 +260,7 @@ impl<'r> Board<'r> {
 
 /// Starts the selected components. Dependencies outside the selection count as satisfied
 /// (that is `--no-deps`).
-pub fn start(
+pub(crate) fn start(
     graph: &Graph,
     policies: &[ComponentPolicy],
     driver: &dyn Driver,

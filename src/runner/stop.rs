@@ -17,7 +17,7 @@ use crate::graph::{Graph, NodeId, Selection};
 
 /// Options of a stop run.
 #[derive(Debug, Clone, Copy)]
-pub struct StopOptions {
+pub(crate) struct StopOptions {
     /// Components stopping at once, at most.
     pub jobs: usize,
     /// The whole run's time limit.
@@ -143,7 +143,7 @@ fn stop_one(
 }
 
 /// Stops the targets (and their running dependents).
-pub fn stop(
+pub(crate) fn stop(
     graph: &Graph,
     policies: &[ComponentPolicy],
     driver: &dyn Driver,

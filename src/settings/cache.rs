@@ -20,11 +20,11 @@ use crate::config::write_atomic;
 use crate::graph::Graph;
 
 /// Files smaller than this are parsed every time.
-pub const MIN_SIZE: usize = 32 * 1024;
+pub(super) const MIN_SIZE: usize = 32 * 1024;
 
 /// What an entry depends on, hashed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Key(u64, u64);
+pub(super) struct Key(u64, u64);
 
 #[derive(Serialize, Deserialize)]
 struct Entry {
@@ -38,7 +38,7 @@ struct Entry {
 }
 
 /// A cached load.
-pub struct Hit {
+pub(super) struct Hit {
     /// The defaults (needed by plans without the rest of the configuration).
     pub defaults: Defaults,
     /// Its graph.
@@ -50,7 +50,7 @@ pub struct Hit {
 }
 
 /// Decodes the configuration of a hit.
-pub fn decode(bytes: &[u8]) -> Option<Config> {
+pub(super) fn decode(bytes: &[u8]) -> Option<Config> {
     postcard::from_bytes(bytes).ok()
 }
 
@@ -71,7 +71,12 @@ fn entry_path(path: &Path) -> Option<PathBuf> {
 }
 
 /// The key of a load, or `None` when it is not worth caching.
-pub fn key(path: Option<&Path>, cwd: &Path, text: &str, env: &[(String, String)]) -> Option<Key> {
+pub(super) fn key(
+    path: Option<&Path>,
+    cwd: &Path,
+    text: &str,
+    env: &[(String, String)],
+) -> Option<Key> {
     let path = path?;
     if text.len() < MIN_SIZE {
         return None;
@@ -97,7 +102,7 @@ pub fn key(path: Option<&Path>, cwd: &Path, text: &str, env: &[(String, String)]
 }
 
 /// The cached load for `key`, if there is one.
-pub fn load(path: &Path, key: Key) -> Option<Hit> {
+pub(super) fn load(path: &Path, key: Key) -> Option<Hit> {
     let bytes = std::fs::read(entry_path(path)?).ok()?;
     let entry: Entry = postcard::from_bytes(&bytes).ok()?;
     if entry.key != key {
@@ -114,7 +119,7 @@ pub fn load(path: &Path, key: Key) -> Option<Hit> {
 }
 
 /// Stores a validated load (best effort: a cache that cannot be written is skipped).
-pub fn store(path: &Path, key: Key, config: &Config, graph: &Graph, overrides: &[Override]) {
+pub(super) fn store(path: &Path, key: Key, config: &Config, graph: &Graph, overrides: &[Override]) {
     if config.repositories.values().any(|r| r.discover) {
         return;
     }

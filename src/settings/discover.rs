@@ -36,13 +36,13 @@ fn display_path(p: &Path, base: &Path) -> String {
 }
 
 /// Adds discovered components to `config` and returns the problems found.
-pub fn apply(config: &mut Config) -> Vec<Problem> {
+pub(crate) fn apply(config: &mut Config) -> Vec<Problem> {
     let env: HashMap<String, String> = crate::config::env::process_vars().collect();
     apply_with_env(config, &env)
 }
 
 /// [`apply`] with an explicit environment for interpolation.
-pub fn apply_with_env<S: std::hash::BuildHasher>(
+pub(crate) fn apply_with_env<S: std::hash::BuildHasher>(
     config: &mut Config,
     env: &HashMap<String, String, S>,
 ) -> Vec<Problem> {

@@ -7,7 +7,7 @@ mod cache;
 mod discover;
 mod load;
 
-pub use discover::{apply as discover, apply_with_env as discover_with_env};
+pub(crate) use discover::apply as discover;
 pub use load::Settings;
 
 #[cfg(test)]

@@ -6,13 +6,13 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The `tta` binary under test.
-pub fn tta_bin() -> PathBuf {
+pub(crate) fn tta_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tta"))
 }
 
 /// The `tta-demo-server` example, as built by `cargo test` with the other targets (never
 /// the copy a user may have installed on `PATH`).
-pub fn demo_server() -> PathBuf {
+pub(crate) fn demo_server() -> PathBuf {
     let bin = tta_bin();
     let path = bin
         .parent()
@@ -28,7 +28,7 @@ pub fn demo_server() -> PathBuf {
 }
 
 /// A loopback port that was free a moment ago.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -37,14 +37,14 @@ pub fn free_port() -> u16 {
 }
 
 /// A stack: a folder with a `tta.yaml`.
-pub struct Stack {
+pub(crate) struct Stack {
     dir: tempfile::TempDir,
     env: Vec<(String, String)>,
 }
 
 /// One finished `tta` run.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     /// Exit code (-1 when killed by a signal).
     pub code: i32,
     /// Standard output.
@@ -55,7 +55,7 @@ pub struct Run {
 
 impl Stack {
     /// A stack whose config is `yaml` (with `$SERVER` replaced by the demo server's path).
-    pub fn new(yaml: &str) -> Self {
+    pub(crate) fn new(yaml: &str) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("tta-test-")
             .tempdir()
@@ -69,7 +69,7 @@ impl Stack {
     }
 
     /// An empty folder with no config.
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         Self {
             dir: tempfile::Builder::new()
                 .prefix("tta-test-")
@@ -80,12 +80,12 @@ impl Stack {
     }
 
     /// The folder.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// Writes a file under the folder (replacing `$SERVER` with the demo server).
-    pub fn write(&self, rel: &str, contents: &str) {
+    pub(crate) fn write(&self, rel: &str, contents: &str) {
         let p = self.path().join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         let text = contents.replace("$SERVER", &demo_server().display().to_string());
@@ -93,18 +93,18 @@ impl Stack {
     }
 
     /// Reads a file under the folder.
-    pub fn read(&self, rel: &str) -> String {
+    pub(crate) fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path().join(rel)).unwrap()
     }
 
     /// Sets an environment variable for every run.
-    pub fn env(mut self, k: &str, v: &str) -> Self {
+    pub(crate) fn env(mut self, k: &str, v: &str) -> Self {
         self.env.push((k.into(), v.into()));
         self
     }
 
     /// A command for `tta ARGS` in the folder, with a clean environment.
-    pub fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(tta_bin());
         c.args(args).current_dir(self.path()).stdin(Stdio::null());
         for (k, _) in std::env::vars() {
@@ -118,7 +118,7 @@ impl Stack {
     }
 
     /// Runs `tta ARGS` to completion.
-    pub fn tta(&self, args: &[&str]) -> Run {
+    pub(crate) fn tta(&self, args: &[&str]) -> Run {
         Run::from(self.command(args).output().unwrap())
     }
 }
@@ -145,7 +145,7 @@ impl From<Output> for Run {
 impl Run {
     /// Asserts the exit code, showing the output when it differs.
     #[track_caller]
-    pub fn code(&self, want: i32) -> &Self {
+    pub(crate) fn code(&self, want: i32) -> &Self {
         assert_eq!(
             self.code, want,
             "exit code\n--- stdout\n{}\n--- stderr\n{}",
@@ -156,13 +156,13 @@ impl Run {
 
     /// Asserts exit 0.
     #[track_caller]
-    pub fn ok(&self) -> &Self {
+    pub(crate) fn ok(&self) -> &Self {
         self.code(0)
     }
 
     /// Asserts stderr contains `s`.
     #[track_caller]
-    pub fn stderr_has(&self, s: &str) -> &Self {
+    pub(crate) fn stderr_has(&self, s: &str) -> &Self {
         assert!(
             self.stderr.contains(s),
             "stderr lacks {s:?}\n--- stderr\n{}",
@@ -173,7 +173,7 @@ impl Run {
 
     /// Asserts stdout contains `s`.
     #[track_caller]
-    pub fn stdout_has(&self, s: &str) -> &Self {
+    pub(crate) fn stdout_has(&self, s: &str) -> &Self {
         assert!(
             self.stdout.contains(s),
             "stdout lacks {s:?}\n--- stdout\n{}\n--- stderr\n{}",
@@ -185,7 +185,7 @@ impl Run {
 
     /// Stdout as JSON.
     #[track_caller]
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
                 "stdout is not JSON ({e}):\n{}\n--- stderr\n{}",
@@ -196,7 +196,7 @@ impl Run {
 }
 
 /// Waits until `f` is true, up to `limit`; returns whether it became true.
-pub fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+pub(crate) fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let t = Instant::now();
     while t.elapsed() < limit {
         if f() {
@@ -208,7 +208,7 @@ pub fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
 }
 
 /// Whether a pid is alive (and not a zombie).
-pub fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(s) => s
             .rfind(')')

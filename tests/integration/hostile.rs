@@ -15,12 +15,12 @@ use crate::harness::{Run, Stack};
 
 /// Runs `cmd` to completion within `limit`; a run that takes longer is killed and fails the
 /// test as a hang, with the output it had printed.
-pub fn bounded(cmd: Command, limit: Duration) -> Run {
+pub(crate) fn bounded(cmd: Command, limit: Duration) -> Run {
     try_bounded(cmd, limit).unwrap_or_else(|hang| panic!("{hang}"))
 }
 
 /// [`bounded`], with a hang as an `Err` describing it.
-pub fn try_bounded(mut cmd: Command, limit: Duration) -> Result<Run, String> {
+pub(crate) fn try_bounded(mut cmd: Command, limit: Duration) -> Result<Run, String> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

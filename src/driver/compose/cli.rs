@@ -3,7 +3,7 @@
 
 /// The engine's command-line tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum EngineCli {
+pub(crate) enum EngineCli {
     /// `docker`.
     #[default]
     Docker,
@@ -14,7 +14,7 @@ pub enum EngineCli {
 impl EngineCli {
     /// The CLI for a compose command line (`podman compose`, `podman-compose`: Podman;
     /// anything else: Docker).
-    pub fn for_compose(command: &str) -> Self {
+    pub(crate) fn for_compose(command: &str) -> Self {
         let program = command.split_whitespace().next().unwrap_or_default();
         let base = program.rsplit('/').next().unwrap_or(program);
         if base.starts_with("podman") {
@@ -25,7 +25,7 @@ impl EngineCli {
     }
 
     /// The program to run.
-    pub fn program(self) -> &'static str {
+    pub(crate) fn program(self) -> &'static str {
         match self {
             EngineCli::Docker => "docker",
             EngineCli::Podman => "podman",
@@ -33,7 +33,7 @@ impl EngineCli {
     }
 
     /// The option that names a remote engine: a docker context, or a Podman connection.
-    pub fn context_flag(self) -> &'static str {
+    pub(crate) fn context_flag(self) -> &'static str {
         match self {
             EngineCli::Docker => "--context",
             EngineCli::Podman => "--connection",
@@ -41,7 +41,7 @@ impl EngineCli {
     }
 
     /// `program [--context X] args...`.
-    pub fn argv(self, context: Option<&str>, args: &[&str]) -> Vec<String> {
+    pub(crate) fn argv(self, context: Option<&str>, args: &[&str]) -> Vec<String> {
         let mut argv = vec![self.program().to_owned()];
         if let Some(c) = context {
             argv.extend([self.context_flag().to_owned(), c.to_owned()]);

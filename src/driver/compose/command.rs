@@ -21,7 +21,7 @@ const VERSION_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Which compose implementation a command is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
+pub(crate) enum Flavor {
     /// `docker compose` (the v2 plugin).
     Plugin,
     /// `docker-compose` 1.x (Python).
@@ -38,31 +38,27 @@ pub enum Flavor {
 
 /// Where the command came from, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// The `TTA_COMPOSE` variable.
     Env,
     /// The config's `compose.command`.
     Config,
-    /// Detected.
-    Detected,
 }
 
 /// The compose command of this run.
 #[derive(Debug)]
-pub struct ComposeCommand {
+pub(crate) struct ComposeCommand {
     /// Its argv (`["docker", "compose"]`).
     pub argv: Vec<String>,
     /// What it is.
     pub flavor: Flavor,
-    /// Where it came from.
-    pub source: Source,
     /// For [`Flavor::Standalone`]: whether `version` says 1.x, asked when first needed.
     v1: OnceLock<bool>,
 }
 
 /// Why no compose command is available: an environment error (exit 3).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unavailable {
+pub(crate) struct Unavailable {
     /// What is missing.
     pub message: String,
     /// What to do.
@@ -71,7 +67,7 @@ pub struct Unavailable {
 
 impl Unavailable {
     /// As the crate's error (exit 3).
-    pub fn to_error(&self) -> crate::Error {
+    pub(crate) fn to_error(&self) -> crate::Error {
         crate::Error::environment(self.message.clone(), self.hint.clone())
     }
 }
@@ -84,10 +80,10 @@ fn basename(p: &str) -> &str {
 
 impl ComposeCommand {
     /// A command given by the user, classified by its program name.
-    pub fn given(argv: Vec<String>, source: Source) -> Result<Self, Unavailable> {
+    pub(crate) fn given(argv: Vec<String>, source: Source) -> Result<Self, Unavailable> {
         let what = match source {
             Source::Env => "TTA_COMPOSE",
-            _ => "`compose.command`",
+            Source::Config => "`compose.command`",
         };
         let Some(program) = argv.first() else {
             return Err(Unavailable {
@@ -113,14 +109,16 @@ impl ComposeCommand {
         Ok(Self {
             argv,
             flavor,
-            source,
             v1: OnceLock::new(),
         })
     }
 
     /// Detects the command: `TTA_COMPOSE`, then `configured`, then `docker compose version`,
     /// then `docker-compose version`.
-    pub fn detect(env: Option<&str>, configured: Option<&[String]>) -> Result<Self, Unavailable> {
+    pub(crate) fn detect(
+        env: Option<&str>,
+        configured: Option<&[String]>,
+    ) -> Result<Self, Unavailable> {
         if let Some(s) = env.filter(|s| !s.trim().is_empty()) {
             return Self::given(
                 s.split_whitespace().map(str::to_owned).collect(),
@@ -133,7 +131,6 @@ impl ComposeCommand {
         let detected = |argv: &[&str], flavor| Self {
             argv: argv.iter().map(|s| (*s).to_owned()).collect(),
             flavor,
-            source: Source::Detected,
             v1: OnceLock::new(),
         };
         let docker = process::which("docker").is_some();
@@ -185,7 +182,7 @@ impl ComposeCommand {
     }
 
     /// Whether this is compose v1 (asks `version` once for a configured `docker-compose`).
-    pub fn is_v1(&self) -> bool {
+    pub(crate) fn is_v1(&self) -> bool {
         match self.flavor {
             Flavor::V1 => true,
             Flavor::Standalone => *self.v1.get_or_init(|| {
@@ -198,7 +195,7 @@ impl ComposeCommand {
     }
 
     /// The command line and extra environment that run `args` for `target`.
-    pub fn invocation(
+    pub(crate) fn invocation(
         &self,
         target: &Target,
         args: &[String],
@@ -229,15 +226,6 @@ impl ComposeCommand {
         argv.extend(args.iter().cloned());
         (argv, env)
     }
-
-    /// The engine CLI that goes with this command (`docker`, or `podman`).
-    pub fn engine_cli(&self) -> &'static str {
-        if self.flavor == Flavor::Podman {
-            "podman"
-        } else {
-            "docker"
-        }
-    }
 }
 
 /// Runs a `version` command, bounded.
@@ -250,7 +238,7 @@ fn version(argv: &[impl AsRef<str>]) -> Result<Finished, RunError> {
 
 /// Both streams of a finished docker or compose call, stderr first (where they put their
 /// errors).
-pub fn output_text(f: &Finished) -> String {
+pub(crate) fn output_text(f: &Finished) -> String {
     format!("{}\n{}", f.stderr_text(), f.stdout_text())
 }
 
@@ -264,7 +252,7 @@ fn is_v1_version(stdout: &str) -> bool {
 }
 
 /// The first non-empty line of a text, for one-line messages.
-pub fn first_line(text: &str) -> String {
+pub(crate) fn first_line(text: &str) -> String {
     text.lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
@@ -273,7 +261,7 @@ pub fn first_line(text: &str) -> String {
 }
 
 /// The last non-empty line that looks like an error, for one-line messages.
-pub fn error_line(text: &str) -> String {
+pub(crate) fn error_line(text: &str) -> String {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -291,7 +279,7 @@ pub fn error_line(text: &str) -> String {
 }
 
 /// An engine hiccup worth retrying (as opposed to a mistake that will fail again).
-pub fn is_transient(text: &str) -> bool {
+pub(crate) fn is_transient(text: &str) -> bool {
     const PATTERNS: [&str; 16] = [
         "cannot connect to the docker daemon",
         "couldn't connect to docker daemon",
@@ -315,7 +303,7 @@ pub fn is_transient(text: &str) -> bool {
 }
 
 /// The engine does not answer at all (as opposed to a hiccup mid-request).
-pub fn engine_unreachable(text: &str) -> bool {
+pub(crate) fn engine_unreachable(text: &str) -> bool {
     const PATTERNS: [&str; 5] = [
         "cannot connect to the docker daemon",
         "couldn't connect to docker daemon",
@@ -328,7 +316,7 @@ pub fn engine_unreachable(text: &str) -> bool {
 }
 
 /// What to tell a user whose engine does not answer.
-pub fn engine_hint(context: Option<&str>) -> String {
+pub(crate) fn engine_hint(context: Option<&str>) -> String {
     match context {
         Some(c) => format!(
             "check that the engine of docker context `{c}` is up (`docker --context {c} info`)"
@@ -339,7 +327,7 @@ pub fn engine_hint(context: Option<&str>) -> String {
 
 /// Everything needed to run compose for one repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub(crate) struct Target {
     /// The repository's name in the configuration.
     pub name: String,
     /// Its folder (the working directory).
@@ -356,7 +344,7 @@ pub struct Target {
 
 impl Target {
     /// The target of a configured repository. `Err` when it has no compose file.
-    pub fn new(name: &str, repo: &Repository) -> Result<Self, String> {
+    pub(crate) fn new(name: &str, repo: &Repository) -> Result<Self, String> {
         let files = crate::compose_file::compose_files(repo)?;
         Ok(Self {
             name: name.to_owned(),
@@ -377,7 +365,7 @@ impl Target {
 /// absolute path. Two checkouts of the same repository (or two repositories whose folders
 /// share a name) therefore never share containers, while the name stays the same from run
 /// to run: `tta.dev` → `tta-dev-3f9a0c`.
-pub fn default_project_name(name: &str, path: &Path) -> String {
+pub(crate) fn default_project_name(name: &str, path: &Path) -> String {
     let mut base: String = name
         .chars()
         .map(|c| match c.to_ascii_lowercase() {
@@ -421,7 +409,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// A compose run that could not start, as a message.
-pub fn run_error(argv: &[String], e: &RunError) -> String {
+pub(crate) fn run_error(argv: &[String], e: &RunError) -> String {
     format!("`{}` {e}", argv.join(" "))
 }
 
@@ -444,7 +432,6 @@ mod tests {
         ComposeCommand {
             argv: argv.iter().map(|s| (*s).to_owned()).collect(),
             flavor,
-            source: Source::Detected,
             v1: OnceLock::new(),
         }
     }

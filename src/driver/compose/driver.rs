@@ -44,9 +44,9 @@ use crate::state::StateDir;
 
 /// A started service without a healthcheck counts as running once it has stayed up this
 /// long, so a container that exits at once is reported failed, not started.
-pub const SETTLE: Duration = Duration::from_millis(300);
+pub(crate) const SETTLE: Duration = Duration::from_millis(300);
 /// How often a starting service is polled.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// How many log lines a failure carries.
 pub(super) const TAIL_LINES: usize = 10;
 
@@ -98,7 +98,7 @@ impl CommandChoice {
 }
 
 /// The driver of compose components.
-pub struct Compose {
+pub(crate) struct Compose {
     pub(super) nodes: Vec<Option<Node>>,
     pub(super) projects: Vec<Project>,
     pub(super) engines: Vec<Engine>,
@@ -134,12 +134,12 @@ pub(super) fn projects_and_engines(config: &Config, cli: EngineCli) -> (Vec<Proj
 impl Compose {
     /// The driver for the compose components of `graph` (and every configured repository).
     /// Reads `TTA_COMPOSE`; runs nothing.
-    pub fn new(config: &Config, graph: &Graph) -> Self {
+    pub(crate) fn new(config: &Config, graph: &Graph) -> Self {
         Self::with_env(config, graph, std::env::var("TTA_COMPOSE").ok())
     }
 
     /// [`Compose::new`] with an explicit `TTA_COMPOSE`.
-    pub fn with_env(config: &Config, graph: &Graph, env_command: Option<String>) -> Self {
+    pub(crate) fn with_env(config: &Config, graph: &Graph, env_command: Option<String>) -> Self {
         let command = CommandChoice::new(env_command, config);
         let (projects, engines) = projects_and_engines(config, command.engine_cli());
         let nodes = graph
@@ -182,14 +182,14 @@ impl Compose {
     }
 
     /// The compose command, detected on first use.
-    pub fn command(&self) -> Result<Arc<ComposeCommand>, Unavailable> {
+    pub(crate) fn command(&self) -> Result<Arc<ComposeCommand>, Unavailable> {
         self.command.get()
     }
 
     /// Checks what the components `ids` need before a command touches them: their
     /// repositories' folders (all repositories whose services are discovered, too, for
     /// [`Scope::Everything`]) and an engine that answers. Stops at the first problem.
-    pub fn preflight(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
+    pub(crate) fn preflight(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
         let mut repos: Vec<usize> = ids
             .iter()
             .filter_map(|&i| self.node(i))
@@ -226,12 +226,16 @@ impl Compose {
     // ---- actions ------------------------------------------------------------------
 
     /// Which components may be started together: those of one repository.
-    pub fn batch_key(&self, id: NodeId) -> Option<BatchKey> {
+    pub(crate) fn batch_key(&self, id: NodeId) -> Option<BatchKey> {
         self.node(id).map(|n| BatchKey(n.repo))
     }
 
     /// Starts services: one `up -d --no-deps` per repository for all of its `ids`.
-    pub fn start_batch(&self, ids: &[NodeId], cancel: &Cancel) -> Vec<Result<(), ActionError>> {
+    pub(crate) fn start_batch(
+        &self,
+        ids: &[NodeId],
+        cancel: &Cancel,
+    ) -> Vec<Result<(), ActionError>> {
         let mut out: Vec<Option<Result<(), ActionError>>> = vec![None; ids.len()];
         let mut groups: IndexMap<usize, Vec<usize>> = IndexMap::new();
         for (i, &id) in ids.iter().enumerate() {
@@ -351,7 +355,7 @@ impl Compose {
     }
 
     /// How far a started service is towards ready.
-    pub fn poll(&self, id: NodeId) -> Poll {
+    pub(crate) fn poll(&self, id: NodeId) -> Poll {
         let Some(node) = self.node(id) else {
             return Poll::Failed(Failure::new("not a compose component"));
         };
@@ -421,7 +425,7 @@ impl Compose {
     }
 
     /// Stops a service: `stop -t <grace>`, or `kill` on a forced cancel.
-    pub fn stop(
+    pub(crate) fn stop(
         &self,
         id: NodeId,
         grace: Duration,
@@ -501,7 +505,7 @@ impl Compose {
     }
 
     /// The last lines of a service's container log.
-    pub fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
+    pub(crate) fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
         let Some(node) = self.node(id) else {
             return Vec::new();
         };
@@ -517,7 +521,7 @@ impl Compose {
     }
 
     /// Observes compose components: one `docker ps` per engine for all of them.
-    pub fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
+    pub(crate) fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
         let engines = self.engines_of(ids);
         let snaps: HashMap<usize, super::engine::Snapshot> = if engines.len() > 1 {
             std::thread::scope(|s| {

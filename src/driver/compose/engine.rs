@@ -13,13 +13,13 @@ use super::ps::{self, Container, TEMPLATE};
 use crate::process::{RunError, Sink, Spec};
 
 /// How long a `docker ps` result is shared between callers.
-pub const PS_MAX_AGE: Duration = Duration::from_millis(100);
+pub(crate) const PS_MAX_AGE: Duration = Duration::from_millis(100);
 /// How long `docker ps` and `docker logs` may take.
-pub const ENGINE_DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const ENGINE_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Why `docker ps` gave no answer, worded for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PsError {
+pub(crate) struct PsError {
     /// What went wrong.
     pub message: String,
     /// What to do.
@@ -27,7 +27,7 @@ pub struct PsError {
 }
 
 /// The containers of an engine, or why they could not be listed.
-pub type Snapshot = Arc<Result<Vec<Container>, PsError>>;
+pub(crate) type Snapshot = Arc<Result<Vec<Container>, PsError>>;
 
 struct Cached {
     /// When the call that produced it began.
@@ -36,7 +36,7 @@ struct Cached {
 }
 
 /// One engine and what is cached about it.
-pub struct Engine {
+pub(crate) struct Engine {
     cli: EngineCli,
     context: Option<String>,
     projects: Vec<String>,
@@ -48,7 +48,7 @@ pub struct Engine {
 
 impl Engine {
     /// The engine of a docker `context` (`None`: the default one).
-    pub fn new(cli: EngineCli, context: Option<String>) -> Self {
+    pub(crate) fn new(cli: EngineCli, context: Option<String>) -> Self {
         Self {
             cli,
             context,
@@ -60,17 +60,17 @@ impl Engine {
     }
 
     /// Its docker context.
-    pub fn context(&self) -> Option<&str> {
+    pub(crate) fn context(&self) -> Option<&str> {
         self.context.as_deref()
     }
 
     /// Adds a compose project whose containers this engine reports.
-    pub fn serve(&mut self, project: String) {
+    pub(crate) fn serve(&mut self, project: String) {
         self.projects.push(project);
     }
 
     /// `docker [--context X] ps -a --filter ... --format ...`.
-    pub fn ps_argv(&self) -> Vec<String> {
+    pub(crate) fn ps_argv(&self) -> Vec<String> {
         let filter = match self.projects.as_slice() {
             [one] => format!("label=com.docker.compose.project={one}"),
             _ => "label=com.docker.compose.project".to_owned(),
@@ -126,7 +126,7 @@ impl Engine {
 
     /// The engine's containers, from a call that began after `not_before` and at most
     /// [`PS_MAX_AGE`] ago; concurrent callers share one call.
-    pub fn snapshot(&self, not_before: Option<Instant>) -> Snapshot {
+    pub(crate) fn snapshot(&self, not_before: Option<Instant>) -> Snapshot {
         let fresh = |c: &Option<Cached>| {
             c.as_ref()
                 .filter(|c| {
@@ -151,13 +151,13 @@ impl Engine {
     }
 
     /// Forgets the cached snapshot (after a change this run made).
-    pub fn invalidate(&self) {
+    pub(crate) fn invalidate(&self) {
         *lock(&self.cache) = None;
     }
 
     /// The last `n` lines of a container's log (both streams), or none when it cannot be
     /// read.
-    pub fn logs(&self, container: &str, n: usize) -> Vec<String> {
+    pub(crate) fn logs(&self, container: &str, n: usize) -> Vec<String> {
         let tail = n.to_string();
         let argv = self
             .cli

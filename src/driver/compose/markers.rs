@@ -16,7 +16,7 @@ fn path(state: &StateDir, name: &str) -> PathBuf {
 }
 
 /// Whether `tta` stopped this container (and it has not run since).
-pub fn stopped_by_tta(state: &StateDir, name: &str, c: &Container, now: f64) -> bool {
+pub(super) fn stopped_by_tta(state: &StateDir, name: &str, c: &Container, now: f64) -> bool {
     let Ok(text) = std::fs::read_to_string(path(state, name)) else {
         return false;
     };
@@ -33,7 +33,7 @@ pub fn stopped_by_tta(state: &StateDir, name: &str, c: &Container, now: f64) -> 
 }
 
 /// Remembers that `tta` stopped these containers of a component.
-pub fn write(state: &StateDir, name: &str, ids: &[&str]) {
+pub(super) fn write(state: &StateDir, name: &str, ids: &[&str]) {
     let path = path(state, name);
     let text = format!("{}\n{}\n", now_epoch(), ids.join("\n"));
     let written = path
@@ -50,6 +50,6 @@ pub fn write(state: &StateDir, name: &str, ids: &[&str]) {
 }
 
 /// Forgets the marker of a component (it is being started).
-pub fn clear(state: &StateDir, name: &str) {
+pub(super) fn clear(state: &StateDir, name: &str) {
     let _ = std::fs::remove_file(path(state, name));
 }

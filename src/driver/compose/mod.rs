@@ -11,24 +11,22 @@
 //! - [`passthrough`]: `tta compose ARGS`, repository by repository.
 //! - [`ps`]: the parser of `docker ps` output in every shape it comes in.
 
-pub mod cli;
-pub mod command;
+pub(crate) mod cli;
+pub(crate) mod command;
 mod driver;
-pub mod engine;
+pub(crate) mod engine;
 mod markers;
 mod observe;
-pub mod passthrough;
-pub mod project;
-pub mod ps;
+pub(crate) mod passthrough;
+pub(crate) mod project;
+pub(crate) mod ps;
 
-pub use cli::EngineCli;
-pub use command::{
-    ComposeCommand, Flavor, Source, Target, Unavailable, default_project_name, engine_hint,
-    engine_unreachable, error_line, is_transient, output_text,
+pub(crate) use command::{
+    ComposeCommand, engine_hint, engine_unreachable, error_line, output_text,
 };
-pub use driver::{Compose, POLL_INTERVAL, SETTLE};
-pub use passthrough::{ComposeRun, Passthrough, Sink, select_repositories};
-pub use ps::{Container, State as ContainerState, TEMPLATE, parse as parse_ps};
+pub(crate) use driver::{Compose, POLL_INTERVAL};
+pub use passthrough::ComposeRun;
+pub(crate) use passthrough::{Passthrough, Sink};
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -39,7 +39,7 @@ impl ComposeRun {
 }
 
 /// Where `tta compose` output goes as it comes.
-pub trait Sink: Sync {
+pub(crate) trait Sink: Sync {
     /// One whole line of a repository's output.
     fn line(&self, repo: &str, stream: Stream, line: &str);
     /// A transient failure; the same command runs again after `delay`.
@@ -48,7 +48,10 @@ pub trait Sink: Sync {
 
 /// The repositories named with `--repo` (each may be a comma-separated list), in config
 /// order: none, `all` or `both` select every one.
-pub fn select_repositories(known: &[String], selected: &[String]) -> Result<Vec<String>, Error> {
+pub(crate) fn select_repositories(
+    known: &[String],
+    selected: &[String],
+) -> Result<Vec<String>, Error> {
     if known.is_empty() {
         return Err(Error::usage(
             "no repositories are configured",
@@ -173,7 +176,7 @@ fn stream(spec: &Spec, on_line: &dyn Fn(Stream, &str)) -> Result<ComposeRun, Run
         all.push_str(&line);
         all.push('\n');
     }
-    let f = child.finish()?;
+    let f = child.finish();
     Ok(ComposeRun {
         exit_code: f.code().unwrap_or(-1),
         stdout,
@@ -182,7 +185,7 @@ fn stream(spec: &Spec, on_line: &dyn Fn(Stream, &str)) -> Result<ComposeRun, Run
 }
 
 /// `tta compose`: the configured repositories as compose projects, and the compose command.
-pub struct Passthrough {
+pub(crate) struct Passthrough {
     projects: Vec<Project>,
     command: CommandChoice,
     retry: Retry,
@@ -190,7 +193,7 @@ pub struct Passthrough {
 
 impl Passthrough {
     /// The pass-through of a configuration's repositories. Reads `TTA_COMPOSE`; runs nothing.
-    pub fn new(config: &Config) -> Self {
+    pub(crate) fn new(config: &Config) -> Self {
         let command = CommandChoice::new(std::env::var("TTA_COMPOSE").ok(), config);
         let (projects, _) = projects_and_engines(config, command.engine_cli());
         Self {
@@ -201,7 +204,7 @@ impl Passthrough {
     }
 
     /// The names of the repositories, in config order.
-    pub fn repositories(&self) -> Vec<String> {
+    pub(crate) fn repositories(&self) -> Vec<String> {
         self.projects.iter().map(|r| r.name.clone()).collect()
     }
 
@@ -209,7 +212,7 @@ impl Passthrough {
     /// `--repo`; none, `all` or `both`: every one), one after another in config order.
     /// Transient engine errors are retried with the configured backoff; a repository that
     /// succeeded is never run again. `sink` sees every line as it comes.
-    pub fn run(
+    pub(crate) fn run(
         &self,
         selected: &[String],
         args: &[String],

@@ -17,12 +17,12 @@ use crate::error::Error;
 use crate::process::{Finished, RunError, Spec};
 
 /// How long a `stop` may take beyond its grace period, and a forced `kill`.
-pub const STOP_SLACK: Duration = Duration::from_secs(120);
+pub(crate) const STOP_SLACK: Duration = Duration::from_secs(120);
 /// How long a forced `kill` may take.
 const KILL_DEADLINE: Duration = Duration::from_secs(30);
 
 /// A configured repository as a compose project.
-pub struct Project {
+pub(crate) struct Project {
     /// Its name in the configuration.
     pub name: String,
     /// Its configuration.
@@ -39,7 +39,7 @@ pub struct Project {
 
 impl Project {
     /// The project of a configured repository.
-    pub fn new(name: &str, config: &Repository, engine: usize) -> Self {
+    pub(crate) fn new(name: &str, config: &Repository, engine: usize) -> Self {
         Self {
             name: name.to_owned(),
             config: config.clone(),
@@ -51,7 +51,7 @@ impl Project {
     }
 
     /// The error of a repository whose folder is not there.
-    pub fn missing(&self) -> Error {
+    pub(crate) fn missing(&self) -> Error {
         Error::RepositoryMissing {
             name: self.name.clone(),
             path: self.config.path.clone(),
@@ -59,7 +59,7 @@ impl Project {
     }
 
     /// Its folder exists.
-    pub fn present(&self) -> bool {
+    pub(crate) fn present(&self) -> bool {
         self.config.path.is_dir()
     }
 
@@ -70,7 +70,7 @@ impl Project {
 
     /// `up -d --no-deps SERVICES`, ended after `deadline` or by a forced `cancel`.
     /// `shared_network` is the engine's lock for projects on an external network.
-    pub fn up(
+    pub(crate) fn up(
         &self,
         cmd: &ComposeCommand,
         target: &Target,
@@ -93,7 +93,8 @@ impl Project {
     }
 
     /// `stop -t GRACE SERVICE`; on a forced `cancel` (a second Ctrl-C), `kill SERVICE`.
-    pub fn stop(
+    #[expect(clippy::unused_self, reason = "a call in this project, like `up`")]
+    pub(crate) fn stop(
         &self,
         cmd: &ComposeCommand,
         target: &Target,

@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::driver::Health;
 
 /// The `--format` template of the `docker ps` call.
-pub const TEMPLATE: &str = concat!(
+pub(crate) const TEMPLATE: &str = concat!(
     r#"{"project":{{json (.Label "com.docker.compose.project")}},"#,
     r#""service":{{json (.Label "com.docker.compose.service")}},"#,
     r#""oneoff":{{json (.Label "com.docker.compose.oneoff")}},"#,
@@ -27,7 +27,7 @@ pub const TEMPLATE: &str = concat!(
 
 /// A container's lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
+pub(crate) enum State {
     /// Running (possibly paused).
     Running,
     /// Exited.
@@ -44,7 +44,7 @@ pub enum State {
 
 /// One compose container.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Container {
+pub(crate) struct Container {
     /// Its compose project.
     pub project: String,
     /// Its compose service.
@@ -72,7 +72,7 @@ pub struct Container {
 }
 
 /// Parses the output of `docker ps`: JSON Lines, a JSON array, or nothing.
-pub fn parse(output: &str) -> Result<Vec<Container>, String> {
+pub(crate) fn parse(output: &str) -> Result<Vec<Container>, String> {
     let t = output.trim();
     if t.is_empty() {
         return Ok(Vec::new());
@@ -181,7 +181,7 @@ fn container(v: &Value) -> Option<Container> {
 
 /// What a `Status` text says.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct StatusText {
+pub(crate) struct StatusText {
     /// The state it implies.
     pub state: Option<State>,
     /// Health, for a container with a healthcheck.
@@ -197,7 +197,7 @@ pub struct StatusText {
 /// Reads docker's human status: "Up 2 seconds (healthy)", "Up About a minute (health:
 /// starting)", "Up 3 hours (unhealthy)", "Up 5 minutes (Paused)", "Exited (137) 2 days ago",
 /// "Restarting (1) 5 seconds ago", "Created", "Dead", "Removal In Progress".
-pub fn parse_status(s: &str) -> StatusText {
+pub(crate) fn parse_status(s: &str) -> StatusText {
     let mut out = StatusText::default();
     let lower = s.trim().to_ascii_lowercase();
     let code = |rest: &str| {
@@ -268,7 +268,7 @@ fn duration_text(s: &str) -> (Option<f64>, f64) {
 }
 
 /// "2026-11-26 11:17:55 +0000 UTC" → seconds since the epoch.
-pub fn parse_created(s: &str) -> Option<f64> {
+pub(crate) fn parse_created(s: &str) -> Option<f64> {
     let mut parts = s.split_whitespace();
     let date = parts.next()?;
     let clock = parts.next()?;
