@@ -1,6 +1,6 @@
 //! The configuration file: finding it, parsing it against the schema, environment
 //! overrides, cross-checks, and editing it in place. Pure: no processes, no compose files
-//! (discovery and the graph come on top, in [`crate::Settings`]).
+//! (discovery and the graph come on top, in the `settings` module).
 
 pub(crate) mod edit;
 pub(crate) mod env;

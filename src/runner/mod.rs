@@ -10,6 +10,7 @@ mod events;
 mod outcome;
 mod policy;
 mod readiness;
+mod shared;
 pub(crate) mod signals;
 mod start;
 mod stop;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::events::Event;
 use super::outcome::{ComponentResult, Outcome};
-use super::start::{Ctx, Msg};
+use super::shared::{Ctx, Msg};
 use crate::config::model::Probe;
 use crate::driver::{Failure, Poll, TAIL_LINES, probe};
 use crate::duration::Human;

@@ -14,6 +14,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use super::clock::RunClock;
+use super::shared::{Ctx, Msg};
 use super::events::{Event, Reporter};
 use super::outcome::{Action, ComponentResult, Outcome, RunReport};
 use super::policy::ComponentPolicy;
@@ -34,39 +35,11 @@ pub(crate) struct StartOptions {
     pub fail_fast: bool,
 }
 
-/// What a worker tells the scheduler.
-pub(super) enum Msg {
-    /// Something to report.
-    Event(Event),
-    /// Its start action succeeded (`started` edges are satisfied).
-    Started(NodeId),
-    /// It is done, one way or another.
-    Done(ComponentResult),
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum St {
     Waiting,
     InFlight,
     Done,
-}
-
-/// What every worker of one start run shares.
-pub(super) struct Ctx<'a> {
-    pub(super) policies: &'a [ComponentPolicy],
-    pub(super) driver: &'a dyn Driver,
-    pub(super) cancel: &'a Cancel,
-    pub(super) clock: RunClock,
-}
-
-impl Ctx<'_> {
-    pub(super) fn at(&self) -> Duration {
-        self.clock.at()
-    }
-
-    pub(super) fn cancelled_result(&self, id: NodeId, began: Option<Duration>) -> ComponentResult {
-        self.clock.cancelled(id, self.cancel, began)
-    }
 }
 
 /// The scheduler's state; only the main thread touches it.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::events::Event;
 use super::outcome::{ComponentResult, Outcome};
 use super::readiness::readiness;
-use super::start::{Ctx, Msg};
+use super::shared::{Ctx, Msg};
 use crate::driver::Failure;
 use crate::graph::NodeId;
 use crate::process::retry::{Attempt, GaveUp, retry};

@@ -67,8 +67,8 @@ pub(crate) struct Unavailable {
 
 impl Unavailable {
     /// As the crate's error (exit 3).
-    pub(crate) fn to_error(&self) -> crate::Error {
-        crate::Error::environment(self.message.clone(), self.hint.clone())
+    pub(crate) fn to_error(&self) -> crate::error::Error {
+        crate::error::Error::environment(self.message.clone(), self.hint.clone())
     }
 }
 
