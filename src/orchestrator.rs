@@ -12,12 +12,12 @@ use serde::Serialize;
 
 use crate::config::model::Kind;
 use crate::driver::compose::{ComposeRun, Passthrough};
-use crate::driver::{Driver, Health, Observation, Scope, Stack, Status};
+use crate::driver::{Driver, Health, Observation, Scope, Stack, Status, StopOutcome};
 use crate::error::{Error, LockHolder, Result};
 use crate::graph::{Graph, NodeId, Selection};
 use crate::runner::{
-    self, Action, Cancel, ComponentPolicy, NullReporter, Reporter, RunReport, StartOptions,
-    StopOptions,
+    self, Action, Cancel, ComponentPolicy, EnvironmentProblem, Leftover, NullReporter, Outcome,
+    Reporter, RunReport, StartOptions, StopOptions,
 };
 use crate::settings::Settings;
 use crate::state::{RunLock, StateDir};
@@ -44,6 +44,10 @@ pub struct ComponentStatus {
     pub depends_on: Vec<String>,
     /// Running (and healthy where it has a check), or completed.
     pub up: bool,
+    /// It runs as configured before: its configuration changed since it started (`tta start`
+    /// restarts it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub changed: bool,
 }
 
 /// Options of a lifecycle run, beyond what the configuration says.
@@ -122,7 +126,7 @@ impl Orchestrator {
 
     /// An orchestrator for loaded settings, with the real drivers.
     pub fn new(settings: Settings) -> Self {
-        let stack = Stack::new(settings.config(), settings.graph());
+        let stack = Stack::new(settings.config(), settings.graph(), settings.path());
         Self::with_driver(settings, Box::new(stack))
     }
 
@@ -154,7 +158,7 @@ impl Orchestrator {
 
     /// Takes the run lock, telling `waiting` once if another run holds it.
     pub fn lock(&self, wait: Duration, waiting: impl FnOnce(LockHolder)) -> Result<RunLock> {
-        StateDir::new(&self.settings.config().state_dir).lock(wait, waiting)
+        StateDir::new(&self.settings.config().state_dir).lock(wait, &self.cancel, waiting)
     }
 
     fn lock_for_run(&self, opts: &RunOptions) -> Result<RunLock> {
@@ -171,7 +175,7 @@ impl Orchestrator {
     /// per component. `names` as given (none or `all`: every repository counts).
     fn preflight(&self, names: &[String], sel: &Selection) -> Result<()> {
         let ids: Vec<NodeId> = (0..sel.len()).filter(|&i| sel[i]).collect();
-        let scope = if names.is_empty() || names.iter().any(|n| n == "all") {
+        let scope = if Self::everything(names) {
             Scope::Everything
         } else {
             Scope::Selected
@@ -179,9 +183,15 @@ impl Orchestrator {
         self.driver.preflight(&ids, scope)
     }
 
-    /// A run that met a broken environment (no compose command, a repository gone) is an
+    /// Whether names as given mean the whole stack (none, or `all`).
+    fn everything(names: &[String]) -> bool {
+        names.is_empty() || names.iter().any(|n| n == "all")
+    }
+
+    /// The library's operations that answer with results alone (`start_all`, ...) treat a
+    /// run that met a broken environment (no compose command, a repository gone) as an
     /// environment error (exit code 3), whatever else it did.
-    fn after_run(report: RunReport) -> Result<RunReport> {
+    fn or_environment_error(report: RunReport) -> Result<RunReport> {
         match report.environment_error() {
             Some(e) => Err(e),
             None => Ok(report),
@@ -214,7 +224,7 @@ impl Orchestrator {
         let sel = self.start_selection(names, opts.no_deps)?;
         self.preflight(names, &sel)?;
         let _lock = self.lock_for_run(opts)?;
-        Self::after_run(self.start_locked(&sel, opts, reporter))
+        Ok(self.start_locked(&sel, opts, reporter))
     }
 
     fn start_locked(
@@ -247,9 +257,45 @@ impl Orchestrator {
         reporter: &dyn Reporter,
     ) -> Result<RunReport> {
         let sel = self.graph().select(names)?;
-        self.preflight(names, &self.graph().with_dependents(&sel))?;
+        // A broken part of the stack never keeps stop from stopping the rest: its problem is
+        // reported with the results (and the run ends with exit code 3).
+        let broken = self
+            .preflight(names, &self.graph().with_dependents(&sel))
+            .err();
         let _lock = self.lock_for_run(opts)?;
-        Self::after_run(self.stop_locked(&sel, !opts.no_deps, opts, reporter))
+        let mut report = self.stop_locked(&sel, !opts.no_deps, opts, reporter);
+        if Self::everything(names) && !self.cancel.is_cancelled() {
+            let grace = self.settings.config().defaults.stop_timeout;
+            report.leftovers = self
+                .driver
+                .stop_leftovers(grace, &self.cancel)
+                .into_iter()
+                .map(|(name, r)| match r {
+                    Ok(StopOutcome::Stopped) => Leftover {
+                        name,
+                        outcome: Outcome::Stopped,
+                        reason: None,
+                    },
+                    Ok(StopOutcome::AlreadyStopped) => Leftover {
+                        name,
+                        outcome: Outcome::AlreadyStopped,
+                        reason: None,
+                    },
+                    Err(e) => Leftover {
+                        name,
+                        outcome: Outcome::Failed,
+                        reason: Some(e.failure.message),
+                    },
+                })
+                .collect();
+        }
+        if let Some(e) = broken {
+            report.environment.push(EnvironmentProblem {
+                message: e.to_string(),
+                hint: e.hint(),
+            });
+        }
+        Ok(report)
     }
 
     fn stop_locked(
@@ -307,11 +353,13 @@ impl Orchestrator {
             results.retain(|x| x.id != r.id);
             results.push(r);
         }
-        Self::after_run(RunReport {
+        Ok(RunReport {
             action: Action::Restart,
             results,
             elapsed: stopped.elapsed + started.elapsed,
             interrupted: started.interrupted || stopped.interrupted,
+            environment: [stopped.environment, started.environment].concat(),
+            leftovers: Vec::new(),
         })
     }
 
@@ -346,6 +394,7 @@ impl Orchestrator {
             health: o.health,
             since: o.since,
             up: o.up(),
+            changed: o.changed,
             detail: o.detail,
             depends_on: g.deps(id).iter().map(|e| g.name(e.to).to_owned()).collect(),
         }
@@ -353,34 +402,44 @@ impl Orchestrator {
 
     /// Starts every component; name → success.
     pub fn start_all(&self) -> Result<IndexMap<String, bool>> {
-        let r = self.start(&[], &RunOptions::default(), &NullReporter)?;
+        let r = self
+            .start(&[], &RunOptions::default(), &NullReporter)
+            .and_then(Self::or_environment_error)?;
         Ok(self.results(&r))
     }
 
     /// Starts one component and its dependencies; true when it is up.
     pub fn start_component(&self, name: &str) -> Result<bool> {
         let id = self.graph().resolve(name)?;
-        let r = self.start(&[name.to_owned()], &RunOptions::default(), &NullReporter)?;
+        let r = self
+            .start(&[name.to_owned()], &RunOptions::default(), &NullReporter)
+            .and_then(Self::or_environment_error)?;
         Ok(r.get(id).is_some_and(|c| c.outcome.success()))
     }
 
     /// Stops every component, in reverse dependency order; name → success.
     pub fn stop_all(&self) -> Result<IndexMap<String, bool>> {
-        let r = self.stop(&[], &RunOptions::default(), &NullReporter)?;
+        let r = self
+            .stop(&[], &RunOptions::default(), &NullReporter)
+            .and_then(Self::or_environment_error)?;
         Ok(self.results(&r))
     }
 
     /// Stops one component, after its running dependents; true when it is stopped.
     pub fn stop_component(&self, name: &str) -> Result<bool> {
         let id = self.graph().resolve(name)?;
-        let r = self.stop(&[name.to_owned()], &RunOptions::default(), &NullReporter)?;
+        let r = self
+            .stop(&[name.to_owned()], &RunOptions::default(), &NullReporter)
+            .and_then(Self::or_environment_error)?;
         Ok(r.get(id).is_some_and(|c| c.outcome.success()))
     }
 
     /// Restarts one component (and its running dependents); true when it is up again.
     pub fn restart_component(&self, name: &str) -> Result<bool> {
         let id = self.graph().resolve(name)?;
-        let r = self.restart(&[name.to_owned()], &RunOptions::default(), &NullReporter)?;
+        let r = self
+            .restart(&[name.to_owned()], &RunOptions::default(), &NullReporter)
+            .and_then(Self::or_environment_error)?;
         Ok(r.get(id).is_some_and(|c| c.outcome.success()))
     }
 

@@ -43,15 +43,26 @@ impl Output {
         Self { json, quiet, color }
     }
 
-    /// Writes to stdout as is.
+    /// Writes to stdout as is; false when stdout is gone (its reader closed the pipe).
     #[expect(
         clippy::unused_self,
         reason = "output goes through the run's Output, whatever it holds"
     )]
-    pub(crate) fn stdout(&self, text: &str) {
+    pub(crate) fn stdout(&self, text: &str) -> bool {
         let mut o = std::io::stdout().lock();
-        let _ = o.write_all(text.as_bytes());
-        let _ = o.flush();
+        o.write_all(text.as_bytes())
+            .and_then(|()| o.flush())
+            .is_ok()
+    }
+
+    /// Writes bytes to stdout as they are; false when stdout is gone.
+    #[expect(
+        clippy::unused_self,
+        reason = "output goes through the run's Output, whatever it holds"
+    )]
+    pub(crate) fn stdout_bytes(&self, bytes: &[u8]) -> bool {
+        let mut o = std::io::stdout().lock();
+        o.write_all(bytes).and_then(|()| o.flush()).is_ok()
     }
 
     /// One JSON document on one line of stdout.

@@ -11,7 +11,7 @@ use crate::error::{Result, exit};
 use crate::graph::{Graph, NodeId, Selection};
 use crate::orchestrator::{Orchestrator, RunOptions};
 use crate::output::Output;
-use crate::report::{Progress, run_json, summary};
+use crate::report::{Progress, problems, run_json, summary};
 use crate::runner::{RunReport, signals};
 use crate::settings::Settings;
 
@@ -76,9 +76,15 @@ fn run(
     progress.finish();
     if out.json {
         out.json_line(&run_json(&report, orch.graph()));
-    }
-    if !out.json {
+    } else if out.quiet && !report.success() {
+        // Failures reach stderr whatever the verbosity: the summary's problems.
+        out.error(problems(&report, orch.graph(), out).trim_end());
+    } else {
         out.info(summary(&report, orch.graph(), out).trim_end());
+    }
+    if let Some(e) = report.environment_error() {
+        out.error(&crate::error::render(&e));
+        return Ok(exit::ENVIRONMENT);
     }
     Ok(if report.interrupted {
         exit::INTERRUPTED

@@ -2,8 +2,7 @@
 //! service's container log — the last lines or followed; several components are shown
 //! with a name prefix on each line.
 
-use std::io::{BufRead as _, BufReader, Seek as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::LogsArgs;
@@ -13,10 +12,10 @@ use crate::graph::NodeId;
 use crate::orchestrator::Orchestrator;
 use crate::output::Output;
 use crate::runner::{Cancel, signals};
-use crate::state::{StateDir, tail};
+use crate::state::{StateDir, log};
 
 /// Log files of local components (name, path).
-type Files = Vec<(String, std::path::PathBuf)>;
+type Files = Vec<(String, PathBuf)>;
 
 /// Where each named component's log is: a file (processes, tasks) or the engine (compose).
 fn sources(settings: &crate::settings::Settings, names: &[String]) -> Result<(Files, Vec<NodeId>)> {
@@ -77,23 +76,20 @@ pub(crate) fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Resul
         .max()
         .unwrap_or(0);
     let several = files.len() + services.len() > 1;
+    let show = |name: &str, line: &[u8]| {
+        let mut text = Vec::with_capacity(line.len() + width + 4);
+        if several {
+            text.extend_from_slice(format!("{name:<width$} | ").as_bytes());
+        }
+        text.extend_from_slice(line);
+        text.push(b'\n');
+        out.stdout_bytes(&text)
+    };
     for &id in &services {
         for line in orch.log_tail(id, args.lines) {
-            if several {
-                out.stdout(&format!("{:<width$} | {line}\n", g.name(id)));
-            } else {
-                out.stdout(&format!("{line}\n"));
-            }
+            show(g.name(id), line.as_bytes());
         }
     }
-    let prefix = several;
-    let show = |name: &str, line: &str| {
-        if prefix {
-            out.stdout(&format!("{name:<width$} | {line}\n"));
-        } else {
-            out.stdout(&format!("{line}\n"));
-        }
-    };
     let mut any = !services.is_empty();
     for (name, path) in &files {
         if path.exists() {
@@ -104,15 +100,14 @@ pub(crate) fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Resul
                 path.display()
             ));
         }
-        for line in tail(path, args.lines) {
+        for line in log::tail(path, args.lines) {
             show(name, &line);
         }
     }
     if !args.follow {
         return Ok(if any { exit::OK } else { exit::FAILED });
     }
-    follow_files(&files, show);
-    Ok(exit::OK)
+    Ok(follow_files(&files, show))
 }
 
 /// `compose logs --follow` for one service, in its repository.
@@ -129,38 +124,24 @@ fn follow_compose(
     super::compose::passthrough(settings, &[repo], &args, out)
 }
 
-/// Prints lines appended to the files until Ctrl-C (a file that appears later is picked up).
-fn follow_files(files: &[(String, std::path::PathBuf)], show: impl Fn(&str, &str)) {
+/// Prints lines appended to the files until Ctrl-C (exit 130) or until stdout's reader
+/// goes (exit 0). A file that appears later, is truncated or is rotated is followed on.
+fn follow_files(files: &[(String, PathBuf)], show: impl Fn(&str, &[u8]) -> bool) -> u8 {
     let cancel = Cancel::new();
     signals::install(&cancel);
-    let mut readers: Vec<(String, Option<BufReader<std::fs::File>>, &Path)> = files
+    let mut followers: Vec<(&str, log::Follower)> = files
         .iter()
-        .map(|(n, p)| (n.clone(), None, p.as_path()))
+        .map(|(n, p)| (n.as_str(), log::Follower::new(p)))
         .collect();
-    let mut buf = String::new();
     while !cancel.is_cancelled() {
-        for (name, reader, path) in &mut readers {
-            if reader.is_none()
-                && let Ok(mut f) = std::fs::File::open(*path)
-            {
-                let _ = f.seek(std::io::SeekFrom::End(0));
-                *reader = Some(BufReader::new(f));
-            }
-            if let Some(r) = reader {
-                loop {
-                    buf.clear();
-                    match r.read_line(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) if !buf.ends_with('\n') => {
-                            // A partial line: wait for the rest.
-                            let _ = r.seek_relative(-i64::try_from(buf.len()).unwrap_or(0));
-                            break;
-                        }
-                        Ok(_) => show(name, buf.trim_end_matches('\n')),
-                    }
+        for (name, f) in &mut followers {
+            for line in f.lines() {
+                if !show(name, &line) {
+                    return exit::OK;
                 }
             }
         }
         cancel.sleep(Duration::from_millis(200));
     }
+    exit::INTERRUPTED
 }

@@ -2,23 +2,29 @@
 //! background) and `task` (one-shot; success is exit 0).
 //!
 //! A started process outlives the `tta` run that started it: it leads its own process group
-//! with stdin closed and output appended to its log (spawned through [`crate::process`]),
-//! and its record in the state directory lets a later run find it, check it is still the
-//! same process (pid and kernel start time), and stop the whole group.
+//! with stdin closed, output appended to its log and a marker in its environment (spawned
+//! through [`crate::process`]). Its record in the state directory says which config started
+//! it and from which spec, and lets a later run find everything it left running (its group,
+//! and processes that left the group but carry the marker; see [`crate::process::tree`]),
+//! check each is provably ours, and stop all of it. The record, not the configuration, says
+//! what to stop, so this holds however the configuration changed since.
+//!
+//! A component whose start failed is stopped (nothing half-started is left) and its failure
+//! is kept until it starts again or is stopped, so `tta status` says why.
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::types::{ActionError, Driver, Failure, Observation, Poll, Status, StopOutcome};
 use crate::cancel::Cancel;
-use crate::config::model::{ComponentSpec, Config, Kind};
+use crate::config::model::{ComponentSpec, Config, Kind, ProbeCheck};
 use crate::graph::{Graph, NodeId};
-use crate::process::group::{self, is_ours};
-use crate::process::{Child, Kill, RunError, Sink, Spec};
-use crate::state::{Record, StateDir, now_epoch};
+use crate::process::tree::{MARKER, Remains, Tree, new_marker};
+use crate::process::{Child, Kill, RunError, Sink, Spec, stat};
+use crate::state::{LastFailure, Record, StateDir, log, now_epoch};
 
 /// A process without a probe counts as running once it has stayed up this long, so that a
 /// command that fails at once (a typo, a missing file) is reported as failed, not started.
@@ -27,6 +33,11 @@ pub(super) const SETTLE: Duration = Duration::from_millis(100);
 
 /// How many log lines a failure report carries.
 pub(crate) const TAIL_LINES: usize = 10;
+
+/// A log larger than this is rotated when a component starts or is looked at.
+const LOG_MAX_SIZE: u64 = 10 * 1024 * 1024;
+/// Rotated logs kept.
+const LOG_KEEP: u32 = 1;
 
 struct Spawned {
     child: Child,
@@ -37,14 +48,52 @@ struct Spawned {
 pub(super) struct Local {
     state: StateDir,
     base_dir: PathBuf,
+    /// The config file these components come from (absolute), if any.
+    config_file: Option<PathBuf>,
     names: Vec<String>,
     specs: Vec<Option<ComponentSpec>>,
     children: Mutex<HashMap<NodeId, Spawned>>,
 }
 
+/// A fingerprint of what a process is started from: command, environment, folder, probe.
+fn fingerprint(spec: &ComponentSpec, cwd: &Path) -> String {
+    let text = serde_json::to_string(&(spec.kind, &spec.command, &spec.env, cwd, &spec.probe))
+        .expect("specs serialize");
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
+/// The loopback TCP port a probe waits on, if it waits on one of this host.
+fn probe_port(check: &ProbeCheck) -> Option<(String, u16)> {
+    let hostport = match check {
+        ProbeCheck::Tcp(a) => a.clone(),
+        ProbeCheck::Http { url, .. } => {
+            let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+            let host = authority.rsplit('@').next().unwrap_or(authority);
+            if host
+                .rsplit_once(':')
+                .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+            {
+                host.to_owned()
+            } else {
+                format!("{host}:80")
+            }
+        }
+        ProbeCheck::Exec(_) => return None,
+    };
+    let (host, port) = hostport.rsplit_once(':')?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback =
+        matches!(host, "localhost" | "127.0.0.1" | "::1" | "0.0.0.0") || host.starts_with("127.");
+    Some((hostport.clone(), port.parse().ok()?)).filter(|_| loopback)
+}
+
 impl Local {
-    /// A driver for the local components of `graph`.
-    pub(super) fn new(config: &Config, graph: &Graph) -> Self {
+    /// A driver for the local components of `graph`, from the config file `config_file`.
+    pub(super) fn new(config: &Config, graph: &Graph, config_file: Option<&Path>) -> Self {
         let specs = graph
             .names()
             .iter()
@@ -59,6 +108,8 @@ impl Local {
         Self {
             state: StateDir::new(&config.state_dir),
             base_dir: config.base_dir.clone(),
+            config_file: config_file
+                .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())),
             names: graph.names().to_vec(),
             specs,
             children: Mutex::new(HashMap::new()),
@@ -71,6 +122,13 @@ impl Local {
             .expect("the local driver is given local components only")
     }
 
+    fn cwd(&self, id: NodeId) -> PathBuf {
+        self.spec(id)
+            .cwd
+            .clone()
+            .unwrap_or_else(|| self.base_dir.clone())
+    }
+
     fn failure(&self, id: NodeId, message: String, exit_code: Option<i32>) -> Failure {
         Failure {
             message,
@@ -80,40 +138,127 @@ impl Local {
         }
     }
 
+    /// Whether a record was made by another config file than this one (a record from before
+    /// records named their config counts as this config's).
+    fn foreign(&self, r: &Record) -> Option<PathBuf> {
+        r.config
+            .clone()
+            .filter(|c| Some(c) != self.config_file.as_ref())
+    }
+
+    fn tree(r: &Record) -> Tree {
+        Tree {
+            pid: r.pid,
+            start_ticks: r.start_ticks,
+            marker: r.marker.clone(),
+        }
+    }
+
     /// Observes one component from its record.
     fn observe_one(&self, id: NodeId) -> Observation {
         let name = &self.names[id];
-        let task = self.spec(id).kind == Kind::Task;
+        let _ = log::rotate(&self.state.log_path(name), LOG_MAX_SIZE, LOG_KEEP);
         let record = match self.state.read(name) {
             Ok(Some(r)) => r,
-            Ok(None) => return Observation::new(Status::Stopped, None),
+            Ok(None) => return self.observe_stopped(id),
             Err(e) => return Observation::new(Status::Error, Some(e)),
         };
-        let alive = is_ours(record.pid, record.start_ticks);
-        let mut o = match (task, record.exit_code, alive) {
-            (true, Some(0), _) => Observation::new(Status::Completed, Some("exited 0".to_owned())),
-            (true, Some(code), _) => {
-                Observation::new(Status::Error, Some(format!("exited with code {code}")))
+        if let Some(other) = self.foreign(&record) {
+            return Observation::new(
+                Status::Stopped,
+                Some(format!(
+                    "the state directory runs `{name}` for another config ({}, pid {}); this config leaves it alone",
+                    other.display(),
+                    record.pid
+                )),
+            );
+        }
+        let remains = Self::tree(&record).remains();
+        let mut o = self.judge(id, &record, &remains);
+        o.since = Some(record.started_at);
+        let now = fingerprint(self.spec(id), &self.cwd(id));
+        if matches!(o.status(), Status::Running | Status::Starting)
+            && record.spec.as_ref().is_some_and(|s| *s != now)
+        {
+            o.changed = true;
+            let detail = o.detail.take().unwrap_or_default();
+            o.detail = Some(
+                format!("{detail}; changed since start")
+                    .trim_start_matches("; ")
+                    .to_owned(),
+            );
+        }
+        o
+    }
+
+    /// A component with no record: stopped, or failed at its last start.
+    fn observe_stopped(&self, id: NodeId) -> Observation {
+        match self.state.last_failure(&self.names[id]) {
+            Some(f) => Observation {
+                #[expect(clippy::cast_precision_loss, reason = "seconds since the epoch")]
+                since: Some(f.at as f64),
+                ..Observation::new(
+                    Status::Error,
+                    Some(format!("failed to start: {}", f.message)),
+                )
+            },
+            None => Observation::new(Status::Stopped, None),
+        }
+    }
+
+    /// The status a record and what still runs of it come to.
+    fn judge(&self, id: NodeId, record: &Record, remains: &Remains) -> Observation {
+        let name = &self.names[id];
+        let task = self.spec(id).kind == Kind::Task;
+        match (task, record.exit_code) {
+            (true, Some(0)) => {
+                return Observation::new(Status::Completed, Some("exited 0".to_owned()));
             }
-            (false, _, true) | (true, None, true) => Observation::new(
+            (true, Some(code)) => {
+                return Observation::new(Status::Error, Some(format!("exited with code {code}")));
+            }
+            _ => {}
+        }
+        if remains.leader {
+            let status = if task {
+                Status::Starting
+            } else {
+                Status::Running
+            };
+            return Observation::new(status, Some(format!("pid {}", record.pid)));
+        }
+        if !remains.is_empty() {
+            // The main process exited, but what it started runs on: a wrapper that
+            // backgrounded the server, or a command that daemonized.
+            let others = remains.others();
+            let shown: Vec<String> = others.iter().take(5).map(u32::to_string).collect();
+            return Observation::new(
                 if task {
                     Status::Starting
                 } else {
                     Status::Running
                 },
-                Some(format!("pid {}", record.pid)),
-            ),
-            (true, None, false) => Observation::new(
+                Some(format!(
+                    "pid {} exited; {} process{} it started run{} on (pid {})",
+                    record.pid,
+                    others.len(),
+                    if others.len() == 1 { "" } else { "es" },
+                    if others.len() == 1 { "s" } else { "" },
+                    shown.join(", ")
+                )),
+            );
+        }
+        if task {
+            Observation::new(
                 Status::Error,
                 Some("did not finish (interrupted)".to_owned()),
-            ),
-            (false, _, false) => Observation::new(
+            )
+        } else {
+            Observation::new(
                 Status::Error,
                 Some(format!("exited unexpectedly; see `tta logs {name}`")),
-            ),
-        };
-        o.since = Some(record.started_at);
-        o
+            )
+        }
     }
 
     fn finish_task(&self, id: NodeId, code: i32) {
@@ -128,6 +273,80 @@ impl Local {
                 );
             }
         }
+    }
+
+    /// Before a start: refuses what can only go wrong (another config's process under this
+    /// name, a folder that is not there, a probe port something else already answers on).
+    fn check_start(&self, id: NodeId, cwd: &Path) -> Result<(), String> {
+        let name = &self.names[id];
+        if let Ok(Some(r)) = self.state.read(name)
+            && let Some(other) = self.foreign(&r)
+            && !Self::tree(&r).remains().is_empty()
+        {
+            return Err(format!(
+                "the state directory already runs `{name}` for another config ({}, pid {}); stop it there (`tta -c {} stop {name}`) or give this config its own `state_dir`",
+                other.display(),
+                r.pid,
+                other.display()
+            ));
+        }
+        if !cwd.is_dir() {
+            return Err(format!(
+                "working directory {} does not exist",
+                cwd.display()
+            ));
+        }
+        let Some((addr, port)) = self
+            .spec(id)
+            .probe
+            .as_ref()
+            .and_then(|p| probe_port(&p.check))
+        else {
+            return Ok(());
+        };
+        let busy = std::net::TcpStream::connect_timeout(
+            &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            Duration::from_millis(200),
+        )
+        .is_ok();
+        if !busy {
+            return Ok(());
+        }
+        let holder = stat::listener(port)
+            .map(|(pid, cmd)| format!(" by pid {pid} (`{cmd}`)"))
+            .unwrap_or_default();
+        Err(format!(
+            "port {port} is already in use{holder}, before {name} started, so its probe ({addr}) could not tell it is ready; stop what holds the port, or change {name}'s port"
+        ))
+    }
+
+    fn spawn(&self, id: NodeId, cwd: &Path, marker: &str) -> Result<Child, String> {
+        let name = &self.names[id];
+        let spec = self.spec(id);
+        let argv = spec.command.as_ref().map(|c| c.argv()).unwrap_or_default();
+        let path = self.state.log_path(name);
+        let _ = log::rotate(&path, LOG_MAX_SIZE, LOG_KEEP);
+        let mut log = self
+            .state
+            .open_log(name)
+            .map_err(|e| crate::error::render(&e))?;
+        let _ = writeln!(
+            log,
+            "=== tta: {} {name} at {:.3}: {} ===",
+            spec.kind.as_str(),
+            now_epoch(),
+            argv.join(" ")
+        );
+        Spec::new(argv.clone())
+            .cwd(cwd)
+            .envs(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())))
+            .envs([(MARKER, marker)])
+            .merged(Sink::File(Arc::new(log)))
+            .spawn()
+            .map_err(|e| match e {
+                RunError::NotFound(_) => format!("command `{}` not found", argv[0]),
+                other => other.to_string(),
+            })
     }
 }
 
@@ -144,45 +363,27 @@ impl Driver for Local {
     /// Spawns a component.
     fn start(&self, id: NodeId, _: &Cancel) -> Result<(), ActionError> {
         let name = &self.names[id];
-        let spec = self.spec(id);
-        let argv = spec.command.as_ref().map(|c| c.argv()).unwrap_or_default();
-        let cwd = spec.cwd.clone().unwrap_or_else(|| self.base_dir.clone());
+        let cwd = self.cwd(id);
         let fail = |m: String| ActionError::permanent(self.failure(id, m, None));
-        if !cwd.is_dir() {
-            return Err(fail(format!(
-                "working directory {} does not exist",
-                cwd.display()
-            )));
-        }
-        let mut log = self
-            .state
-            .open_log(name)
-            .map_err(|e| fail(crate::error::render(&e)))?;
-        let _ = writeln!(
-            log,
-            "=== tta: {} {name} at {:.3}: {} ===",
-            spec.kind.as_str(),
-            now_epoch(),
-            argv.join(" ")
-        );
-        let child = Spec::new(argv.clone())
-            .cwd(&cwd)
-            .envs(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())))
-            .merged(Sink::File(Arc::new(log)))
-            .spawn()
-            .map_err(|e| {
-                fail(match e {
-                    RunError::NotFound(_) => format!("command `{}` not found", argv[0]),
-                    other => other.to_string(),
-                })
-            })?;
+        self.check_start(id, &cwd).map_err(fail)?;
+        self.state.clear_failure(name);
+        let marker = new_marker(name);
+        let child = self.spawn(id, &cwd, &marker).map_err(fail)?;
         let record = Record {
             pid: child.pid(),
             start_ticks: child.start_ticks(),
             started_at: now_epoch(),
-            command: argv,
+            command: self
+                .spec(id)
+                .command
+                .as_ref()
+                .map(|c| c.argv())
+                .unwrap_or_default(),
             exit_code: None,
             finished_at: None,
+            marker: Some(marker),
+            config: self.config_file.clone(),
+            spec: Some(fingerprint(self.spec(id), &cwd)),
         };
         if let Err(e) = self.state.write(name, &record) {
             // Untracked, it could never be stopped: take it down again.
@@ -216,33 +417,46 @@ impl Driver for Local {
                 _ => Poll::Failed(self.failure(id, "is not running".into(), None)),
             };
         };
-        match sp.child.status() {
-            None if task => Poll::Pending(None),
-            None if sp.at.elapsed() < SETTLE && self.spec(id).probe.is_none() => {
-                Poll::Pending(None)
+        let Some(status) = sp.child.status() else {
+            if task || (sp.at.elapsed() < SETTLE && self.spec(id).probe.is_none()) {
+                return Poll::Pending(None);
             }
-            None => Poll::Running,
-            Some(status) => {
-                children.remove(&id);
-                drop(children);
-                let code = status.code();
-                let how = match code {
-                    Some(c) => format!("exited with code {c}"),
-                    None => format!("was killed ({status})"),
-                };
-                if task {
-                    self.finish_task(id, code.unwrap_or(-1));
-                    if code == Some(0) {
-                        return Poll::Completed;
-                    }
-                    return Poll::Failed(self.failure(id, how, code));
-                }
-                Poll::Failed(self.failure(id, format!("{how} before it was ready"), code))
+            return Poll::Running;
+        };
+        let at = sp.at;
+        drop(children);
+        let code = status.code();
+        if task {
+            self.children.lock().expect("children lock").remove(&id);
+            self.finish_task(id, code.unwrap_or(-1));
+            if code == Some(0) {
+                return Poll::Completed;
             }
+            let how = code.map_or_else(
+                || format!("was killed ({status})"),
+                |c| format!("exited with code {c}"),
+            );
+            return Poll::Failed(self.failure(id, how, code));
         }
+        if code == Some(0)
+            && let Ok(Some(r)) = self.state.read(&self.names[id])
+            && !Self::tree(&r).remains().is_empty()
+        {
+            // It handed over to what it started (a wrapper, a daemon): that runs on.
+            if at.elapsed() < SETTLE && self.spec(id).probe.is_none() {
+                return Poll::Pending(None);
+            }
+            return Poll::Running;
+        }
+        self.children.lock().expect("children lock").remove(&id);
+        let how = code.map_or_else(
+            || format!("was killed ({status})"),
+            |c| format!("exited with code {c}"),
+        );
+        Poll::Failed(self.failure(id, format!("{how} before it was ready"), code))
     }
 
-    /// Stops a component and forgets its record.
+    /// Stops everything the component's record says it left running, and forgets it.
     fn stop(
         &self,
         id: NodeId,
@@ -250,41 +464,114 @@ impl Driver for Local {
         cancel: &Cancel,
     ) -> Result<StopOutcome, ActionError> {
         let name = &self.names[id];
+        self.state.clear_failure(name);
         let mine = self.children.lock().expect("children lock").remove(&id);
-        let outcome = if let Some(sp) = mine {
-            let pid = sp.child.pid();
-            if !sp.child.end(Kill::Graceful(grace), Some(cancel)) {
-                return Err(ActionError::permanent(Failure::new(format!(
-                    "process group {pid} survived SIGKILL"
-                ))));
-            }
-            StopOutcome::Stopped
-        } else {
-            match self.state.read(name) {
-                Ok(Some(r)) if r.exit_code.is_none() && is_ours(r.pid, r.start_ticks) => {
-                    if !group::terminate(r.pid, grace, cancel) {
-                        return Err(ActionError::permanent(Failure::new(format!(
-                            "process group {} survived SIGKILL",
-                            r.pid
-                        ))));
+        let record = match self.state.read(name) {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                // Spawned but never recorded: only our own child can be stopped.
+                return Ok(match mine {
+                    Some(sp) if sp.child.alive() => {
+                        sp.child.end(Kill::Graceful(grace), Some(cancel));
+                        StopOutcome::Stopped
                     }
-                    StopOutcome::Stopped
-                }
-                Ok(_) => StopOutcome::AlreadyStopped,
-                Err(e) => {
-                    tracing::warn!("{e}; removing it");
-                    StopOutcome::AlreadyStopped
-                }
+                    _ => StopOutcome::AlreadyStopped,
+                });
+            }
+            Err(e) => {
+                tracing::warn!("{e}; removing it");
+                let _ = self.state.remove(name);
+                return Ok(StopOutcome::AlreadyStopped);
             }
         };
+        if self.foreign(&record).is_some() {
+            return Ok(StopOutcome::AlreadyStopped);
+        }
+        let (before, gone) = Self::tree(&record).terminate(grace, cancel);
+        if !gone {
+            return Err(ActionError::permanent(Failure::new(format!(
+                "processes of {name} (group {}) survived SIGKILL",
+                record.pid
+            ))));
+        }
         self.state
             .remove(name)
             .map_err(|e| ActionError::permanent(Failure::new(crate::error::render(&e))))?;
-        Ok(outcome)
+        Ok(if before.is_empty() {
+            StopOutcome::AlreadyStopped
+        } else {
+            StopOutcome::Stopped
+        })
     }
 
     /// The last lines of a component's log.
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
         self.state.log_tail(&self.names[id], n)
+    }
+
+    fn stop_leftovers(
+        &self,
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Vec<(String, Result<StopOutcome, ActionError>)> {
+        let mut out = Vec::new();
+        for name in self.state.recorded() {
+            if self.names.contains(&name) {
+                continue;
+            }
+            let Ok(Some(record)) = self.state.read(&name) else {
+                continue;
+            };
+            if self.foreign(&record).is_some() {
+                continue;
+            }
+            let (before, gone) = Self::tree(&record).terminate(grace, cancel);
+            let result = if gone {
+                let _ = self.state.remove(&name);
+                self.state.clear_failure(&name);
+                Ok(if before.is_empty() {
+                    StopOutcome::AlreadyStopped
+                } else {
+                    StopOutcome::Stopped
+                })
+            } else {
+                Err(ActionError::permanent(Failure::new(format!(
+                    "processes of {name} (group {}) survived SIGKILL",
+                    record.pid
+                ))))
+            };
+            out.push((name, result));
+        }
+        out
+    }
+
+    fn note_failure(&self, id: NodeId, failure: &Failure) {
+        self.state
+            .note_failure(&self.names[id], &LastFailure::of(failure));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_ports_on_this_host_are_found() {
+        let tcp = |s: &str| probe_port(&ProbeCheck::Tcp(s.into())).map(|p| p.1);
+        let http = |s: &str| {
+            probe_port(&ProbeCheck::Http {
+                url: s.into(),
+                status: None,
+            })
+            .map(|p| p.1)
+        };
+        assert_eq!(tcp("127.0.0.1:7687"), Some(7687));
+        assert_eq!(tcp("localhost:80"), Some(80));
+        assert_eq!(tcp("[::1]:9000"), Some(9000));
+        assert_eq!(tcp("db.example:5432"), None, "not this host");
+        assert_eq!(http("http://127.0.0.1:8000/health"), Some(8000));
+        assert_eq!(http("http://user:pw@localhost:8001/x?y#z"), Some(8001));
+        assert_eq!(http("http://localhost/"), Some(80));
+        assert_eq!(http("http://10.0.0.1:80/"), None);
     }
 }

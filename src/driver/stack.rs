@@ -1,7 +1,7 @@
 //! The real driver: dispatches each component to the driver of its kind, and runs host
 //! probes for `tta status`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::compose::{Compose, POLL_INTERVAL};
@@ -9,7 +9,7 @@ use super::external::{External, STATUS_PROBE_LIMIT};
 use super::local::Local;
 use super::probe::{self, ProbeError};
 use super::types::{
-    ActionError, BatchKey, Driver, Health, Observation, Poll, Scope, Status, StopOutcome,
+    ActionError, BatchKey, Driver, Failure, Health, Observation, Poll, Scope, Status, StopOutcome,
 };
 use crate::cancel::Cancel;
 use crate::config::model::{Config, Kind, Probe};
@@ -27,11 +27,11 @@ pub(crate) struct Stack {
 }
 
 impl Stack {
-    /// The driver for `graph`'s components.
-    pub(crate) fn new(config: &Config, graph: &Graph) -> Self {
+    /// The driver for `graph`'s components, from the config file `config_file`.
+    pub(crate) fn new(config: &Config, graph: &Graph, config_file: Option<&Path>) -> Self {
         Self {
             kinds: (0..graph.len()).map(|i| graph.kind(i)).collect(),
-            local: Local::new(config, graph),
+            local: Local::new(config, graph, config_file),
             compose: Compose::new(config, graph),
             external: External::new(config, graph),
             probes: graph
@@ -199,5 +199,17 @@ impl Driver for Stack {
 
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
         self.driver(id).log_tail(id, n)
+    }
+
+    fn stop_leftovers(
+        &self,
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Vec<(String, Result<StopOutcome, ActionError>)> {
+        self.local.stop_leftovers(grace, cancel)
+    }
+
+    fn note_failure(&self, id: NodeId, failure: &Failure) {
+        self.driver(id).note_failure(id, failure);
     }
 }

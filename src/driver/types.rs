@@ -74,6 +74,9 @@ pub struct Observation {
     pub since: Option<f64>,
     /// A short explanation (exit code, pid, container state).
     pub detail: Option<String>,
+    /// It runs as configured before: its configuration changed since it started, so a start
+    /// restarts it.
+    pub changed: bool,
 }
 
 impl Observation {
@@ -252,4 +255,21 @@ pub trait Driver: Send + Sync {
 
     /// The last lines of a component's log, for failure reports.
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String>;
+
+    /// Stops what earlier runs of this configuration started for components it no longer
+    /// has (renamed or removed since); returns each one's name and how its stop went.
+    fn stop_leftovers(
+        &self,
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Vec<(String, Result<StopOutcome, ActionError>)> {
+        let _ = (grace, cancel);
+        Vec::new()
+    }
+
+    /// Keeps why a start of `id` failed, for `tta status` to tell until it starts again or is
+    /// stopped.
+    fn note_failure(&self, id: NodeId, failure: &Failure) {
+        let _ = (id, failure);
+    }
 }

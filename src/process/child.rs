@@ -371,10 +371,6 @@ impl Child {
 
     /// Whether anything of it is still running: itself, or (when it leads a group) any
     /// member of its group.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "used by the stop of a supervised child")
-    )]
     pub(crate) fn alive(&self) -> bool {
         self.status().is_none() || (self.own_group && group::alive(self.pid))
     }

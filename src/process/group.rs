@@ -81,20 +81,3 @@ pub(crate) fn wait_gone(pgid: u32, deadline: Option<Instant>, cancel: &Cancel) -
         }
     }
 }
-
-/// TERM to the group, up to `grace` for it to go (a forced cancel ends the grace at once),
-/// then KILL. Returns true when the group is gone.
-pub(crate) fn terminate(pgid: u32, grace: Duration, cancel: &Cancel) -> bool {
-    if !signal_group(pgid, Signal::TERM) {
-        return true;
-    }
-    if !cancel.is_forced() && wait_gone(pgid, Instant::now().checked_add(grace), cancel) {
-        return true;
-    }
-    signal_group(pgid, Signal::KILL);
-    wait_gone(
-        pgid,
-        Some(Instant::now() + Duration::from_secs(2)),
-        &Cancel::new(),
-    )
-}

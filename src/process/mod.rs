@@ -18,6 +18,7 @@ pub(crate) mod group;
 pub(crate) mod retry;
 mod spec;
 pub(crate) mod stat;
+pub(crate) mod tree;
 
 pub(crate) use child::{Child, Finished, RunError};
 pub(crate) use spec::{Group, Kill, Line, LineTx, Sink, Spec, Stream};

@@ -82,6 +82,54 @@ pub fn all() -> Option<Vec<(u32, Stat)>> {
     None
 }
 
+/// The process that listens on TCP `port` (any address), with its command line, where the
+/// kernel tells (Linux: `/proc/net/tcp*` and each process's open sockets).
+#[cfg(target_os = "linux")]
+pub(crate) fn listener(port: u16) -> Option<(u32, String)> {
+    let want = format!(":{port:04X}");
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // local address, remote address, state (0A: listening), ..., inode (field 10)
+            if f.len() > 9 && f[1].ends_with(&want) && f[3] == "0A" {
+                inodes.push(format!("socket:[{}]", f[9]));
+            }
+        }
+    }
+    if inodes.is_empty() {
+        return None;
+    }
+    for (pid, _) in all()? {
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        let holds = fds.filter_map(Result::ok).any(|fd| {
+            std::fs::read_link(fd.path())
+                .is_ok_and(|l| inodes.iter().any(|i| l.as_os_str() == i.as_str()))
+        });
+        if holds {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cmd: Vec<String> = cmd
+                .split(|&b| b == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            return Some((pid, cmd.join(" ")));
+        }
+    }
+    None
+}
+
+/// The process that listens on a TCP port: not known on this system.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn listener(_port: u16) -> Option<(u32, String)> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +143,17 @@ mod tests {
             ('S', 1, 1234, 1234, 987_654)
         );
         assert!(parse("garbage").is_none());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn finds_who_listens_on_a_port() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let (pid, _) = listener(port).unwrap();
+        assert_eq!(pid, std::process::id());
+        drop(l);
+        assert!(listener(port).is_none());
     }
 
     #[cfg(target_os = "linux")]

@@ -15,6 +15,12 @@ struct Doc<'a> {
     results: indexmap::IndexMap<&'a str, bool>,
     components: Vec<Component<'a>>,
     critical_chain: Vec<&'a str>,
+    /// What earlier runs started for components the configuration no longer has.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    leftovers: &'a [crate::runner::Leftover],
+    /// A broken environment the run met (the run ends with exit code 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment_error: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -27,6 +33,8 @@ struct Component<'a> {
     blocked_by: Option<&'a str>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     completed: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    restarted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure: Option<&'a Failure>,
 }
@@ -64,6 +72,7 @@ pub(crate) fn run_json(report: &RunReport, graph: &Graph) -> serde_json::Value {
                 seconds: round(r.seconds()),
                 blocked_by: r.blocked_by.map(|b| graph.name(b)),
                 completed: r.completed,
+                restarted: r.restarted,
                 failure: r.failure.as_ref(),
             })
             .collect(),
@@ -72,6 +81,10 @@ pub(crate) fn run_json(report: &RunReport, graph: &Graph) -> serde_json::Value {
             .into_iter()
             .map(|i| graph.name(i))
             .collect(),
+        leftovers: &report.leftovers,
+        environment_error: report.environment_error().map(|e| {
+            serde_json::json!({"message": e.to_string(), "hint": e.hint(), "exit_code": e.exit_code()})
+        }),
     };
     serde_json::to_value(crate::output::envelope(doc)).expect("report serializes")
 }

@@ -7,4 +7,4 @@ mod summary;
 
 pub(crate) use json::run_json;
 pub(crate) use progress::Progress;
-pub(crate) use summary::summary;
+pub(crate) use summary::{problems, summary};

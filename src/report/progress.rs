@@ -106,6 +106,10 @@ impl Progress {
             Outcome::Started if r.completed => self
                 .out
                 .style(&format!("✓ completed in {took}"), |s| s.green()),
+            Outcome::Started if r.restarted => self.out.style(
+                &format!("✓ restarted (changed since it started), ready in {took}"),
+                |s| s.green(),
+            ),
             Outcome::Started => self.out.style(&format!("✓ ready in {took}"), |s| s.green()),
             Outcome::AlreadyRunning if r.completed => {
                 self.out.style("✓ already completed", |s| s.green())
@@ -174,6 +178,7 @@ impl Reporter for Progress {
             }
             Event::Probing { id, what } => self.say(*id, &format!("waiting for {what}"), false),
             Event::Stopping { id } => self.say(*id, "stopping", false),
+            Event::Replacing { id } => self.say(*id, "stopping: changed since it started", false),
             Event::Finished(r) => {
                 let text = self.finished(r);
                 self.say(r.id, &text, true);

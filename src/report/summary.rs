@@ -2,7 +2,6 @@
 //! failure why it failed and where to look next.
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use crate::duration::seconds;
 use crate::graph::Graph;
@@ -43,6 +42,29 @@ pub(crate) fn summary(report: &RunReport, graph: &Graph, out: &Output) -> String
             .collect();
         let _ = writeln!(s, "critical chain: {}", steps.join(" → "));
     }
+    for l in &report.leftovers {
+        let what = match l.outcome {
+            Outcome::Stopped => "stopped",
+            Outcome::AlreadyStopped => "was not running",
+            _ => "could not be stopped",
+        };
+        let _ = writeln!(
+            s,
+            "{} (no longer in the configuration): {what}{}",
+            l.name,
+            l.reason
+                .as_deref()
+                .map(|r| format!(" — {r}"))
+                .unwrap_or_default()
+        );
+    }
+    s.push_str(&problems(report, graph, out));
+    s
+}
+
+/// The failures of a run, each with why and where to look next (empty when there are none).
+pub(crate) fn problems(report: &RunReport, graph: &Graph, out: &Output) -> String {
+    let mut s = String::new();
     let failures: Vec<_> = report
         .results
         .iter()
@@ -71,9 +93,13 @@ pub(crate) fn summary(report: &RunReport, graph: &Graph, out: &Output) -> String
             }
         }
         if matches!(r.outcome, Outcome::Failed | Outcome::TimedOut) {
-            let _ = writeln!(s, "    see `tta logs {name}` and `tta status {name}`");
+            // An external component has no log of ours: its probe is all there is.
+            if graph.kind(r.id) == crate::config::model::Kind::External {
+                let _ = writeln!(s, "    see `tta status {name}`");
+            } else {
+                let _ = writeln!(s, "    see `tta logs {name}` and `tta status {name}`");
+            }
         }
     }
-    let _ = Duration::ZERO;
     s
 }

@@ -42,6 +42,11 @@ pub enum Event {
         /// What it waits for.
         what: String,
     },
+    /// It runs as configured before: it is stopped, to start again as configured now.
+    Replacing {
+        /// The component.
+        id: NodeId,
+    },
     /// Its stop action begins.
     Stopping {
         /// The component.

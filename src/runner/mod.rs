@@ -18,7 +18,7 @@ mod worker;
 
 pub use crate::cancel::{Cancel, CancelReason};
 pub use events::{Event, NullReporter, Reporter};
-pub use outcome::{Action, ComponentResult, Outcome, RunReport};
+pub use outcome::{Action, ComponentResult, EnvironmentProblem, Leftover, Outcome, RunReport};
 pub(crate) use policy::ComponentPolicy;
 pub(crate) use start::{StartOptions, start};
 pub(crate) use stop::{StopOptions, stop};

@@ -84,6 +84,8 @@ pub struct ComponentResult {
     pub ended: Duration,
     /// A task (or one-shot service) that ran to completion.
     pub completed: bool,
+    /// It was running as configured before, and was restarted to run as configured now.
+    pub restarted: bool,
 }
 
 impl ComponentResult {
@@ -98,6 +100,7 @@ impl ComponentResult {
             began: None,
             ended,
             completed: false,
+            restarted: false,
         }
     }
 
@@ -106,6 +109,16 @@ impl ComponentResult {
         self.began
             .map_or(0.0, |b| self.ended.saturating_sub(b).as_secs_f64())
     }
+}
+
+/// A broken part of the environment a run met but worked around (a repository folder gone,
+/// an engine that does not answer): the run stopped what it could, and ends with exit code 3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentProblem {
+    /// What is broken.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
 }
 
 /// A whole run.
@@ -119,21 +132,49 @@ pub struct RunReport {
     pub elapsed: Duration,
     /// Ctrl-C.
     pub interrupted: bool,
+    /// What of the environment was broken, beyond the components' own failures.
+    pub environment: Vec<EnvironmentProblem>,
+    /// What earlier runs started for components the configuration no longer has, and was
+    /// stopped now (name, outcome, why).
+    pub leftovers: Vec<Leftover>,
+}
+
+/// Something an earlier run started for a component the configuration no longer has.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Leftover {
+    /// Its name when it was started.
+    pub name: String,
+    /// How its stop went.
+    pub outcome: Outcome,
+    /// Why it failed, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl RunReport {
     /// Whether every component succeeded.
     pub fn success(&self) -> bool {
-        !self.interrupted && self.results.iter().all(|r| r.outcome.success())
+        !self.interrupted
+            && self.results.iter().all(|r| r.outcome.success())
+            && self.leftovers.iter().all(|l| l.outcome.success())
     }
 
     /// The first failure of the environment a run met (no compose command, a repository
     /// folder gone), as the crate's error (exit code 3).
     pub fn environment_error(&self) -> Option<crate::error::Error> {
-        self.results
-            .iter()
-            .filter_map(|r| r.failure.as_ref())
-            .find_map(crate::driver::Failure::to_environment_error)
+        let problem = self
+            .environment
+            .first()
+            .map(|p| crate::error::Error::Environment {
+                message: p.message.clone(),
+                hint: p.hint.clone(),
+            });
+        problem.or_else(|| {
+            self.results
+                .iter()
+                .filter_map(|r| r.failure.as_ref())
+                .find_map(crate::driver::Failure::to_environment_error)
+        })
     }
 
     /// The result of a component, if it took part.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::events::Event;
 use super::outcome::{ComponentResult, Outcome};
-use super::shared::{Ctx, Msg};
+use super::shared::{Ctx, Found, Msg};
 use crate::config::model::Probe;
 use crate::driver::{Failure, Poll, TAIL_LINES, probe};
 use crate::duration::Human;
@@ -27,6 +27,8 @@ struct Wait<'c, 'a> {
     ctx: &'c Ctx<'a>,
     id: NodeId,
     already: bool,
+    /// It ran as configured before, and was stopped to start as now.
+    restarted: bool,
     began: Duration,
     tx: &'c Sender<Msg>,
     /// When the wait began.
@@ -48,23 +50,42 @@ impl Wait<'_, '_> {
     }
 
     fn success(&self) -> ComponentResult {
-        self.result(
+        let mut r = self.result(
             if self.already {
                 Outcome::AlreadyRunning
             } else {
                 Outcome::Started
             },
             None,
-        )
+        );
+        r.restarted = self.restarted;
+        r
     }
 
-    /// Leaves nothing half-started behind.
+    /// Leaves nothing half-started behind, and keeps why it failed: a component whose start
+    /// failed is stopped, whatever made it fail.
     fn give_up(&self, r: ComponentResult) -> ComponentResult {
         if !self.already {
             let grace = self.ctx.policies[self.id].stop_timeout;
             let _ = self.ctx.driver.stop(self.id, grace, self.ctx.cancel);
         }
+        if let Some(f) = r
+            .failure
+            .as_ref()
+            .filter(|_| r.outcome != Outcome::Cancelled)
+        {
+            self.ctx.driver.note_failure(self.id, f);
+        }
         r
+    }
+
+    /// A probe passed: it counts only if the component itself still runs (something else
+    /// may answer on its port).
+    fn confirmed(&self) -> ComponentResult {
+        match self.ctx.driver.poll(self.id) {
+            Poll::Failed(f) => self.give_up(self.result(Outcome::Failed, Some(f))),
+            _ => self.success(),
+        }
     }
 
     fn failure(&self, message: String) -> Failure {
@@ -111,7 +132,7 @@ impl Wait<'_, '_> {
         let budget = p.timeout.min(self.deadline.saturating_duration_since(now));
         let cwd = &self.ctx.policies[self.id].cwd;
         let e = match probe::check(&p.check, budget, cwd) {
-            Ok(()) => return Some(self.success()),
+            Ok(()) => return Some(self.confirmed()),
             Err(e) => e,
         };
         if self.t.elapsed() >= p.start_period {
@@ -130,8 +151,8 @@ impl Wait<'_, '_> {
     fn step(&mut self, now: Instant) -> Step {
         let next = now + self.ctx.driver.poll_interval(self.id);
         match self.ctx.driver.poll(self.id) {
-            // It is down already; its record stays, so `tta status` shows the error.
-            Poll::Failed(f) => Step::Done(self.result(Outcome::Failed, Some(f))),
+            // It is down already: stop what it may have left behind, keep why.
+            Poll::Failed(f) => Step::Done(self.give_up(self.result(Outcome::Failed, Some(f)))),
             Poll::Completed => {
                 let mut r = self.success();
                 r.completed = true;
@@ -164,7 +185,7 @@ impl Wait<'_, '_> {
 pub(super) fn readiness(
     ctx: &Ctx<'_>,
     id: NodeId,
-    already: bool,
+    found: &Found,
     began: Duration,
     tx: &Sender<Msg>,
 ) -> ComponentResult {
@@ -173,7 +194,8 @@ pub(super) fn readiness(
     let mut w = Wait {
         ctx,
         id,
-        already,
+        already: found.already[id],
+        restarted: found.changed[id],
         began,
         tx,
         t,

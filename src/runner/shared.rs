@@ -21,6 +21,15 @@ pub(super) enum Msg {
     Done(ComponentResult),
 }
 
+/// What stock-taking found of the components, before anything was started.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Found {
+    /// Up already: no start action, only a readiness check.
+    pub(super) already: Vec<bool>,
+    /// Running, but as configured before: stopped, then started again.
+    pub(super) changed: Vec<bool>,
+}
+
 /// What every worker of one start run shares.
 pub(super) struct Ctx<'a> {
     pub(super) policies: &'a [ComponentPolicy],
@@ -38,4 +47,3 @@ impl Ctx<'_> {
         self.clock.cancelled(id, self.cancel, began)
     }
 }
-

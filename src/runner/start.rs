@@ -14,10 +14,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use super::clock::RunClock;
-use super::shared::{Ctx, Msg};
 use super::events::{Event, Reporter};
 use super::outcome::{Action, ComponentResult, Outcome, RunReport};
 use super::policy::ComponentPolicy;
+use super::shared::{Ctx, Found, Msg};
 use super::worker::worker;
 use crate::cancel::{Cancel, CancelReason};
 use crate::config::model::Condition;
@@ -55,7 +55,7 @@ struct Board<'r> {
     /// Terminal outcome and, for `blocked`, the root cause.
     outcome: Vec<Option<(Outcome, Option<NodeId>)>>,
     announced: Vec<bool>,
-    already: Vec<bool>,
+    found: Found,
     results: Vec<ComponentResult>,
 }
 
@@ -85,7 +85,10 @@ impl<'r> Board<'r> {
             completed: vec![false; n],
             outcome: vec![None; n],
             announced: vec![false; n],
-            already: vec![false; n],
+            found: Found {
+                already: vec![false; n],
+                changed: vec![false; n],
+            },
             results: Vec::new(),
         }
     }
@@ -109,10 +112,14 @@ impl<'r> Board<'r> {
             self.st[id] = St::Waiting;
             let healthy = matches!(o.health, None | Some(Health::Healthy));
             let done = match o.status() {
+                Status::Running | Status::Starting if o.changed => {
+                    self.found.changed[id] = true;
+                    None
+                }
                 Status::Completed => Some(true),
                 Status::Running if healthy && ctx.policies[id].probe.is_none() => Some(false),
                 Status::Running | Status::Starting => {
-                    self.already[id] = true;
+                    self.found.already[id] = true;
                     None
                 }
                 _ => None,
@@ -199,7 +206,7 @@ impl<'r> Board<'r> {
                     self.finish(r);
                 }
                 Next::Go => {
-                    let key = if self.already[id] {
+                    let key = if self.found.already[id] {
                         None
                     } else {
                         driver.batch_key(id)
@@ -266,8 +273,8 @@ pub(crate) fn start(
                 }
                 groups_left.push(group.len());
                 let tx = tx.clone();
-                let (ctx, already) = (&ctx, b.already.clone());
-                scope.spawn(move || worker(ctx, &group, &already, &tx));
+                let (ctx, found) = (&ctx, b.found.clone());
+                scope.spawn(move || worker(ctx, &group, &found, &tx));
             }
             if inflight == 0 && (b.all_done() || !b.ids.iter().any(|&i| b.st[i] == St::Waiting)) {
                 break;
@@ -295,6 +302,8 @@ pub(crate) fn start(
         results: b.results,
         elapsed: ctx.clock.at(),
         interrupted: cancel.reason() == Some(CancelReason::Interrupted),
+        environment: Vec::new(),
+        leftovers: Vec::new(),
     }
 }
 

@@ -193,5 +193,7 @@ pub(crate) fn stop(
         results: b.results,
         elapsed: clock.at(),
         interrupted: cancel.reason() == Some(CancelReason::Interrupted),
+        environment: Vec::new(),
+        leftovers: Vec::new(),
     }
 }

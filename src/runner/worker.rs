@@ -7,18 +7,20 @@ use std::time::Duration;
 use super::events::Event;
 use super::outcome::{ComponentResult, Outcome};
 use super::readiness::readiness;
-use super::shared::{Ctx, Msg};
+use super::shared::{Ctx, Found, Msg};
 use crate::driver::Failure;
 use crate::graph::NodeId;
 use crate::process::retry::{Attempt, GaveUp, retry};
 
 /// Starts a group (one driver call), then waits for each member to become ready.
-pub(super) fn worker(ctx: &Ctx<'_>, group: &[NodeId], already: &[bool], tx: &Sender<Msg>) {
+pub(super) fn worker(ctx: &Ctx<'_>, group: &[NodeId], found: &Found, tx: &Sender<Msg>) {
+    let already = &found.already;
     let began = ctx.at();
     let send = |m: Msg| {
         let _ = tx.send(m);
     };
     let failed = |id: NodeId, failure: Failure| {
+        ctx.driver.note_failure(id, &failure);
         let mut r = ComponentResult::new(id, Outcome::Failed, ctx.at());
         r.began = Some(began);
         r.reason = Some(failure.message.clone());
@@ -27,6 +29,7 @@ pub(super) fn worker(ctx: &Ctx<'_>, group: &[NodeId], already: &[bool], tx: &Sen
     };
     let mut to_wait: Vec<NodeId> = group.iter().copied().filter(|&i| already[i]).collect();
     let mut pending: Vec<NodeId> = group.iter().copied().filter(|&i| !already[i]).collect();
+    replace_changed(ctx, &mut pending, found, &send, &failed);
     let policy = pending.first().map(|&id| ctx.policies[id].retry.policy());
     let attempts = |attempt: u32| {
         if pending.is_empty() {
@@ -84,33 +87,48 @@ pub(super) fn worker(ctx: &Ctx<'_>, group: &[NodeId], already: &[bool], tx: &Sen
             }
         }
     }
-    wait_ready(ctx, &to_wait, already, began, tx);
+    wait_ready(ctx, &to_wait, found, began, tx);
 }
 
 /// Waits for each started component to be ready (in parallel), reporting each when done.
-fn wait_ready(
-    ctx: &Ctx<'_>,
-    to_wait: &[NodeId],
-    already: &[bool],
-    began: Duration,
-    tx: &Sender<Msg>,
-) {
+fn wait_ready(ctx: &Ctx<'_>, to_wait: &[NodeId], found: &Found, began: Duration, tx: &Sender<Msg>) {
     let send = |m: Msg| {
         let _ = tx.send(m);
     };
-    if to_wait.len() == 1 {
-        send(Msg::Done(readiness(
-            ctx,
-            to_wait[0],
-            already[to_wait[0]],
-            began,
-            tx,
-        )));
+    if let [id] = to_wait {
+        send(Msg::Done(readiness(ctx, *id, found, began, tx)));
     } else {
         std::thread::scope(|s| {
             for &id in to_wait {
-                s.spawn(move || send(Msg::Done(readiness(ctx, id, already[id], began, tx))));
+                s.spawn(move || send(Msg::Done(readiness(ctx, id, found, began, tx))));
             }
         });
     }
+}
+
+/// A component running as configured before is stopped first, to be started as configured
+/// now; one that cannot be stopped has failed.
+fn replace_changed(
+    ctx: &Ctx<'_>,
+    pending: &mut Vec<NodeId>,
+    found: &Found,
+    send: &dyn Fn(Msg),
+    failed: &dyn Fn(NodeId, Failure),
+) {
+    pending.retain(|&id| {
+        if !found.changed[id] {
+            return true;
+        }
+        send(Msg::Event(Event::Replacing { id }));
+        match ctx
+            .driver
+            .stop(id, ctx.policies[id].stop_timeout, ctx.cancel)
+        {
+            Ok(_) => true,
+            Err(e) => {
+                failed(id, e.failure);
+                false
+            }
+        }
+    });
 }

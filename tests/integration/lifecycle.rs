@@ -236,7 +236,11 @@ components:
         reason.contains("start_timeout of 400ms") && reason.contains("connect to"),
         "{reason}"
     );
-    s.tta(&["status"]).code(1).stdout_has("stopped");
+    // Stopped, and `tta status` says why until it starts again.
+    s.tta(&["status"])
+        .code(1)
+        .stdout_has("error")
+        .stdout_has("failed to start: not ready within its start_timeout of 400ms");
 }
 
 #[test]
@@ -426,7 +430,11 @@ fn logs_follow_prints_new_lines_until_ctrl_c() {
         .args(["-INT", &child.id().to_string()])
         .status();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "Ctrl-C ends a follow with 130"
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.lines().filter(|l| l.starts_with("tick-")).count() >= 3,

@@ -25,5 +25,7 @@ mod compose_fake;
 mod compose_e2e;
 // Fault injection: Ctrl-C at random points, kill -9 during `config set`, a broken state dir, vanished repositories, hung compose, a dying engine.
 mod faults;
+// The host side of trust: every way a run ends, outputs that say what happened, ...
+mod trust;
 // Hostile values (shell metacharacters, traversal, huge, deep, aliases, bad bytes, overflow): an error or a value, never a panic or a hang.
 mod hostile;

@@ -293,6 +293,7 @@ impl Compose {
         let nodes: Vec<&Node> = ids.iter().filter_map(|&i| self.node(i)).collect();
         for n in &nodes {
             markers::clear(&self.state, &n.name);
+            self.state.clear_failure(&n.name);
         }
         let services: Vec<String> = nodes.iter().map(|n| n.service.clone()).collect();
         let deadline = nodes
@@ -462,6 +463,7 @@ impl Compose {
         lock(&self.started).remove(&id);
         let ids: Vec<&str> = cs.iter().map(|c| c.id.as_str()).collect();
         markers::write(&self.state, &node.name, &ids);
+        self.state.clear_failure(&node.name);
         engine.invalidate();
         Ok(if running {
             StopOutcome::Stopped
@@ -607,5 +609,12 @@ impl crate::driver::Driver for Compose {
 
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
         Compose::log_tail(self, id, n)
+    }
+
+    fn note_failure(&self, id: NodeId, failure: &Failure) {
+        if let Some(node) = self.node(id) {
+            self.state
+                .note_failure(&node.name, &crate::state::LastFailure::of(failure));
+        }
     }
 }

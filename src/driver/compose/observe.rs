@@ -42,6 +42,24 @@ impl Compose {
         id: NodeId,
         snap: &Result<Vec<Container>, PsError>,
     ) -> Observation {
+        let o = self.observe_container(id, snap);
+        match self.node(id).filter(|_| o.status() == Status::Stopped) {
+            Some(node) => match self.state.last_failure(&node.name) {
+                Some(f) => Observation {
+                    #[expect(clippy::cast_precision_loss, reason = "seconds since the epoch")]
+                    since: Some(f.at as f64),
+                    ..Observation::new(
+                        Status::Error,
+                        Some(format!("failed to start: {}", f.message)),
+                    )
+                },
+                None => o,
+            },
+            None => o,
+        }
+    }
+
+    fn observe_container(&self, id: NodeId, snap: &Result<Vec<Container>, PsError>) -> Observation {
         let Some(node) = self.node(id) else {
             return Observation::new(Status::Error, Some("not a compose component".to_owned()));
         };
@@ -146,6 +164,7 @@ fn running(c: &Container, now: f64) -> Observation {
             (None, cr) => cr,
         },
         detail: Some(c.status.clone()),
+        changed: false,
     }
 }
 

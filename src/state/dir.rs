@@ -1,15 +1,4 @@
-//! The state directory: the run lock, records of started processes and tasks, and logs.
-//!
-//! Layout under `state_dir`:
-//! - `lock`: held (flock) by the run that starts or stops components, so two `tta` runs on
-//!   one stack never start a component twice; it holds the holder's pid for messages.
-//! - `run/<name>.json`: what a later `tta` needs to find a process or a task's result: pid,
-//!   process group, the kernel's start time of the pid (so a reused pid is never mistaken
-//!   for ours), when it started, and for tasks the exit code.
-//! - `logs/<name>.log`: the component's stdout and stderr, appended.
-//!
-//! Records are written atomically; a record that is unreadable (truncated, garbage) is
-//! treated as absent and reported, never trusted.
+//! The state directory itself: its layout, records, the run lock.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read as _, Seek as _, Write as _};
@@ -18,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cancel::Cancel;
 use crate::config::write_atomic;
 use crate::error::{Error, LockHolder, Result};
 
@@ -45,6 +35,42 @@ pub(crate) struct Record {
     /// For tasks: when it finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<f64>,
+    /// The marker its processes carry in their environment (`name@token`), so that those
+    /// that left its process group are found too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    /// The config file that started it (absolute); another config never touches it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<PathBuf>,
+    /// A fingerprint of its spec as started (command, environment, folder, probe), to tell
+    /// when the configuration changed since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
+}
+
+/// Why a component's last start failed, kept until it starts again or is stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct LastFailure {
+    /// When, in seconds since the epoch.
+    pub at: u64,
+    /// What happened.
+    pub message: String,
+    /// The exit code, when a command exited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+}
+
+impl LastFailure {
+    /// A failure, now.
+    pub(crate) fn of(f: &crate::driver::Failure) -> Self {
+        Self {
+            at: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            message: f.message.clone(),
+            exit_code: f.exit_code,
+        }
+    }
 }
 
 /// Seconds since the epoch, now.
@@ -121,6 +147,54 @@ impl StateDir {
         write_atomic(&self.record_path(name), &bytes)
     }
 
+    fn failure_path(&self, name: &str) -> PathBuf {
+        self.root
+            .join("run")
+            .join(format!("{}.failed.json", file_name(name)))
+    }
+
+    /// The last failure of a component's start, if one is kept.
+    pub(crate) fn last_failure(&self, name: &str) -> Option<LastFailure> {
+        let bytes = fs::read(self.failure_path(name)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Keeps why a component's start failed (best effort).
+    pub(crate) fn note_failure(&self, name: &str, failure: &LastFailure) {
+        let bytes = serde_json::to_vec(failure).expect("failures serialize");
+        if let Err(e) = self
+            .ensure()
+            .and_then(|()| write_atomic(&self.failure_path(name), &bytes))
+        {
+            tracing::warn!(
+                "cannot keep the failure of {name}: {}",
+                crate::error::render(&e)
+            );
+        }
+    }
+
+    /// Forgets a component's last failure.
+    pub(crate) fn clear_failure(&self, name: &str) {
+        let _ = fs::remove_file(self.failure_path(name));
+    }
+
+    /// The names of every component with a record.
+    pub(crate) fn recorded(&self) -> Vec<String> {
+        let Ok(dir) = fs::read_dir(self.root.join("run")) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = dir
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let f = e.file_name().into_string().ok()?;
+                let stem = f.strip_suffix(".json")?;
+                (!stem.ends_with(".failed")).then(|| stem.replace('%', "/"))
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
     /// Removes a record (missing is fine).
     pub(crate) fn remove(&self, name: &str) -> Result<()> {
         match fs::remove_file(self.record_path(name)) {
@@ -141,14 +215,23 @@ impl StateDir {
             .map_err(|e| Error::io("open", path, e))
     }
 
-    /// The last `n` lines of a component's log (empty when there is none).
+    /// The last `n` lines of a component's log (empty when there is none), as text.
     pub(crate) fn log_tail(&self, name: &str, n: usize) -> Vec<String> {
-        tail(&self.log_path(name), n)
+        super::log::tail(&self.log_path(name), n)
+            .iter()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect()
     }
 
     /// Takes the run lock, waiting up to `wait` for another run to let go. `on_wait` is
     /// called once if the lock is busy, with the holder's pid.
-    pub(crate) fn lock(&self, wait: Duration, on_wait: impl FnOnce(LockHolder)) -> Result<RunLock> {
+    /// A cancel (Ctrl-C, SIGTERM, SIGHUP) ends the wait at once with [`Error::Interrupted`].
+    pub(crate) fn lock(
+        &self,
+        wait: Duration,
+        cancel: &Cancel,
+        on_wait: impl FnOnce(LockHolder),
+    ) -> Result<RunLock> {
         self.ensure()?;
         let path = self.root.join("lock");
         let mut file = OpenOptions::new()
@@ -179,7 +262,9 @@ impl StateDir {
                     if let Some(f) = on_wait.take() {
                         f(holder);
                     }
-                    std::thread::sleep(Duration::from_millis(20));
+                    if cancel.sleep(Duration::from_millis(20)) {
+                        return Err(Error::Interrupted);
+                    }
                 }
                 Err(fs::TryLockError::Error(e)) => return Err(self.err("cannot lock", Some(e))),
             }
@@ -195,32 +280,6 @@ impl StateDir {
 #[derive(Debug)]
 pub struct RunLock {
     _file: File,
-}
-
-/// The last `n` lines of a file, reading at most its last 64 KiB.
-pub(crate) fn tail(path: &Path, n: usize) -> Vec<String> {
-    let Ok(mut f) = File::open(path) else {
-        return Vec::new();
-    };
-    let len = f.metadata().map_or(0, |m| m.len());
-    let from = len.saturating_sub(64 * 1024);
-    if f.seek(std::io::SeekFrom::Start(from)).is_err() {
-        return Vec::new();
-    }
-    let mut buf = Vec::new();
-    let _ = f.read_to_end(&mut buf);
-    let text = String::from_utf8_lossy(&buf);
-    // Only the latest run: lines after the last header tta wrote when starting it.
-    let all: Vec<&str> = text.lines().collect();
-    let from = all
-        .iter()
-        .rposition(|l| l.starts_with("=== tta:"))
-        .map_or(0, |i| i + 1);
-    let lines = &all[from..];
-    lines[lines.len().saturating_sub(n)..]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect()
 }
 
 #[cfg(test)]
@@ -239,6 +298,9 @@ mod tests {
             command: vec!["x".into()],
             exit_code: None,
             finished_at: None,
+            marker: None,
+            config: None,
+            spec: None,
         };
         s.write("a", &r).unwrap();
         assert_eq!(s.read("a").unwrap(), Some(r));
@@ -250,10 +312,10 @@ mod tests {
     fn a_second_lock_waits_then_fails_naming_the_holder() {
         let dir = tempfile::tempdir().unwrap();
         let s = StateDir::new(dir.path());
-        let _held = s.lock(Duration::ZERO, |_| {}).unwrap();
+        let _held = s.lock(Duration::ZERO, &Cancel::new(), |_| {}).unwrap();
         let mut told = None;
         let err = s
-            .lock(Duration::from_millis(50), |h| told = h.pid)
+            .lock(Duration::from_millis(50), &Cancel::new(), |h| told = h.pid)
             .unwrap_err();
         assert_eq!(told, Some(std::process::id()));
         assert!(matches!(err, Error::Locked { .. }));
