@@ -53,7 +53,7 @@ fn watch(orch: &Orchestrator, args: &StatusArgs, out: &Output) -> Result<u8> {
         drawn = text.lines().count();
         cancel.sleep(args.interval);
     }
-    Ok(exit::OK)
+    Ok(exit::INTERRUPTED)
 }
 
 /// "12s ago", "3m ago", "2h ago", "4d ago".

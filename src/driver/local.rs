@@ -91,6 +91,22 @@ fn probe_port(check: &ProbeCheck) -> Option<(String, u16)> {
     Some((hostport.clone(), port.parse().ok()?)).filter(|_| loopback)
 }
 
+/// Whether something answers on a probe's address now (every address its host resolves to;
+/// `0.0.0.0` means this host's loopback).
+fn answers(addr: &str, port: u16) -> bool {
+    use std::net::{SocketAddr, TcpStream, ToSocketAddrs as _};
+    let addrs: Vec<SocketAddr> = if addr.starts_with("0.0.0.0:") {
+        vec![SocketAddr::from(([127, 0, 0, 1], port))]
+    } else {
+        addr.to_socket_addrs()
+            .map(Iterator::collect)
+            .unwrap_or_default()
+    };
+    addrs
+        .iter()
+        .any(|a| TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok())
+}
+
 impl Local {
     /// A driver for the local components of `graph`, from the config file `config_file`.
     pub(super) fn new(config: &Config, graph: &Graph, config_file: Option<&Path>) -> Self {
@@ -138,12 +154,13 @@ impl Local {
         }
     }
 
-    /// Whether a record was made by another config file than this one (a record from before
-    /// records named their config counts as this config's).
+    /// Whether a record was made by another config file than this one that still exists (a
+    /// record from before records named their config counts as this config's, and so does
+    /// one whose config file is gone: the checkout or the file was moved).
     fn foreign(&self, r: &Record) -> Option<PathBuf> {
         r.config
             .clone()
-            .filter(|c| Some(c) != self.config_file.as_ref())
+            .filter(|c| Some(c) != self.config_file.as_ref() && c.is_file())
     }
 
     fn tree(r: &Record) -> Tree {
@@ -211,6 +228,16 @@ impl Local {
         let name = &self.names[id];
         let task = self.spec(id).kind == Kind::Task;
         match (task, record.exit_code) {
+            (true, Some(0)) if !remains.is_empty() => {
+                let n = remains.others().len() + usize::from(remains.leader);
+                let (s, verb) = if n == 1 { ("", "s") } else { ("es", "") };
+                return Observation::new(
+                    Status::Completed,
+                    Some(format!(
+                        "exited 0; {n} process{s} it started still run{verb} (`tta stop {name}` stops them)"
+                    )),
+                );
+            }
             (true, Some(0)) => {
                 return Observation::new(Status::Completed, Some("exited 0".to_owned()));
             }
@@ -304,11 +331,7 @@ impl Local {
         else {
             return Ok(());
         };
-        let busy = std::net::TcpStream::connect_timeout(
-            &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-            Duration::from_millis(200),
-        )
-        .is_ok();
+        let busy = answers(&addr, port);
         if !busy {
             return Ok(());
         }

@@ -35,7 +35,10 @@ impl Progress {
     pub(crate) fn new(graph: &Graph, out: &Output) -> Self {
         let mode = if out.json || out.quiet {
             Mode::Silent
-        } else if console::Term::stderr().is_term() && std::env::var_os("CI").is_none() {
+        } else if console::Term::stderr().is_term()
+            && std::env::var_os("CI").is_none()
+            && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb")
+        {
             Mode::Bars {
                 multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(15)),
                 bars: Mutex::new(HashMap::new()),

@@ -393,3 +393,59 @@ fn the_next_step_a_failure_names_exists_for_that_component() {
     r.code(1).stderr_has("see `tta status llm`");
     assert!(!r.stderr.contains("tta logs llm"), "{}", r.stderr);
 }
+
+#[test]
+fn a_moved_checkout_still_stops_what_it_started() {
+    let root = tempfile::tempdir().unwrap();
+    let before = root.path().join("checkout");
+    std::fs::create_dir(&before).unwrap();
+    std::fs::write(
+        before.join("tta.yaml"),
+        "components:\n  api: { command: [sleep, \"300\"] }\n",
+    )
+    .unwrap();
+    let tta = |dir: &std::path::Path, args: &[&str]| {
+        Command::new(crate::harness::tta_bin())
+            .args(args)
+            .current_dir(dir)
+            .env("CI", "true")
+            .env_remove("TTA_CONFIG")
+            .output()
+            .unwrap()
+    };
+    assert!(tta(&before, &["start"]).status.success());
+    let text = std::fs::read_to_string(before.join(".tta/run/api.json")).unwrap();
+    let pid: u32 = serde_json::from_str::<serde_json::Value>(&text).unwrap()["pid"]
+        .as_u64()
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let after = root.path().join("moved");
+    std::fs::rename(&before, &after).unwrap();
+    let st = tta(&after, &["status"]);
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stdout)
+    );
+    let stop = tta(&after, &["stop"]);
+    assert!(
+        stop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stop.stderr)
+    );
+    assert!(eventually(Duration::from_secs(5), || !alive(pid)));
+}
+
+#[test]
+fn a_task_that_leaves_a_process_behind_says_so_and_stop_stops_it() {
+    let s = Stack::new("components:\n  seed: { kind: task, shell: \"sleep 300 & echo seeded\" }\n");
+    s.tta(&["start"]).ok();
+    s.tta(&["status"])
+        .ok()
+        .stdout_has("completed")
+        .stdout_has("1 process it started still runs");
+    assert_eq!(marked("seed").len(), 1);
+    s.tta(&["stop"]).ok();
+    assert!(eventually(Duration::from_secs(5), || marked("seed").is_empty()));
+}
