@@ -17,19 +17,32 @@ path), 130 interrupted."
 )]
 pub(crate) struct Cli {
     /// The config file (default: ./tta.yaml, then ./config/tta.yaml).
-    #[arg(short, long, global = true, env = "TTA_CONFIG", value_name = "FILE")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "TTA_CONFIG",
+        value_name = "FILE",
+        help_heading = "Global options"
+    )]
     pub config: Option<PathBuf>,
     /// Machine-readable output on stdout (with a `schema_version`).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
     /// More log output on stderr (-v info, -vv debug, -vvv trace); see also `TTA_LOG`.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
     pub verbose: u8,
     /// Only errors on stderr.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Global options"
+    )]
     pub quiet: bool,
     /// When to use colour (`NO_COLOR` is honoured).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, env = "TTA_COLOR", value_name = "WHEN")]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, env = "TTA_COLOR", value_name = "WHEN", help_heading = "Global options")]
     pub color: ColorChoice,
     /// What to do.
     #[command(subcommand)]

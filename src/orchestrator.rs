@@ -349,9 +349,9 @@ impl Orchestrator {
         }
         let started = self.start_locked(&g.with_dependencies(&again), opts, reporter);
         let mut results = started.results;
-        for r in stopped.results.into_iter().filter(|r| !r.outcome.success()) {
+        for r in stopped.results.iter().filter(|r| !r.outcome.success()) {
             results.retain(|x| x.id != r.id);
-            results.push(r);
+            results.push(r.clone());
         }
         Ok(RunReport {
             action: Action::Restart,
@@ -360,6 +360,7 @@ impl Orchestrator {
             interrupted: started.interrupted || stopped.interrupted,
             environment: [stopped.environment, started.environment].concat(),
             leftovers: Vec::new(),
+            stopped: stopped.results,
         })
     }
 

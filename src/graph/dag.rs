@@ -18,7 +18,6 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use crate::config::keypath::KeyPath;
 use crate::config::model::{Condition, Config, Kind};
 use crate::config::problem::Problem;
-use crate::diagnostics::closest;
 use crate::error::Error;
 
 /// A component's index in the graph.
@@ -48,6 +47,8 @@ pub struct Graph {
     deps: Vec<Vec<Edge>>,
     dependents: Vec<Vec<NodeId>>,
     order: Vec<NodeId>,
+    /// `repository/service` of each compose component, whatever its own name.
+    aliases: Vec<(String, NodeId)>,
 }
 
 impl Graph {
@@ -87,6 +88,15 @@ impl Graph {
         let Some(order) = stable_order(&deps, &dependents) else {
             return Err(cycles(&names, &deps));
         };
+        let aliases = config
+            .components
+            .iter()
+            .filter_map(|(name, spec)| {
+                let id = *ids.get(name)?;
+                let (repo, service) = (spec.repository.as_ref()?, spec.service.as_ref()?);
+                (spec.kind == Kind::Compose).then(|| (format!("{repo}/{service}"), id))
+            })
+            .collect();
         Ok(Self {
             names,
             kinds,
@@ -94,6 +104,7 @@ impl Graph {
             deps,
             dependents,
             order,
+            aliases,
         })
     }
 
@@ -137,29 +148,75 @@ impl Graph {
         self.ids.get(name).copied()
     }
 
-    /// The id of a component by the name a user typed: the exact name, or a bare compose
+    /// The id of a component by the name a user typed: its name, its compose
+    /// `repository/service` (a declared component takes its service's place), or a bare
     /// service name (`neo4j` for `tta.dev/neo4j`) when only one repository has it.
     pub fn resolve(&self, name: &str) -> Result<NodeId, Error> {
         if let Some(id) = self.id(name) {
             return Ok(id);
         }
+        if let Some(&(_, id)) = self.aliases.iter().find(|(a, _)| a == name) {
+            return Ok(id);
+        }
         let suffix = format!("/{name}");
-        let mut hits = self
+        let mut hits: Vec<NodeId> = self
             .names
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.ends_with(&suffix));
-        match (hits.next(), hits.next()) {
-            (Some((id, _)), None) => Ok(id),
-            (Some((_, a)), Some((_, b))) => Err(Error::usage(
-                format!("`{name}` is ambiguous: it names `{a}` and `{b}`"),
+            .filter(|(_, n)| n.ends_with(&suffix))
+            .map(|(id, _)| id)
+            .chain(
+                self.aliases
+                    .iter()
+                    .filter(|(a, _)| a.ends_with(&suffix))
+                    .map(|&(_, id)| id),
+            )
+            .collect();
+        hits.sort_unstable();
+        hits.dedup();
+        match hits.as_slice() {
+            [id] => Ok(*id),
+            [] => Err(Error::UnknownComponent {
+                name: name.to_owned(),
+                suggestion: self.suggest(name),
+            }),
+            many => Err(Error::usage(
+                format!(
+                    "`{name}` is ambiguous: it names {}",
+                    many.iter()
+                        .map(|&i| format!("`{}`", self.names[i]))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
                 Some("use the full `repository/service` name".into()),
             )),
-            _ => Err(Error::UnknownComponent {
-                name: name.to_owned(),
-                suggestion: closest(name, self.names.iter().map(String::as_str)).map(str::to_owned),
-            }),
         }
+    }
+
+    /// The component a mistyped name most likely meant. A `repository/service` name is
+    /// compared part by part, so that `tta.dev/neo4j` suggests `tta.prototype/neo4j` rather
+    /// than `tta.dev/tools`.
+    fn suggest(&self, typed: &str) -> Option<String> {
+        let score = |candidate: &str| match (typed.split_once('/'), candidate.split_once('/')) {
+            (Some((tr, ts)), Some((cr, cs))) => {
+                let sim = |a: &str, b: &str| {
+                    strsim::jaro_winkler(&a.to_ascii_lowercase(), &b.to_ascii_lowercase())
+                };
+                (sim(tr, cr) + sim(ts, cs)) / 2.0
+            }
+            _ => strsim::jaro_winkler(&typed.to_ascii_lowercase(), &candidate.to_ascii_lowercase()),
+        };
+        let candidates = self
+            .names
+            .iter()
+            .enumerate()
+            .map(|(id, n)| (n.as_str(), id))
+            .chain(self.aliases.iter().map(|(a, id)| (a.as_str(), *id)));
+        candidates
+            .map(|(c, id)| (score(c), id))
+            .filter(|(s, _)| *s >= 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, id)| self.names[id].clone())
     }
 
     /// Resolves names (`all` or none = every component) into a selection.
@@ -289,11 +346,24 @@ fn cycles(names: &[String], deps: &[Vec<Edge>]) -> Vec<Problem> {
         .map(|scc| {
             let path = cycle_path(&scc, deps);
             let text = path.iter().map(|&i| names[i].as_str()).collect::<Vec<_>>().join(" -> ");
+            let also: Vec<&str> = scc
+                .iter()
+                .filter(|i| !path.contains(i))
+                .map(|&i| names[i].as_str())
+                .collect();
+            let message = if also.is_empty() {
+                format!("dependency cycle: {text}")
+            } else {
+                format!(
+                    "dependency cycle: {text}; caught in the same tangle of cycles: {}",
+                    also.join(", ")
+                )
+            };
             Problem::new(
                 KeyPath::root().join("components").join(names[scc[0]].clone()).join("depends_on"),
-                format!("dependency cycle: {text}"),
+                message,
             )
-            .help("remove one of these dependencies, or make it soft with `required: false` elsewhere in the chain")
+            .help("remove one of these dependencies; a soft one (`required: false`) still orders its components, so it does not break the cycle")
         })
         .collect()
 }
@@ -428,5 +498,82 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod names {
+    use super::*;
+    use crate::config::parse::parse;
+    use std::path::Path;
+
+    fn graph(yaml: &str) -> Result<Graph, Vec<Problem>> {
+        let v: yaml_serde::Value = yaml_serde::from_str(yaml).unwrap();
+        Graph::build(&parse(&v, Path::new("/x")).unwrap())
+    }
+
+    #[test]
+    fn a_tangle_of_cycles_names_every_component_caught_in_it() {
+        let problems = graph(
+            "components:\n  a: { command: [x], depends_on: [b] }\n  b: { command: [x], depends_on: [a, c] }\n  c: { command: [x], depends_on: [d] }\n  d: { command: [x], depends_on: { b: { required: false } } }\n  e: { command: [x], depends_on: [a] }\n",
+        )
+        .unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let m = &problems[0].message;
+        assert!(m.starts_with("dependency cycle: a -> b -> a"), "{m}");
+        assert!(
+            m.ends_with("caught in the same tangle of cycles: c, d"),
+            "{m}"
+        );
+        assert!(
+            !m.contains(" e"),
+            "e depends on the tangle but is not in it: {m}"
+        );
+        assert!(
+            problems[0]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("does not break the cycle")
+        );
+    }
+
+    fn compose_graph() -> Graph {
+        let mut c = parse(
+            &yaml_serde::from_str("components:\n  dev-neo4j: { repository: tta.dev, service: neo4j }\n  tools: { repository: tta.dev, service: tools }\n  proto-neo4j: { repository: tta.prototype, service: neo4j }\n  web-a: { repository: a, service: web }\n  web-b: { repository: b, service: web }\n  web-c: { repository: c, service: web }\n").unwrap(),
+            Path::new("/x"),
+        )
+        .unwrap();
+        c.repositories.clear();
+        Graph::build(&c).unwrap()
+    }
+
+    #[test]
+    fn a_service_resolves_by_its_repository_name_and_typos_get_the_closest_by_what_was_typed() {
+        let g = compose_graph();
+        assert_eq!(g.name(g.resolve("tta.dev/neo4j").unwrap()), "dev-neo4j");
+        match g.resolve("tta.dev/neo4k") {
+            Err(Error::UnknownComponent { suggestion, .. }) => {
+                assert_eq!(suggestion.as_deref(), Some("dev-neo4j"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match g.resolve("tta.staging/neo4j") {
+            Err(Error::UnknownComponent { suggestion, .. }) => {
+                assert_ne!(
+                    suggestion.as_deref(),
+                    Some("tools"),
+                    "not the same repository's other service"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let Err(Error::Usage { message, .. }) = g.resolve("web") else {
+            panic!("ambiguous")
+        };
+        assert_eq!(
+            message,
+            "`web` is ambiguous: it names `web-a` and `web-b` and `web-c`"
+        );
     }
 }

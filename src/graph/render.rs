@@ -30,11 +30,18 @@ pub fn render(g: &Graph, format: Format) -> String {
     }
 }
 
+/// When a dependency counts for the component that waits for it: "once healthy", never
+/// a word that could be read as the dependency's state.
 fn edge_label(c: Condition, required: bool) -> String {
+    let when = match c {
+        Condition::Started => "once started",
+        Condition::Healthy => "once healthy",
+        Condition::CompletedSuccessfully => "once completed successfully",
+    };
     if required {
-        c.as_str().to_owned()
+        when.to_owned()
     } else {
-        format!("{}, optional", c.as_str())
+        format!("{when}, optional")
     }
 }
 
@@ -66,8 +73,9 @@ fn branch(g: &Graph, id: NodeId, prefix: &str, shown: &mut [bool], out: &mut Str
         let seen = shown[e.to];
         let _ = writeln!(
             out,
-            "{prefix}{arm}{} [{}]{}",
+            "{prefix}{arm}{} ({}) {}{}",
             g.name(e.to),
+            g.kind(e.to).as_str(),
             edge_label(e.condition, e.required),
             if seen && !g.deps(e.to).is_empty() {
                 " (*)"
@@ -82,8 +90,12 @@ fn branch(g: &Graph, id: NodeId, prefix: &str, shown: &mut [bool], out: &mut Str
     }
 }
 
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
 fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    format!("\"{}\"", escape(s))
 }
 
 fn dot(g: &Graph) -> String {
@@ -93,7 +105,12 @@ fn dot(g: &Graph) -> String {
             out,
             "  {} [label={}];",
             quote(g.name(id)),
-            quote(&format!("{}\\n{}", g.name(id), g.kind(id).as_str()))
+            // `\n` is dot's line break inside a label: escaped parts, joined unescaped.
+            format!(
+                "\"{}\\n{}\"",
+                escape(g.name(id)),
+                escape(g.kind(id).as_str())
+            )
         );
     }
     for id in 0..g.len() {

@@ -15,6 +15,9 @@ struct Doc<'a> {
     results: indexmap::IndexMap<&'a str, bool>,
     components: Vec<Component<'a>>,
     critical_chain: Vec<&'a str>,
+    /// For a restart: the components its first step stopped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    stopped: Vec<&'a str>,
     /// What earlier runs started for components the configuration no longer has.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     leftovers: &'a [crate::runner::Leftover],
@@ -82,6 +85,12 @@ pub(crate) fn run_json(report: &RunReport, graph: &Graph) -> serde_json::Value {
             .map(|i| graph.name(i))
             .collect(),
         leftovers: &report.leftovers,
+        stopped: report
+            .stopped
+            .iter()
+            .filter(|r| r.outcome == crate::runner::Outcome::Stopped)
+            .map(|r| graph.name(r.id))
+            .collect(),
         environment_error: report.environment_error().map(|e| {
             serde_json::json!({"message": e.to_string(), "hint": e.hint(), "exit_code": e.exit_code()})
         }),

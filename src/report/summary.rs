@@ -11,17 +11,32 @@ use crate::runner::{Outcome, RunReport};
 /// The summary text (for stderr).
 pub(crate) fn summary(report: &RunReport, graph: &Graph, out: &Output) -> String {
     let mut s = String::new();
-    let mut counts: Vec<(Outcome, usize)> = Vec::new();
-    for r in &report.results {
-        match counts.iter_mut().find(|(o, _)| *o == r.outcome) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((r.outcome, 1)),
+    // What each result counts as: a task that had run to completion was not "running".
+    let label = |r: &crate::runner::ComponentResult| match r.outcome {
+        Outcome::AlreadyRunning if r.completed => "already completed",
+        Outcome::Started if r.restarted => "restarted",
+        o => o.as_str(),
+    };
+    let mut counts: Vec<(u8, &str, usize)> = Vec::new();
+    let stops = report
+        .stopped
+        .iter()
+        .filter(|r| r.outcome == Outcome::Stopped);
+    for (order, what) in stops.map(|_| (0, "stopped")).chain(
+        report
+            .results
+            .iter()
+            .map(|r| (r.outcome as u8 + 1, label(r))),
+    ) {
+        match counts.iter_mut().find(|(_, w, _)| *w == what) {
+            Some((_, _, n)) => *n += 1,
+            None => counts.push((order, what, 1)),
         }
     }
-    counts.sort_by_key(|(o, _)| *o as u8);
+    counts.sort_by_key(|(o, _, _)| *o);
     let parts: Vec<String> = counts
         .iter()
-        .map(|(o, n)| format!("{n} {}", o.as_str().replace('_', " ")))
+        .map(|(_, what, n)| format!("{n} {}", what.replace('_', " ")))
         .collect();
     let head = if parts.is_empty() {
         "nothing to do".to_owned()

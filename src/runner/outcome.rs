@@ -137,6 +137,8 @@ pub struct RunReport {
     /// What earlier runs started for components the configuration no longer has, and was
     /// stopped now (name, outcome, why).
     pub leftovers: Vec<Leftover>,
+    /// For a restart: how the stop that came first went, per component.
+    pub stopped: Vec<ComponentResult>,
 }
 
 /// Something an earlier run started for a component the configuration no longer has.

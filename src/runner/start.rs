@@ -304,6 +304,7 @@ pub(crate) fn start(
         interrupted: cancel.reason() == Some(CancelReason::Interrupted),
         environment: Vec::new(),
         leftovers: Vec::new(),
+        stopped: Vec::new(),
     }
 }
 

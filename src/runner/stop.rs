@@ -195,5 +195,6 @@ pub(crate) fn stop(
         interrupted: cancel.reason() == Some(CancelReason::Interrupted),
         environment: Vec::new(),
         leftovers: Vec::new(),
+        stopped: Vec::new(),
     }
 }

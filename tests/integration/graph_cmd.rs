@@ -94,11 +94,13 @@ fn graph_formats() {
     let tree = s.tta(&["graph"]).ok().stdout.clone();
     assert_eq!(
         tree,
-        "top (task)\n├── left [healthy]\n│   └── base [healthy]\n└── right [healthy]\n    └── base [healthy]\n"
+        "top (task)\n├── left (task) once healthy\n│   └── base (task) once healthy\n└── right (task) once healthy\n    └── base (task) once healthy\n",
+        "a dependency's condition reads as when it counts, not as its health"
     );
     s.tta(&["graph", "--format", "dot"])
         .ok()
-        .stdout_has("\"top\" -> \"left\" [label=\"healthy\"];");
+        .stdout_has("\"top\" -> \"left\" [label=\"healthy\"];")
+        .stdout_has("\"top\" [label=\"top\\ntask\"];");
     s.tta(&["graph", "--format", "mermaid"])
         .ok()
         .stdout_has("flowchart LR")

@@ -449,3 +449,23 @@ fn a_task_that_leaves_a_process_behind_says_so_and_stop_stops_it() {
     s.tta(&["stop"]).ok();
     assert!(eventually(Duration::from_secs(5), || marked("seed").is_empty()));
 }
+
+#[test]
+fn summaries_count_what_happened_by_its_name() {
+    let s = Stack::new(
+        "components:\n  seed: { kind: task, command: [\"true\"] }\n  api: { command: [sleep, \"300\"], depends_on: { seed: completed_successfully } }\n  web: { command: [sleep, \"300\"], depends_on: [api] }\n",
+    );
+    s.tta(&["start"]).ok();
+    s.tta(&["start"])
+        .ok()
+        .stderr_has("2 already running")
+        .stderr_has("1 already completed");
+    let r = s.tta(&["restart", "api"]);
+    r.ok().stderr_has("2 stopped, 2 started");
+    let j = s.tta(&["--json", "restart", "api"]).ok().json();
+    assert_eq!(
+        j["stopped"],
+        serde_json::json!(["web", "api"]),
+        "in the order they stopped: {j}"
+    );
+}
