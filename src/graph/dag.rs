@@ -202,7 +202,7 @@ impl Graph {
                 let sim = |a: &str, b: &str| {
                     strsim::jaro_winkler(&a.to_ascii_lowercase(), &b.to_ascii_lowercase())
                 };
-                (sim(tr, cr) + sim(ts, cs)) / 2.0
+                f64::midpoint(sim(tr, cr), sim(ts, cs))
             }
             _ => strsim::jaro_winkler(&typed.to_ascii_lowercase(), &candidate.to_ascii_lowercase()),
         };

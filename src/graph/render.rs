@@ -101,16 +101,13 @@ fn quote(s: &str) -> String {
 fn dot(g: &Graph) -> String {
     let mut out = String::from("digraph tta {\n  rankdir=LR;\n  node [shape=box];\n");
     for id in 0..g.len() {
+        // `\n` is dot's line break inside a label: escaped parts, joined unescaped.
         let _ = writeln!(
             out,
-            "  {} [label={}];",
+            "  {} [label=\"{}\\n{}\"];",
             quote(g.name(id)),
-            // `\n` is dot's line break inside a label: escaped parts, joined unescaped.
-            format!(
-                "\"{}\\n{}\"",
-                escape(g.name(id)),
-                escape(g.kind(id).as_str())
-            )
+            escape(g.name(id)),
+            escape(g.kind(id).as_str())
         );
     }
     for id in 0..g.len() {
