@@ -43,6 +43,9 @@ _tta() {
             tta,restart)
                 cmd="tta__subcmd__restart"
                 ;;
+            tta,run)
+                cmd="tta__subcmd__run"
+                ;;
             tta,start)
                 cmd="tta__subcmd__start"
                 ;;
@@ -127,6 +130,9 @@ _tta() {
             tta__subcmd__help,restart)
                 cmd="tta__subcmd__help__subcmd__restart"
                 ;;
+            tta__subcmd__help,run)
+                cmd="tta__subcmd__help__subcmd__run"
+                ;;
             tta__subcmd__help,start)
                 cmd="tta__subcmd__help__subcmd__start"
                 ;;
@@ -164,7 +170,7 @@ _tta() {
 
     case "${cmd}" in
         tta)
-            opts="-c -v -q -h -V --config --json --verbose --quiet --color --help --version start stop restart status graph logs config doctor completions man compose help"
+            opts="-c -v -q -h -V --config --json --verbose --quiet --color --help --version start stop restart run status graph logs config doctor completions man compose help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -636,7 +642,7 @@ _tta() {
             return 0
             ;;
         tta__subcmd__help)
-            opts="start stop restart status graph logs config doctor completions man compose help"
+            opts="start stop restart run status graph logs config doctor completions man compose help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -873,6 +879,20 @@ _tta() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tta__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tta__subcmd__help__subcmd__start)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -976,7 +996,7 @@ _tta() {
             return 0
             ;;
         tta__subcmd__restart)
-            opts="-j -c -v -q -h -V --jobs --timeout --config --json --verbose --quiet --color --help --version"
+            opts="-j -c -v -q -h -V --no-deps --jobs --timeout --config --json --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -990,6 +1010,36 @@ _tta() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tta__subcmd__run)
+            opts="-c -v -q -h -V --deps --timeout --config --json --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

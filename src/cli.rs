@@ -69,6 +69,8 @@ pub(crate) enum Command {
     Stop(StopArgs),
     /// Stop, then start again, components and the dependents that were running.
     Restart(RestartArgs),
+    /// Run a one-shot task on its own, its output streamed, and exit with its exit code.
+    Run(RunArgs),
     /// Show each component's status, read from the running system.
     Status(StatusArgs),
     /// Show the dependency graph.
@@ -152,12 +154,30 @@ pub(crate) struct StopArgs {
     pub dry_run: bool,
 }
 
+/// `tta run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The task to run.
+    #[arg(value_name = "TASK")]
+    pub name: String,
+    /// Bring what it depends on up first (as `tta start` would); without it, dependencies are
+    /// not looked at.
+    #[arg(long)]
+    pub deps: bool,
+    /// Give up on the dependencies (with `--deps`) after this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+}
+
 /// `tta restart`.
 #[derive(Debug, Args)]
 pub(crate) struct RestartArgs {
     /// Components to restart; `all` or none for every component.
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
+    /// Restart only the named components, not the running components that depend on them.
+    #[arg(long)]
+    pub no_deps: bool,
     /// How many operations run at once (default: `defaults.jobs`).
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,

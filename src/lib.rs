@@ -39,7 +39,7 @@ pub use app::main;
 pub use cancel::{Cancel, CancelReason};
 pub use diagnostics::Located;
 pub use error::{Error, LockHolder, Result};
-pub use orchestrator::{Component, ComponentStatus, LOCK_WAIT, Orchestrator, RunOptions};
+pub use orchestrator::{Component, ComponentStatus, LOCK_WAIT, Orchestrator, RunOptions, TaskRun};
 pub use settings::Settings;
 
 /// Entry points for the fuzz targets (`fuzz/`): not part of the library's API.

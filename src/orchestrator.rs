@@ -50,6 +50,16 @@ pub struct ComponentStatus {
     pub changed: bool,
 }
 
+/// How `Orchestrator::run_task` went.
+#[derive(Debug)]
+pub struct TaskRun {
+    /// The start of its dependencies (with `deps`), if there was one.
+    pub dependencies: Option<RunReport>,
+    /// The task's exit code; `None` when it did not run to an exit code (a dependency
+    /// failed, a signal ended it, or it was interrupted).
+    pub exit: Option<i32>,
+}
+
 /// Options of a lifecycle run, beyond what the configuration says.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -320,8 +330,8 @@ impl Orchestrator {
         )
     }
 
-    /// Stops components and their running dependents, starts the components again, then
-    /// starts again the dependents that were running.
+    /// Stops components and their running dependents (unless `no_deps`), starts the
+    /// components again, then starts again the dependents that were running.
     pub fn restart(
         &self,
         names: &[String],
@@ -332,7 +342,11 @@ impl Orchestrator {
         let targets = g.select(names)?;
         self.preflight(names, &g.with_dependencies(&g.with_dependents(&targets)))?;
         let _lock = self.lock_for_run(opts)?;
-        let wide = g.with_dependents(&targets);
+        let wide = if opts.no_deps {
+            targets.clone()
+        } else {
+            g.with_dependents(&targets)
+        };
         let others: Vec<NodeId> = (0..g.len()).filter(|&i| wide[i] && !targets[i]).collect();
         let mut again = targets.clone();
         for (id, o) in others.iter().zip(self.driver.observe(&others)) {
@@ -362,6 +376,56 @@ impl Orchestrator {
             leftovers: Vec::new(),
             stopped: stopped.results,
         })
+    }
+
+    /// Runs a task in the foreground (its output streamed), after bringing up what it
+    /// depends on when `deps`; never touches what depends on it.
+    pub fn run_task(
+        &self,
+        name: &str,
+        deps: bool,
+        opts: &RunOptions,
+        reporter: &dyn Reporter,
+    ) -> Result<TaskRun> {
+        let g = self.graph();
+        let id = g.resolve(name)?;
+        if g.kind(id) != Kind::Task {
+            return Err(Error::usage(
+                format!(
+                    "`{}` is a {} component: `tta run` runs tasks",
+                    g.name(id),
+                    g.kind(id).as_str()
+                ),
+                Some(format!("`tta start {}` starts it", g.name(id))),
+            ));
+        }
+        let mut sel = vec![false; g.len()];
+        sel[id] = true;
+        let mut with = g.with_dependencies(&sel);
+        with[id] = false;
+        if deps {
+            self.preflight(&[], &with)?;
+        }
+        let _lock = self.lock_for_run(opts)?;
+        let mut dependencies = None;
+        if deps && with.iter().any(|&s| s) {
+            let report = self.start_locked(&with, opts, reporter);
+            let ok = report.success();
+            dependencies = Some(report);
+            if !ok {
+                return Ok(TaskRun {
+                    dependencies,
+                    exit: None,
+                });
+            }
+        }
+        let exit = self.driver.run(id, &self.cancel).map_err(|e| {
+            Error::usage(
+                format!("cannot run {}: {}", g.name(id), e.failure.message),
+                None,
+            )
+        })?;
+        Ok(TaskRun { dependencies, exit })
     }
 
     /// The status of components (none: all), read from reality: records, process table,

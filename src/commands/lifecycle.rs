@@ -60,6 +60,7 @@ pub(crate) fn restart(config: Option<&Path>, args: &RestartArgs, out: &Output) -
     let opts = RunOptions {
         jobs: args.jobs.map(usize::from),
         timeout: args.timeout,
+        no_deps: args.no_deps,
         ..RunOptions::default()
     };
     run(&orch, out, |o, p| o.restart(&args.names, &opts, p))

@@ -8,4 +8,5 @@ pub(crate) mod generate;
 pub(crate) mod graph;
 pub(crate) mod lifecycle;
 pub(crate) mod logs;
+pub(crate) mod run;
 pub(crate) mod status;

@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use super::types::{ActionError, Driver, Failure, Observation, Poll, Status, StopOutcome};
@@ -23,7 +23,7 @@ use crate::cancel::Cancel;
 use crate::config::model::{ComponentSpec, Config, Kind, ProbeCheck};
 use crate::graph::{Graph, NodeId};
 use crate::process::tree::{MARKER, Remains, Tree, new_marker};
-use crate::process::{Child, Kill, RunError, Sink, Spec, stat};
+use crate::process::{Child, Group, Kill, Line, LineTx, RunError, Sink, Spec, Stdin, Stream, stat};
 use crate::state::{LastFailure, Record, StateDir, log, now_epoch};
 
 /// A process without a probe counts as running once it has stayed up this long, so that a
@@ -105,6 +105,26 @@ fn answers(addr: &str, port: u16) -> bool {
     addrs
         .iter()
         .any(|a| TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok())
+}
+
+/// A foreground task's lines and the log they are copied to.
+type Tee = (mpsc::Receiver<Line>, std::fs::File);
+
+/// Copies each line to tta's stdout or stderr (as its stream was) and to the log, until the
+/// child's streams close.
+fn tee(rx: mpsc::Receiver<Line>, mut log: &std::fs::File) {
+    for line in rx {
+        let mut bytes = line.bytes;
+        bytes.push(b'\n');
+        let _ = log.write_all(&bytes);
+        let _ = match line.stream {
+            Stream::Stdout => {
+                let mut o = std::io::stdout().lock();
+                o.write_all(&bytes).and_then(|()| o.flush())
+            }
+            Stream::Stderr => std::io::stderr().lock().write_all(&bytes),
+        };
+    }
 }
 
 impl Local {
@@ -343,6 +363,53 @@ impl Local {
         ))
     }
 
+    /// The spec of a task run in the foreground, and where its lines come (when they are
+    /// teed to tta's output and its log rather than the terminal's).
+    fn foreground(
+        &self,
+        id: NodeId,
+        cwd: &Path,
+        marker: &str,
+        terminal: bool,
+    ) -> Result<(Spec, Option<Tee>), String> {
+        let name = &self.names[id];
+        let spec = self.spec(id);
+        let argv = spec.command.as_ref().map(|c| c.argv()).unwrap_or_default();
+        let _ = log::rotate(&self.state.log_path(name), LOG_MAX_SIZE, LOG_KEEP);
+        let mut log = self
+            .state
+            .open_log(name)
+            .map_err(|e| crate::error::render(&e))?;
+        let _ = writeln!(
+            log,
+            "=== tta: run {name} at {:.3}: {}{} ===",
+            now_epoch(),
+            argv.join(" "),
+            if terminal {
+                " (output on the terminal)"
+            } else {
+                ""
+            }
+        );
+        let base = Spec::new(argv)
+            .cwd(cwd)
+            .envs(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())))
+            .envs([(MARKER, marker)])
+            .stdin(Stdin::Inherit);
+        if terminal {
+            let s = base
+                .group(Group::Inherit)
+                .stdout(Sink::Inherit)
+                .stderr(Sink::Inherit);
+            return Ok((s, None));
+        }
+        let (tx, rx) = mpsc::channel();
+        let s = base
+            .stdout(Sink::Lines(LineTx::new(tx.clone(), 0)))
+            .stderr(Sink::Lines(LineTx::new(tx, 0)));
+        Ok((s, Some((rx, log))))
+    }
+
     fn spawn(&self, id: NodeId, cwd: &Path, marker: &str) -> Result<Child, String> {
         let name = &self.names[id];
         let spec = self.spec(id);
@@ -530,6 +597,68 @@ impl Driver for Local {
     /// The last lines of a component's log.
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
         self.state.log_tail(&self.names[id], n)
+    }
+
+    fn run(&self, id: NodeId, cancel: &Cancel) -> Result<Option<i32>, ActionError> {
+        use std::io::IsTerminal as _;
+        let name = &self.names[id];
+        let cwd = self.cwd(id);
+        let fail = |m: String| ActionError::permanent(self.failure(id, m, None));
+        if self.spec(id).kind != Kind::Task {
+            return Err(fail(format!("`{name}` is not a task")));
+        }
+        self.check_start(id, &cwd).map_err(fail)?;
+        self.state.clear_failure(name);
+        let marker = new_marker(name);
+        // On a terminal the task has it, as if run by hand (prompts, colours, Ctrl-C);
+        // elsewhere its lines go to tta's output and to its log.
+        let terminal = std::io::stdin().is_terminal() || std::io::stdout().is_terminal();
+        let (spec, lines) = self.foreground(id, &cwd, &marker, terminal).map_err(fail)?;
+        let child = spec.spawn().map_err(|e| fail(e.to_string()))?;
+        drop(spec);
+        let record = Record {
+            pid: child.pid(),
+            start_ticks: child.start_ticks(),
+            started_at: now_epoch(),
+            command: self
+                .spec(id)
+                .command
+                .as_ref()
+                .map(|c| c.argv())
+                .unwrap_or_default(),
+            exit_code: None,
+            finished_at: None,
+            marker: Some(marker),
+            config: self.config_file.clone(),
+            spec: Some(fingerprint(self.spec(id), &cwd)),
+        };
+        if let Err(e) = self.state.write(name, &record) {
+            child.end(Kill::Now, None);
+            return Err(fail(format!(
+                "cannot record the process: {}",
+                crate::error::render(&e)
+            )));
+        }
+        // The lines are copied while the task runs; the wait below is what a cancel ends.
+        let copier = lines.map(|(rx, log)| std::thread::spawn(move || tee(rx, &log)));
+        let grace = Kill::Graceful(
+            self.spec(id)
+                .stop_timeout
+                .unwrap_or(Duration::from_secs(10)),
+        );
+        let waited = child.wait(None, Some((cancel, crate::cancel::Level::Graceful)));
+        let crate::process::Waited::Exited(status) = waited else {
+            child.end(grace, Some(cancel));
+            let _ = Self::tree(&record).terminate(Duration::ZERO, cancel);
+            return Ok(None);
+        };
+        if let Some(c) = copier {
+            let _ = c.join();
+        }
+        use std::os::unix::process::ExitStatusExt as _;
+        let code = status.code().or_else(|| status.signal().map(|s| 128 + s));
+        self.finish_task(id, code.unwrap_or(-1));
+        Ok(code)
     }
 
     fn stop_leftovers(

@@ -201,6 +201,10 @@ impl Driver for Stack {
         self.driver(id).log_tail(id, n)
     }
 
+    fn run(&self, id: NodeId, cancel: &Cancel) -> Result<Option<i32>, ActionError> {
+        self.driver(id).run(id, cancel)
+    }
+
     fn stop_leftovers(
         &self,
         grace: Duration,

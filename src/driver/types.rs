@@ -256,6 +256,16 @@ pub trait Driver: Send + Sync {
     /// The last lines of a component's log, for failure reports.
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String>;
 
+    /// Runs a one-shot component in the foreground: stdin is `tta`'s, its output streams to
+    /// `tta`'s own (and, where it is not a terminal, to its log too); a cancel ends it (TERM,
+    /// its grace period, KILL). Returns its exit code (`None`: a signal ended it).
+    fn run(&self, id: NodeId, cancel: &Cancel) -> Result<Option<i32>, ActionError> {
+        let _ = (id, cancel);
+        Err(ActionError::permanent(Failure::new(
+            "only tasks run in the foreground",
+        )))
+    }
+
     /// Stops what earlier runs of this configuration started for components it no longer
     /// has (renamed or removed since); returns each one's name and how its stop went.
     fn stop_leftovers(

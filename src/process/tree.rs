@@ -123,7 +123,12 @@ impl Tree {
 
     /// Sends `sig` to everything of the tree that runs.
     fn signal(&self, r: &Remains, sig: Signal) {
-        if r.leader || !r.group.is_empty() {
+        // A component run in the foreground stays in tta's process group: it is signalled
+        // alone, never its group.
+        let leads = stat::stat(self.pid).is_none_or(|s| s.pgrp == self.pid);
+        if r.leader && !leads {
+            group::signal(self.pid, sig);
+        } else if r.leader || !r.group.is_empty() {
             group::signal_group(self.pid, sig);
         }
         for &p in &r.escaped {

@@ -469,3 +469,63 @@ fn summaries_count_what_happened_by_its_name() {
         "in the order they stopped: {j}"
     );
 }
+
+// ---- day one: `tta run` and `restart --no-deps` ------------------------------------------
+
+#[test]
+fn run_streams_a_task_and_exits_with_its_code_never_touching_dependents() {
+    let s = Stack::new(
+        "components:\n  db: { command: [sleep, \"300\"] }\n  migrate: { kind: task, shell: \"echo migrating; echo oops >&2; exit 7\", depends_on: [db] }\n  app: { command: [sleep, \"301\"], depends_on: { migrate: { condition: completed_successfully, required: false } } }\n",
+    );
+    // Without --deps, dependencies are not looked at.
+    let r = s.tta(&["run", "migrate"]);
+    r.code(7).stdout_has("migrating").stderr_has("oops");
+    assert!(record_pid(&s, "db").is_none(), "db was not started");
+    s.tta(&["logs", "migrate"]).stdout_has("migrating");
+    // With --deps, db comes up first; a running dependent is left alone.
+    s.tta(&["start", "app", "--no-deps"]).ok();
+    let app = record_pid(&s, "app").unwrap();
+    s.tta(&["run", "--deps", "migrate"]).code(7);
+    assert!(
+        record_pid(&s, "db").is_some_and(alive),
+        "db was started first"
+    );
+    assert_eq!(record_pid(&s, "app"), Some(app), "app was not restarted");
+    assert!(alive(app));
+    s.tta(&["run", "app"])
+        .code(2)
+        .stderr_has("`app` is a process component: `tta run` runs tasks");
+}
+
+#[test]
+fn ctrl_c_ends_a_task_run_in_the_foreground() {
+    let s = Stack::new("components:\n  long: { kind: task, command: [sleep, \"300\"] }\n");
+    let child = s.command(&["run", "long"]).spawn().unwrap();
+    assert!(eventually(Duration::from_secs(5), || record_pid(
+        &s, "long"
+    )
+    .is_some()));
+    let task = record_pid(&s, "long").unwrap();
+    signal("INT", child.id());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(eventually(Duration::from_secs(5), || !alive(task)));
+}
+
+#[test]
+fn restart_no_deps_leaves_running_dependents_alone() {
+    let s = Stack::new(
+        "components:\n  api: { command: [sleep, \"300\"] }\n  web: { command: [sleep, \"301\"], depends_on: [api] }\n",
+    );
+    s.tta(&["start"]).ok();
+    let (api, web) = (
+        record_pid(&s, "api").unwrap(),
+        record_pid(&s, "web").unwrap(),
+    );
+    s.tta(&["restart", "--no-deps", "api"])
+        .ok()
+        .stderr_has("1 stopped, 1 started");
+    assert!(!alive(api));
+    assert_eq!(record_pid(&s, "web"), Some(web));
+    assert!(alive(web));
+}
