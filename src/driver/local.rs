@@ -601,6 +601,7 @@ impl Driver for Local {
 
     fn run(&self, id: NodeId, cancel: &Cancel) -> Result<Option<i32>, ActionError> {
         use std::io::IsTerminal as _;
+        use std::os::unix::process::ExitStatusExt as _;
         let name = &self.names[id];
         let cwd = self.cwd(id);
         let fail = |m: String| ActionError::permanent(self.failure(id, m, None));
@@ -655,7 +656,6 @@ impl Driver for Local {
         if let Some(c) = copier {
             let _ = c.join();
         }
-        use std::os::unix::process::ExitStatusExt as _;
         let code = status.code().or_else(|| status.signal().map(|s| 128 + s));
         self.finish_task(id, code.unwrap_or(-1));
         Ok(code)
