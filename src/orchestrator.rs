@@ -156,6 +156,11 @@ impl Orchestrator {
         &self.settings
     }
 
+    /// Each component's start timeout, by node id.
+    pub fn start_timeouts(&self) -> Vec<Duration> {
+        self.nodes.iter().map(|n| n.start_timeout).collect()
+    }
+
     /// The dependency graph.
     pub fn graph(&self) -> &Graph {
         self.settings.graph()

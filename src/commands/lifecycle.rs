@@ -72,7 +72,7 @@ fn run(
     f: impl FnOnce(&Orchestrator, &Progress) -> Result<RunReport>,
 ) -> Result<u8> {
     signals::install(orch.cancel_token());
-    let progress = Progress::new(orch.graph(), out);
+    let progress = Progress::new(orch.graph(), out).with_timeouts(orch.start_timeouts());
     let report = f(orch, &progress)?;
     progress.finish();
     if out.json {

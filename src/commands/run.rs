@@ -17,7 +17,7 @@ use crate::runner::signals;
 pub(crate) fn run(config: Option<&Path>, args: &RunArgs, out: &Output) -> Result<u8> {
     let orch = Orchestrator::load(config)?;
     signals::install(orch.cancel_token());
-    let progress = Progress::new(orch.graph(), out);
+    let progress = Progress::new(orch.graph(), out).with_timeouts(orch.start_timeouts());
     let opts = RunOptions {
         timeout: args.timeout,
         ..RunOptions::default()

@@ -1,5 +1,10 @@
 //! Live progress: one line per component on a terminal (indicatif), plain timestamped
 //! lines elsewhere (CI logs), nothing with `--json` or `--quiet`.
+//!
+//! On a terminal each component's line keeps its place and, once it is done, its final
+//! word (ready in 1.2 s, failed: ..., blocked: ...) stays on screen above the summary, as
+//! compose leaves its lines. A waiting line shows how long it has waited (and, while it is
+//! being probed, its timeout) and names only the dependencies still pending.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -7,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::duration::seconds;
+use crate::duration::{Human, seconds};
 use crate::graph::{Graph, NodeId};
 use crate::output::Output;
 use crate::runner::{ComponentResult, Event, Outcome, Reporter};
@@ -28,6 +33,16 @@ pub(crate) struct Progress {
     t0: Instant,
     mode: Mode,
     out: Output,
+    /// Each component's start timeout, shown while it is probed.
+    timeouts: Vec<Option<Duration>>,
+    /// What each waiting component still waits for.
+    waiting: Mutex<HashMap<NodeId, Vec<NodeId>>>,
+}
+
+fn attended() -> bool {
+    console::Term::stderr().is_term()
+        && std::env::var_os("CI").is_none()
+        && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb")
 }
 
 impl Progress {
@@ -35,10 +50,7 @@ impl Progress {
     pub(crate) fn new(graph: &Graph, out: &Output) -> Self {
         let mode = if out.json || out.quiet {
             Mode::Silent
-        } else if console::Term::stderr().is_term()
-            && std::env::var_os("CI").is_none()
-            && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb")
-        {
+        } else if attended() {
             Mode::Bars {
                 multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(15)),
                 bars: Mutex::new(HashMap::new()),
@@ -58,7 +70,31 @@ impl Progress {
             t0: Instant::now(),
             mode,
             out: *out,
+            timeouts: vec![None; graph.len()],
+            waiting: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Shows each component's start timeout while it is probed.
+    #[must_use]
+    pub(crate) fn with_timeouts(mut self, timeouts: Vec<Duration>) -> Self {
+        self.timeouts = timeouts.into_iter().map(Some).collect();
+        self
+    }
+
+    fn bar(&self, multi: &MultiProgress, id: NodeId) -> ProgressBar {
+        let b = multi.add(ProgressBar::new_spinner());
+        b.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{spinner:.cyan}} {{prefix:<{}}}  {{msg}} {{elapsed:.dim}}",
+                self.width
+            ))
+            .expect("valid template")
+            .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "),
+        );
+        b.set_prefix(self.names[id].clone());
+        b.enable_steady_tick(Duration::from_millis(100));
+        b
     }
 
     fn say(&self, id: NodeId, text: &str, done: bool) {
@@ -72,20 +108,7 @@ impl Progress {
             }
             Mode::Bars { multi, bars } => {
                 let mut bars = bars.lock().expect("bars lock");
-                let bar = bars.entry(id).or_insert_with(|| {
-                    let b = multi.add(ProgressBar::new_spinner());
-                    b.set_style(
-                        ProgressStyle::with_template(&format!(
-                            "{{spinner:.cyan}} {{prefix:<{}}}  {{msg}}",
-                            self.width
-                        ))
-                        .expect("valid template")
-                        .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "),
-                    );
-                    b.set_prefix(name.clone());
-                    b.enable_steady_tick(Duration::from_millis(100));
-                    b
-                });
+                let bar = bars.entry(id).or_insert_with(|| self.bar(multi, id));
                 if done {
                     bar.set_style(
                         ProgressStyle::with_template(&format!(
@@ -137,20 +160,39 @@ impl Progress {
         }
     }
 
-    /// Clears live bars before the summary is printed.
-    pub(crate) fn finish(&self) {
-        if let Mode::Bars { multi, .. } = &self.mode {
-            let _ = multi.clear();
-            for b in self.bars() {
-                b.finish_and_clear();
+    fn waiting_text(&self, on: &[NodeId]) -> String {
+        let names: Vec<&str> = on.iter().map(|&i| self.names[i].as_str()).collect();
+        format!("waiting on {}", names.join(", "))
+    }
+
+    /// A component finished: whoever waited for it waits for the rest only.
+    fn no_longer_pending(&self, done: NodeId) {
+        let updates: Vec<(NodeId, Vec<NodeId>)> = {
+            let mut waiting = self.waiting.lock().expect("waiting lock");
+            waiting
+                .iter_mut()
+                .filter(|(_, on)| on.contains(&done))
+                .map(|(&id, on)| {
+                    on.retain(|&d| d != done);
+                    (id, on.clone())
+                })
+                .collect()
+        };
+        for (id, on) in updates {
+            if !on.is_empty() && matches!(self.mode, Mode::Bars { .. }) {
+                self.say(id, &self.waiting_text(&on), false);
             }
         }
     }
 
-    fn bars(&self) -> Vec<ProgressBar> {
-        match &self.mode {
-            Mode::Bars { bars, .. } => bars.lock().expect("bars lock").values().cloned().collect(),
-            _ => Vec::new(),
+    /// Ends the live display; what each component came to stays on screen.
+    pub(crate) fn finish(&self) {
+        if let Mode::Bars { bars, .. } = &self.mode {
+            for b in bars.lock().expect("bars lock").values() {
+                if !b.is_finished() {
+                    b.abandon();
+                }
+            }
         }
     }
 }
@@ -159,10 +201,14 @@ impl Reporter for Progress {
     fn event(&self, event: &Event) {
         match event {
             Event::Waiting { id, on } => {
-                let names: Vec<&str> = on.iter().map(|&i| self.names[i].as_str()).collect();
-                self.say(*id, &format!("waiting on {}", names.join(", ")), false);
+                self.waiting
+                    .lock()
+                    .expect("waiting lock")
+                    .insert(*id, on.clone());
+                self.say(*id, &self.waiting_text(on), false);
             }
             Event::Starting { id, attempt } => {
+                self.waiting.lock().expect("waiting lock").remove(id);
                 let text = if *attempt > 1 {
                     format!("starting (attempt {attempt})")
                 } else {
@@ -179,12 +225,21 @@ impl Reporter for Progress {
                     false,
                 );
             }
-            Event::Probing { id, what } => self.say(*id, &format!("waiting for {what}"), false),
+            Event::Probing { id, what } => {
+                let limit = self.timeouts[*id]
+                    .map(|t| format!(" (timeout {})", Human(t)))
+                    .unwrap_or_default();
+                self.say(*id, &format!("waiting for {what}{limit}"), false);
+            }
+            Event::Replacing { id } => {
+                self.say(*id, "stopping: changed since it started", false);
+            }
             Event::Stopping { id } => self.say(*id, "stopping", false),
-            Event::Replacing { id } => self.say(*id, "stopping: changed since it started", false),
             Event::Finished(r) => {
+                self.waiting.lock().expect("waiting lock").remove(&r.id);
                 let text = self.finished(r);
                 self.say(r.id, &text, true);
+                self.no_longer_pending(r.id);
             }
         }
     }
