@@ -10,7 +10,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::config::model::Kind;
+use crate::config::model::{Kind, ProbeCheck};
 use crate::driver::compose::{ComposeRun, Passthrough};
 use crate::driver::{Driver, Health, Observation, Scope, Stack, Status, StopOutcome};
 use crate::error::{Error, LockHolder, Result};
@@ -36,8 +36,11 @@ pub struct ComponentStatus {
     pub status: Status,
     /// Health from its probe or container healthcheck, when it has one and is running.
     pub health: Option<Health>,
-    /// When it started, seconds since the epoch.
+    /// When it started (or last failed to), seconds since the epoch; RFC 3339 in JSON.
+    #[serde(serialize_with = "rfc3339")]
     pub since: Option<f64>,
+    /// Where it can be reached: its probe's address or URL, a service's published ports.
+    pub endpoints: Vec<String>,
     /// A short explanation.
     pub detail: Option<String>,
     /// What it depends on.
@@ -48,6 +51,32 @@ pub struct ComponentStatus {
     /// restarts it).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub changed: bool,
+}
+
+/// Seconds since the epoch as RFC 3339 (UTC, to the second).
+fn rfc3339<S: serde::Serializer>(
+    since: &Option<f64>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match since {
+        Some(t) if t.is_finite() && *t >= 0.0 => {
+            let at = std::time::UNIX_EPOCH + Duration::from_secs_f64(*t);
+            s.serialize_str(&humantime::format_rfc3339_seconds(at).to_string())
+        }
+        _ => s.serialize_none(),
+    }
+}
+
+/// A URL without its user and password.
+fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
 }
 
 /// How `Orchestrator::run_task` went.
@@ -457,7 +486,21 @@ impl Orchestrator {
 
     fn status_row(&self, id: NodeId, o: Observation) -> ComponentStatus {
         let g = self.graph();
+        let probe = self
+            .settings
+            .config()
+            .components
+            .get(g.name(id))
+            .and_then(|s| s.probe.as_ref())
+            .and_then(|p| match &p.check {
+                ProbeCheck::Tcp(a) => Some(a.clone()),
+                ProbeCheck::Http { url, .. } => Some(without_userinfo(url)),
+                ProbeCheck::Exec(_) => None,
+            });
+        let mut endpoints = o.endpoints.clone();
+        endpoints.extend(probe.filter(|p| !endpoints.contains(p)));
         ComponentStatus {
+            endpoints,
             name: g.name(id).to_owned(),
             kind: g.kind(id),
             status: o.status(),

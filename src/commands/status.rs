@@ -79,7 +79,7 @@ pub(crate) fn table(rows: &[ComponentStatus], out: &Output) -> String {
         return "no components are configured (see `tta config path`)\n".into();
     }
     let now = now_epoch();
-    let cells: Vec<[String; 6]> = rows
+    let cells: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
             let status = r.status.as_str();
@@ -104,11 +104,18 @@ pub(crate) fn table(rows: &[ComponentStatus], out: &Output) -> String {
                 r.since
                     .filter(|_| r.status != Status::Stopped)
                     .map_or_else(|| "-".into(), |s| ago(s, now)),
+                if r.endpoints.is_empty() {
+                    "-".into()
+                } else {
+                    r.endpoints.join(", ")
+                },
                 r.detail.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    let header = ["NAME", "KIND", "STATUS", "HEALTH", "SINCE", "DETAIL"];
+    let header = [
+        "NAME", "KIND", "STATUS", "HEALTH", "SINCE", "ADDRESS", "DETAIL",
+    ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in &cells {
         for (w, c) in widths.iter_mut().zip(row) {

@@ -96,9 +96,22 @@ impl Stack {
 
 /// What `tta status` shows of a running component whose host probe ran: the probe's verdict
 /// joins the driver's own health (a container healthcheck that is not healthy yet wins).
-fn with_probe(mut o: Observation, probed: Option<Result<(), ProbeError>>) -> Observation {
+/// A failing probe within the component's start period (counted from when it started)
+/// means it is still `starting`, as Docker's `health: starting`, not unhealthy.
+fn with_probe(
+    mut o: Observation,
+    probed: Option<Result<(), ProbeError>>,
+    start_period: Duration,
+) -> Observation {
     match probed {
         Some(Err(e)) => {
+            let age = o.since.map(|s| crate::state::now_epoch() - s);
+            if age.is_some_and(|a| a >= 0.0 && a < start_period.as_secs_f64()) {
+                o.status = Some(Status::Starting);
+                o.health = Some(Health::Starting);
+                o.detail = Some(format!("in its start period; so far: {e}"));
+                return o;
+            }
             o.detail = Some(e.to_string());
             o.health = Some(Health::Unhealthy);
         }
@@ -142,8 +155,11 @@ impl Driver for Stack {
             let ext = s.spawn(|| self.external.status(&externals));
             let seen = self.observe(&others);
             let probed = self.probe_running(&others, &seen);
-            for ((i, o), p) in at.into_iter().zip(seen).zip(probed) {
-                out[i] = with_probe(o, p);
+            for (((i, o), p), id) in at.into_iter().zip(seen).zip(probed).zip(&others) {
+                let period = self.probes[*id]
+                    .as_ref()
+                    .map_or(Duration::ZERO, |(p, _)| p.start_period);
+                out[i] = with_probe(o, p, period);
             }
             for (i, o) in ext_at.into_iter().zip(ext.join().unwrap_or_default()) {
                 out[i] = o;

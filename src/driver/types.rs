@@ -77,6 +77,8 @@ pub struct Observation {
     /// It runs as configured before: its configuration changed since it started, so a start
     /// restarts it.
     pub changed: bool,
+    /// Where it can be reached, as the driver knows it (a service's published ports).
+    pub endpoints: Vec<String>,
 }
 
 impl Observation {

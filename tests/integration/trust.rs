@@ -529,3 +529,33 @@ fn restart_no_deps_leaves_running_dependents_alone() {
     assert_eq!(record_pid(&s, "web"), Some(web));
     assert!(alive(web));
 }
+
+#[test]
+fn status_answers_the_next_question() {
+    let port = free_port();
+    let s = Stack::new(&format!(
+        "components:\n  slow:\n    command: [$SERVER, --port, \"{port}\", --ready-after, 30s]\n    probe: {{ http: \"http://user:secret@127.0.0.1:{port}/health\", start_period: 20s, interval: 50ms }}\n"
+    ));
+    // While a start waits for it, the process runs and its probe does not pass yet.
+    let child = s.command(&["start"]).stderr(Stdio::null()).spawn().unwrap();
+    assert!(eventually(Duration::from_secs(5), || record_pid(
+        &s, "slow"
+    )
+    .is_some()));
+    let st = s.tta(&["--json", "status"]);
+    let row = st.json()["components"][0].clone();
+    assert_eq!(row["status"], "starting", "within its start period: {row}");
+    assert_eq!(row["health"], "starting", "{row}");
+    assert_eq!(
+        row["endpoints"],
+        serde_json::json!([format!("http://127.0.0.1:{port}/health")]),
+        "the probe's URL, without its password: {row}"
+    );
+    let since = row["since"].as_str().unwrap();
+    assert!(
+        since.len() == 20 && since.ends_with('Z') && since.as_bytes()[10] == b'T',
+        "RFC 3339: {since}"
+    );
+    signal("INT", child.id());
+    let _ = child.wait_with_output();
+}

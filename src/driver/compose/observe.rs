@@ -165,6 +165,7 @@ fn running(c: &Container, now: f64) -> Observation {
         },
         detail: Some(c.status.clone()),
         changed: false,
+        endpoints: Vec::new(),
     }
 }
 
