@@ -34,6 +34,9 @@ _tta() {
             tta,help)
                 cmd="tta__subcmd__help"
                 ;;
+            tta,init)
+                cmd="tta__subcmd__init"
+                ;;
             tta,logs)
                 cmd="tta__subcmd__logs"
                 ;;
@@ -121,6 +124,9 @@ _tta() {
             tta__subcmd__help,help)
                 cmd="tta__subcmd__help__subcmd__help"
                 ;;
+            tta__subcmd__help,init)
+                cmd="tta__subcmd__help__subcmd__init"
+                ;;
             tta__subcmd__help,logs)
                 cmd="tta__subcmd__help__subcmd__logs"
                 ;;
@@ -170,7 +176,7 @@ _tta() {
 
     case "${cmd}" in
         tta)
-            opts="-c -v -q -h -V --config --json --verbose --quiet --color --help --version start stop restart run status graph logs config doctor completions man compose help"
+            opts="-c -v -q -h -V --config --json --verbose --quiet --color --help --version start stop restart run status graph logs config doctor completions man compose init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -642,7 +648,7 @@ _tta() {
             return 0
             ;;
         tta__subcmd__help)
-            opts="start stop restart run status graph logs config doctor completions man compose help"
+            opts="start stop restart run status graph logs config doctor completions man compose init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -837,6 +843,20 @@ _tta() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tta__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tta__subcmd__help__subcmd__logs)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -928,6 +948,32 @@ _tta() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tta__subcmd__init)
+            opts="-c -v -q -h -V --config --json --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

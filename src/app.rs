@@ -81,6 +81,12 @@ fn init_logging(cli: &Cli, out: &Output) {
 /// Runs a parsed command line; returns the exit code of a command that ran.
 pub(crate) fn run(cli: &Cli, out: &Output) -> Result<u8, Error> {
     let config = cli.config.as_deref();
+    if needs_config(&cli.command) {
+        let cwd = std::env::current_dir().map_err(|e| Error::io("read", ".", e))?;
+        if crate::config::locate(config, &cwd)?.is_none() {
+            return Err(Error::NoConfig);
+        }
+    }
     match &cli.command {
         Command::Config(c) => commands::config::run(config, c, out),
         Command::Graph(a) => commands::graph::run(config, a, out),
@@ -100,5 +106,27 @@ pub(crate) fn run(cli: &Cli, out: &Output) -> Result<u8, Error> {
             Ok(error::exit::OK)
         }
         Command::Compose(a) => commands::compose::run(config, a, out),
+        Command::Init => commands::init::run(out),
+    }
+}
+
+/// Whether a command works on a stack, so that a folder without a config is an error rather
+/// than an empty stack (and nothing is created there).
+fn needs_config(command: &Command) -> bool {
+    use crate::cli::ConfigCommand;
+    match command {
+        Command::Start(_)
+        | Command::Stop(_)
+        | Command::Restart(_)
+        | Command::Run(_)
+        | Command::Status(_)
+        | Command::Logs(_)
+        | Command::Graph(_)
+        | Command::Compose(_) => true,
+        Command::Config(c) => matches!(
+            c,
+            ConfigCommand::Get { .. } | ConfigCommand::Show { .. } | ConfigCommand::Validate
+        ),
+        Command::Completions { .. } | Command::Doctor | Command::Man | Command::Init => false,
     }
 }

@@ -93,6 +93,10 @@ pub(crate) enum Command {
     /// Run a compose command in each repository, one after another, with its project name,
     /// files and profiles (`tta compose up -d --repo both`, `tta compose --repo tta.dev ps`).
     Compose(ComposeArgs),
+    /// Write a starter `tta.yaml` for this folder: the compose projects here, below and
+    /// beside it as repositories, and commented examples of a process, a task and a probe.
+    /// Never overwrites a config.
+    Init,
 }
 
 /// `tta compose`.

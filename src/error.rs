@@ -53,6 +53,9 @@ impl std::fmt::Display for LockHolder {
 /// A failure to show the user.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// No config file was named, and none is in the folder.
+    #[error("no config file here: tta looked for ./tta.yaml and ./config/tta.yaml")]
+    NoConfig,
     /// A config file named explicitly does not exist.
     #[error("config file {} not found", path.display())]
     ConfigNotFound {
@@ -189,6 +192,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::ConfigNotFound { .. }
+            | Error::NoConfig
             | Error::ConfigSyntax { .. }
             | Error::InvalidConfig { .. }
             | Error::UnknownComponent { .. }
@@ -206,6 +210,9 @@ impl Error {
     /// The next thing to try, if there is one.
     pub fn hint(&self) -> Option<String> {
         match self {
+            Error::NoConfig => Some(
+                "`tta init` writes one for the compose projects here, or name one with `-c FILE` (or TTA_CONFIG)".into(),
+            ),
             Error::ConfigNotFound { .. } => Some(
                 "check the path given with --config or TTA_CONFIG; without either, tta looks for ./tta.yaml then ./config/tta.yaml"
                     .into(),

@@ -54,7 +54,10 @@ pub struct ComponentStatus {
 }
 
 /// Seconds since the epoch as RFC 3339 (UTC, to the second).
-#[expect(clippy::ref_option, reason = "serde's serialize_with passes a reference to the field")]
+#[expect(
+    clippy::ref_option,
+    reason = "serde's serialize_with passes a reference to the field"
+)]
 fn rfc3339<S: serde::Serializer>(
     since: &Option<f64>,
     s: S,

@@ -6,6 +6,7 @@ pub(crate) mod config;
 pub(crate) mod doctor;
 pub(crate) mod generate;
 pub(crate) mod graph;
+pub(crate) mod init;
 pub(crate) mod lifecycle;
 pub(crate) mod logs;
 pub(crate) mod run;

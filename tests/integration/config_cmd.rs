@@ -155,13 +155,28 @@ fn a_named_config_must_exist_and_discovery_order_holds() {
         .code(2)
         .stderr_has("config file")
         .stderr_has("missing.yaml not found");
-    // No file at all: the built-in defaults, an empty stack.
+    // No file at all: commands that work on a stack say so, with the way out, and create
+    // nothing in the folder.
     s.tta(&["config", "path"])
         .code(1)
         .stderr_has("no config file found");
-    s.tta(&["status"])
-        .ok()
-        .stdout_has("no components are configured");
+    for cmd in [
+        &["status"][..],
+        &["start"],
+        &["stop"],
+        &["logs", "x"],
+        &["graph"],
+        &["config", "show"],
+    ] {
+        s.tta(cmd)
+            .code(2)
+            .stderr_has("no config file here: tta looked for ./tta.yaml and ./config/tta.yaml")
+            .stderr_has("`tta init`");
+    }
+    assert!(
+        !s.path().join(".tta").exists(),
+        "nothing is created in a folder without a config"
+    );
     s.write("config/tta.yaml", "components: {}\n");
     s.tta(&["config", "path"])
         .ok()

@@ -559,3 +559,58 @@ fn status_answers_the_next_question() {
     signal("INT", child.id());
     let _ = child.wait_with_output();
 }
+
+#[test]
+fn init_writes_a_starter_config_for_the_compose_projects_around_and_never_overwrites() {
+    let root = tempfile::tempdir().unwrap();
+    let here = root.path().join("tta");
+    for (dir, file) in [
+        ("tta/app", "compose.yaml"),
+        ("tta.dev", "docker-compose.yml"),
+        ("empty", "README"),
+    ] {
+        let d = root.path().join(dir);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join(file),
+            "services:\n  db: { image: x }\n  web: { image: x, depends_on: [db] }\n",
+        )
+        .unwrap();
+    }
+    let tta = |args: &[&str]| {
+        Command::new(crate::harness::tta_bin())
+            .args(args)
+            .current_dir(&here)
+            .env("CI", "true")
+            .env_remove("TTA_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let out = tta(&["init"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(here.join("tta.yaml")).unwrap();
+    assert!(text.contains("  app:\n    path: ./app\n"), "{text}");
+    assert!(
+        text.contains("  tta.dev:\n    path: ../tta.dev\n"),
+        "{text}"
+    );
+    assert!(!text.contains("empty"), "{text}");
+    assert!(
+        text.contains("#   migrate:") && text.contains("#     probe:"),
+        "{text}"
+    );
+    let plan = tta(&["--json", "start", "--dry-run"]);
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(plan["components"], 4, "both projects' services: {plan}");
+    let again = tta(&["init"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("never overwrites"));
+    assert_eq!(
+        std::fs::read_to_string(here.join("tta.yaml")).unwrap(),
+        text
+    );
+}
