@@ -135,6 +135,7 @@ pub(crate) fn run(config: Option<&Path>, out: &Output) -> u8 {
         checks.push(skipped("docker", "no repositories or compose components"));
     }
     if let Some(s) = &settings {
+        checks.extend(commands(s));
         checks.push(state_dir(&s.config().state_dir));
         checks.extend(ports(s.clone()));
     }
@@ -193,11 +194,12 @@ fn docker_checks(settings: Option<&Settings>) -> Vec<Check> {
                 .deadline(Duration::from_secs(15))
                 .run()
                 .map(|c| {
-                    output_text(&c)
+                    // Compose prints its version on stdout (some versions on stderr).
+                    format!("{}\n{}", c.stdout_text(), c.stderr_text())
                         .lines()
-                        .next()
+                        .map(str::trim)
+                        .find(|l| !l.is_empty())
                         .unwrap_or_default()
-                        .trim()
                         .to_owned()
                 })
                 .unwrap_or_default();
@@ -246,6 +248,44 @@ fn state_dir(dir: &Path) -> Check {
     }
 }
 
+/// The program of each process and task can be run: on `PATH`, or (with a `/`) a file
+/// that is executable, relative to the component's folder.
+fn commands(settings: &Settings) -> Vec<Check> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let config = settings.config();
+    let mut checks = Vec::new();
+    for (name, c) in &config.components {
+        let Some(argv) = c.command.as_ref().map(|c| c.argv()) else {
+            continue;
+        };
+        let Some(program) = argv.first() else {
+            continue;
+        };
+        let cwd = c.cwd.clone().unwrap_or_else(|| config.base_dir.clone());
+        let runnable = if program.contains('/') {
+            std::fs::metadata(cwd.join(program))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        } else {
+            crate::process::which(program).is_some()
+        };
+        if !runnable {
+            checks.push(failed(
+                &format!("command of {name}"),
+                format!("`{program}` cannot be run (from {})", cwd.display()),
+                if program.contains('/') {
+                    "check the path (relative to the component's `cwd`) and that the file is executable".to_owned()
+                } else {
+                    format!("install `{program}`, or put it on PATH")
+                },
+            ));
+        }
+    }
+    if checks.is_empty() {
+        checks.push(ok("commands", "every process and task command can be run"));
+    }
+    checks
+}
+
 /// Ports on this machine that a probe of a component that is not up would find taken.
 fn ports(settings: Settings) -> Vec<Check> {
     let orch = Orchestrator::new(settings);
@@ -291,9 +331,15 @@ fn ports(settings: Settings) -> Vec<Check> {
             .any(|a| TcpStream::connect_timeout(&a, Duration::from_millis(300)).is_ok());
         if taken {
             let port = addr.rsplit(':').next().unwrap_or_default();
+            let holder = port
+                .parse()
+                .ok()
+                .and_then(crate::process::stat::listener)
+                .map(|(pid, cmd)| format!(" (pid {pid}: `{cmd}`)"))
+                .unwrap_or_default();
             checks.push(failed(
                 "ports",
-                format!("{addr} answers, but {} (whose probe checks it) is {}", row.name, row.status.as_str()),
+                format!("{addr} answers{holder}, but {} (whose probe checks it) is {}", row.name, row.status.as_str()),
                 format!("something else holds port {port}: stop it (`ss -ltnp 'sport = :{port}'` shows what), or change the probe"),
             ));
         }

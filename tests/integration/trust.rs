@@ -614,3 +614,20 @@ fn init_writes_a_starter_config_for_the_compose_projects_around_and_never_overwr
         text
     );
 }
+
+#[test]
+fn doctor_finds_commands_that_cannot_run_and_names_what_holds_a_port() {
+    let port = free_port();
+    let squatter = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let s = Stack::new(&format!(
+        "components:\n  typo: {{ command: [definitely-not-installed-tta, --x] }}\n  local: {{ command: [./bin/run.sh] }}\n  api:\n    command: [sleep, \"300\"]\n    probe: {{ tcp: \"127.0.0.1:{port}\" }}\n"
+    ));
+    let r = s.tta(&["doctor"]);
+    r.code(1)
+        .stdout_has("command of typo")
+        .stdout_has("`definitely-not-installed-tta` cannot be run")
+        .stdout_has("command of local")
+        .stdout_has(&format!("pid {}", std::process::id()));
+    assert!(!r.stdout.contains("command of api"), "{}", r.stdout);
+    drop(squatter);
+}
