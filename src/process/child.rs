@@ -274,6 +274,7 @@ impl Spec {
         if let (Some(pipe), Sink::Lines(tx)) = (child.stderr.take(), err_lines) {
             stderr = Collect::Reader(pump(pipe, tx.clone(), Stream::Stderr));
         }
+        tracing::trace!("spawned pid {pid}: {}", self.argv.join(" "));
         let exit = reap(child).map_err(|e| {
             // Without a waiter the child could never be reaped: take it down again.
             group::signal(pid, Signal::KILL);
@@ -296,9 +297,12 @@ impl Spec {
     /// Runs the child to completion, its deadline, or its cancel (then ends it as its
     /// [`Kill`] says), and returns what it printed.
     pub(crate) fn run(&self) -> Result<Finished, RunError> {
-        let mut child = self.spawn()?;
         let t0 = Instant::now();
-        match child.wait_spec(t0) {
+        let shown = self.argv.join(" ");
+        let mut child = self.spawn().inspect_err(|e| {
+            tracing::debug!("`{shown}` could not run: {e}");
+        })?;
+        let result = match child.wait_spec(t0) {
             Waited::Exited(_) => Ok(child.finish()),
             how => {
                 child.end(child.kill, self.cancel.as_ref().map(|(c, _)| c));
@@ -308,7 +312,13 @@ impl Spec {
                     RunError::Cancelled
                 })
             }
+        };
+        let took = crate::duration::seconds(t0.elapsed());
+        match &result {
+            Ok(f) => tracing::debug!("`{shown}` exited with {} in {took}", f.status),
+            Err(e) => tracing::debug!("`{shown}` {e} after {took}"),
         }
+        result
     }
 }
 

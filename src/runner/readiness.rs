@@ -131,10 +131,15 @@ impl Wait<'_, '_> {
         }
         let budget = p.timeout.min(self.deadline.saturating_duration_since(now));
         let cwd = &self.ctx.policies[self.id].cwd;
+        let what = probe::describe(&p.check);
         let e = match probe::check(&p.check, budget, cwd) {
-            Ok(()) => return Some(self.confirmed()),
+            Ok(()) => {
+                tracing::debug!("{}: probe {what}: ok", self.ctx.graph.name(self.id));
+                return Some(self.confirmed());
+            }
             Err(e) => e,
         };
+        tracing::debug!("{}: probe {what}: {e}", self.ctx.graph.name(self.id));
         if self.t.elapsed() >= p.start_period {
             self.probe_failures += 1;
         }

@@ -32,6 +32,7 @@ pub(super) struct Found {
 
 /// What every worker of one start run shares.
 pub(super) struct Ctx<'a> {
+    pub(super) graph: &'a crate::graph::Graph,
     pub(super) policies: &'a [ComponentPolicy],
     pub(super) driver: &'a dyn Driver,
     pub(super) cancel: &'a Cancel,

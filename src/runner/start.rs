@@ -95,6 +95,16 @@ impl<'r> Board<'r> {
 
     fn finish(&mut self, r: ComponentResult) {
         let id = r.id;
+        let name = self.graph.name(id);
+        match (r.outcome, r.reason.as_deref()) {
+            (Outcome::AlreadyRunning, _) => tracing::info!("{name}: already up; nothing to do"),
+            (Outcome::Blocked, Some(why)) => tracing::info!("{name}: not started: {why}"),
+            (o, why) => tracing::debug!(
+                "{name}: {}{}",
+                o.as_str(),
+                why.map(|w| format!(" ({w})")).unwrap_or_default()
+            ),
+        }
         self.st[id] = St::Done;
         self.outcome[id] = Some((r.outcome, r.blocked_by));
         if r.outcome.success() {
@@ -128,8 +138,19 @@ impl<'r> Board<'r> {
                 let mut r = ComponentResult::new(id, Outcome::AlreadyRunning, ctx.at());
                 r.completed = completed;
                 self.finish(r);
+            } else if self.found.changed[id] {
+                tracing::info!(
+                    "{}: changed since it started; it will be restarted",
+                    self.graph.name(id)
+                );
             }
         }
+        let order: Vec<&str> = self.ids.iter().map(|&i| self.graph.name(i)).collect();
+        tracing::info!(
+            "plan: start {} component(s) in this order where the graph allows: {}",
+            order.len(),
+            order.join(", ")
+        );
     }
 
     /// Whether a waiting component can go, must wait, or is blocked.
@@ -250,6 +271,7 @@ pub(crate) fn start(
     reporter: &dyn Reporter,
 ) -> RunReport {
     let ctx = Ctx {
+        graph,
         policies,
         driver,
         cancel,
@@ -266,6 +288,10 @@ pub(crate) fn start(
         loop {
             // One job is one operation: a batch (one compose call) counts once.
             for group in b.pass(&ctx, driver, opts.jobs.saturating_sub(inflight)) {
+                if group.len() > 1 {
+                    let names: Vec<&str> = group.iter().map(|&i| graph.name(i)).collect();
+                    tracing::info!("starting {} together, in one call", names.join(", "));
+                }
                 inflight += 1;
                 for &id in &group {
                     b.st[id] = St::InFlight;
@@ -281,7 +307,10 @@ pub(crate) fn start(
             }
             match ctx.clock.recv(&rx, cancel) {
                 None => {}
-                Some(Msg::Event(e)) => reporter.event(&e),
+                Some(Msg::Event(e)) => {
+                    tracing::trace!("event: {e:?}");
+                    reporter.event(&e);
+                }
                 Some(Msg::Started(id)) => b.started[id] = true,
                 Some(Msg::Done(r)) => {
                     let g = group_of[r.id];

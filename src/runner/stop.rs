@@ -79,6 +79,12 @@ impl Board<'_> {
                 self.waiting.push(id);
             }
         }
+        let order: Vec<&str> = self.waiting.iter().map(|&i| self.graph.name(i)).collect();
+        tracing::info!(
+            "plan: stop {} component(s), dependents first: {}",
+            order.len(),
+            order.join(", ")
+        );
     }
 
     /// Whether everything in the set that depends on `id` has stopped.

@@ -63,6 +63,12 @@ pub(super) fn worker(ctx: &Ctx<'_>, group: &[NodeId], found: &Found, tx: &Sender
     };
     let announce = |attempt: u32, delay: Duration, again: &Vec<(NodeId, Failure)>| {
         for (id, failure) in again {
+            tracing::info!(
+                "{}: transient failure ({}); attempt {attempt} in {}",
+                ctx.graph.name(*id),
+                failure.message,
+                crate::duration::seconds(delay)
+            );
             send(Msg::Event(Event::Retrying {
                 id: *id,
                 attempt,

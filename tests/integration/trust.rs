@@ -631,3 +631,26 @@ fn doctor_finds_commands_that_cannot_run_and_names_what_holds_a_port() {
     assert!(!r.stdout.contains("command of api"), "{}", r.stdout);
     drop(squatter);
 }
+
+#[test]
+fn verbose_output_shows_what_tta_decides_and_does() {
+    let port = free_port();
+    let s = Stack::new(&format!(
+        "components:\n  seed: {{ kind: task, command: [\"true\"] }}\n  api:\n    command: [$SERVER, --port, \"{port}\"]\n    depends_on: {{ seed: completed_successfully }}\n    probe: {{ tcp: \"127.0.0.1:{port}\", interval: 50ms }}\n"
+    ));
+    let quiet = s.tta(&["start"]);
+    assert!(!quiet.stderr.contains("plan:"), "{}", quiet.stderr);
+    s.tta(&["stop"]).ok();
+    s.tta(&["-v", "start"])
+        .ok()
+        .stderr_has("plan: start 2 component(s)");
+    s.tta(&["-v", "start"])
+        .ok()
+        .stderr_has("seed: already up; nothing to do");
+    s.tta(&["-v", "stop"])
+        .ok()
+        .stderr_has("plan: stop 2 component(s), dependents first: api, seed");
+    s.tta(&["-vv", "start"])
+        .ok()
+        .stderr_has(&format!("api: probe tcp 127.0.0.1:{port}: ok"));
+}
