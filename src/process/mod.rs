@@ -19,8 +19,8 @@ pub(crate) mod retry;
 mod spec;
 pub(crate) mod stat;
 
-pub(crate) use child::{Child, Finished, RunError};
-pub(crate) use spec::{Group, Kill, Line, LineTx, Sink, Spec, Stream};
+pub(crate) use child::{Child, Finished, RunError, Waited};
+pub(crate) use spec::{Group, Kill, Line, LineTx, Sink, Spec, Stdin, Stream};
 
 /// Where `program` would be found on `PATH` (or the path itself when it has a `/`), if it
 /// is an executable file.

@@ -62,13 +62,6 @@ impl LineTx {
 }
 
 /// Where an output stream goes.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the terminal's stream comes with `tta run` and `tta compose exec`"
-    )
-)]
 #[derive(Clone, Default)]
 pub(crate) enum Sink {
     /// Discarded.
@@ -174,10 +167,6 @@ impl Spec {
     }
 
     /// What it reads.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "used by `tta run` and `tta compose exec`")
-    )]
     #[must_use]
     pub(crate) fn stdin(mut self, stdin: Stdin) -> Self {
         self.stdin = stdin;
