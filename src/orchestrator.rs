@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::config::model::Kind;
-use crate::driver::compose::{ComposeRun, Passthrough};
+use crate::driver::compose::{ComposeRun, Mode, Passthrough};
 use crate::driver::{Driver, Health, Observation, Scope, Stack, Status};
 use crate::error::{Error, LockHolder, Result};
 use crate::graph::{Graph, NodeId, Selection};
@@ -171,12 +171,21 @@ impl Orchestrator {
     /// per component. `names` as given (none or `all`: every repository counts).
     fn preflight(&self, names: &[String], sel: &Selection) -> Result<()> {
         let ids: Vec<NodeId> = (0..sel.len()).filter(|&i| sel[i]).collect();
-        let scope = if names.is_empty() || names.iter().any(|n| n == "all") {
+        self.driver.preflight(&ids, Self::scope(names))
+    }
+
+    fn scope(names: &[String]) -> Scope {
+        if names.is_empty() || names.iter().any(|n| n == "all") {
             Scope::Everything
         } else {
             Scope::Selected
-        };
-        self.driver.preflight(&ids, scope)
+        }
+    }
+
+    /// Bounds the checks before a run by its `--timeout` too (the run bounds the rest).
+    fn bound_by(&self, opts: &RunOptions) {
+        self.driver
+            .set_deadline(opts.timeout.and_then(|t| std::time::Instant::now().checked_add(t)));
     }
 
     /// A run that met a broken environment (no compose command, a repository gone) is an
@@ -212,6 +221,7 @@ impl Orchestrator {
         reporter: &dyn Reporter,
     ) -> Result<RunReport> {
         let sel = self.start_selection(names, opts.no_deps)?;
+        self.bound_by(opts);
         self.preflight(names, &sel)?;
         let _lock = self.lock_for_run(opts)?;
         Self::after_run(self.start_locked(&sel, opts, reporter))
@@ -247,9 +257,18 @@ impl Orchestrator {
         reporter: &dyn Reporter,
     ) -> Result<RunReport> {
         let sel = self.graph().select(names)?;
+        self.bound_by(opts);
         self.preflight(names, &self.graph().with_dependents(&sel))?;
         let _lock = self.lock_for_run(opts)?;
-        Self::after_run(self.stop_locked(&sel, !opts.no_deps, opts, reporter))
+        let report = self.stop_locked(&sel, !opts.no_deps, opts, reporter);
+        if Self::scope(names) == Scope::Everything && !self.cancel.is_cancelled() {
+            // What earlier runs started that no component names any more.
+            let grace = self.settings.config().defaults.stop_timeout;
+            for line in self.driver.stop_leftovers(grace, &self.cancel) {
+                tracing::warn!("{line}");
+            }
+        }
+        Self::after_run(report)
     }
 
     fn stop_locked(
@@ -284,6 +303,7 @@ impl Orchestrator {
     ) -> Result<RunReport> {
         let g = self.graph();
         let targets = g.select(names)?;
+        self.bound_by(opts);
         self.preflight(names, &g.with_dependencies(&g.with_dependents(&targets)))?;
         let _lock = self.lock_for_run(opts)?;
         let wide = g.with_dependents(&targets);
@@ -413,7 +433,7 @@ impl Orchestrator {
         repository: &str,
     ) -> Result<IndexMap<String, ComposeRun>> {
         let selected = [repository.to_owned()];
-        Passthrough::new(self.settings.config()).run(&selected, args, None)
+        Passthrough::new(self.settings.config()).run(&selected, args, Mode::Capture, None)
     }
 
     /// The last `n` lines of a component's log (a local log file, or the container's log).

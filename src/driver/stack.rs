@@ -2,7 +2,7 @@
 //! probes for `tta status`.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::compose::{Compose, POLL_INTERVAL};
 use super::external::{External, STATUS_PROBE_LIMIT};
@@ -199,5 +199,25 @@ impl Driver for Stack {
 
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
         self.driver(id).log_tail(id, n)
+    }
+
+    fn set_deadline(&self, deadline: Option<Instant>) {
+        self.compose.set_deadline(deadline);
+    }
+
+    fn stop_batch(
+        &self,
+        ids: &[NodeId],
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Vec<Result<StopOutcome, ActionError>> {
+        if ids.iter().all(|&id| self.kinds[id] == Kind::Compose) {
+            return self.compose.stop_batch(ids, grace, cancel);
+        }
+        ids.iter().map(|&id| self.stop(id, grace, cancel)).collect()
+    }
+
+    fn stop_leftovers(&self, grace: Duration, cancel: &Cancel) -> Vec<String> {
+        self.compose.stop_leftovers(grace, cancel)
     }
 }

@@ -1,6 +1,6 @@
 //! The driver trait and the values that cross the seam.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -252,4 +252,29 @@ pub trait Driver: Send + Sync {
 
     /// The last lines of a component's log, for failure reports.
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String>;
+
+    /// Bounds every later call to the outside world (an engine, a compose command) by the
+    /// run's deadline (`--timeout`), so no call outlives it.
+    fn set_deadline(&self, deadline: Option<Instant>) {
+        let _ = deadline;
+    }
+
+    /// Stops several components that became free to stop at the same moment and share a
+    /// [`Driver::batch_key`] (one compose call), with the longest of their grace periods.
+    fn stop_batch(
+        &self,
+        ids: &[NodeId],
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Vec<Result<StopOutcome, ActionError>> {
+        ids.iter().map(|&id| self.stop(id, grace, cancel)).collect()
+    }
+
+    /// After a stop of everything: stops what this driver started in earlier runs that no
+    /// component names any more (a removed or renamed service, a repository whose files no
+    /// longer load). Returns one line per thing it stopped or could not stop.
+    fn stop_leftovers(&self, grace: Duration, cancel: &Cancel) -> Vec<String> {
+        let _ = (grace, cancel);
+        Vec::new()
+    }
 }
