@@ -44,6 +44,23 @@ pub(crate) fn apply(config: &mut Config) -> Vec<Problem> {
     apply_with_env(config, &env)
 }
 
+/// [`apply`] for a command that must work with a repository whose compose files do not
+/// load (`tta stop`): such a repository contributes no components, and its problems are
+/// returned apart (the second list) rather than failing the load. Its running containers
+/// are still found by their labels.
+pub(crate) fn apply_tolerant(config: &mut Config) -> (Vec<Problem>, Vec<Problem>) {
+    let env: HashMap<String, String> = crate::config::env::process_vars().collect();
+    let declared = declared_services(config);
+    let (found, broken) = read_repositories(config, &env);
+    let mut problems = check_declared(config, &found);
+    for (rname, services) in &found {
+        add_services(config, &declared, rname, services);
+    }
+    problems.extend(rewrite_bare_names(config));
+    one_shots_by_dependents(config);
+    (problems, broken)
+}
+
 /// [`apply`] with an explicit environment for interpolation.
 pub(crate) fn apply_with_env<S: std::hash::BuildHasher>(
     config: &mut Config,

@@ -406,6 +406,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_tail_stays_bounded_however_long_it_runs() {
+        let mut t = Tail::default();
+        let line = "x".repeat(100);
+        for _ in 0..100_000 {
+            t.push(&line);
+        }
+        assert!(t.0.len() <= 2 * TAIL_BYTES + 101, "{}", t.0.len());
+        assert!(t.0.starts_with('x') && t.0.ends_with("x\n"));
+    }
+
+    #[test]
     fn repositories_are_selected_in_config_order() {
         let known: Vec<String> = ["tta.dev", "prototype", "x"].map(str::to_owned).to_vec();
         let sel = |s: &[&str]| {
