@@ -216,7 +216,9 @@ fn scale(compose: &[&'static str]) {
             ));
         }
         std::fs::write(repo.join("compose.yaml"), c).expect("write compose.yaml");
-        yaml.push_str(&format!("  {name}: {{ path: {name}, project_name: {project} }}\n"));
+        yaml.push_str(&format!(
+            "  {name}: {{ path: {name}, project_name: {project} }}\n"
+        ));
         repos.push(repo);
     }
     std::fs::write(dir.join("tta.yaml"), yaml).expect("write tta.yaml");

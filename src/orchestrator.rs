@@ -184,8 +184,10 @@ impl Orchestrator {
 
     /// Bounds the checks before a run by its `--timeout` too (the run bounds the rest).
     fn bound_by(&self, opts: &RunOptions) {
-        self.driver
-            .set_deadline(opts.timeout.and_then(|t| std::time::Instant::now().checked_add(t)));
+        self.driver.set_deadline(
+            opts.timeout
+                .and_then(|t| std::time::Instant::now().checked_add(t)),
+        );
     }
 
     /// A run that met a broken environment (no compose command, a repository gone) is an

@@ -25,11 +25,11 @@ use crate::cli::ComposeArgs;
 use crate::driver::compose::{
     ComposeRun, Mode, Passthrough, Sink, engine_unreachable, select_repositories,
 };
-use crate::runner::{Cancel, signals};
 use crate::duration::Human;
 use crate::error::{Error, Result, exit};
 use crate::output::Output;
 use crate::process::Stream;
+use crate::runner::{Cancel, signals};
 use crate::settings::Settings;
 
 /// Splits `tta compose` arguments into the `--repo` values and compose's arguments.

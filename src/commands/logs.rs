@@ -126,8 +126,15 @@ fn follow_compose(
     let repo = spec.repository.clone().unwrap_or_default();
     let service = spec.service.clone().unwrap_or_default();
     // `--`: a service may be named like an option (`-V`).
-    let args =
-        ["logs", "--follow", "--tail", &lines.to_string(), "--", &service].map(str::to_owned);
+    let args = [
+        "logs",
+        "--follow",
+        "--tail",
+        &lines.to_string(),
+        "--",
+        &service,
+    ]
+    .map(str::to_owned);
     super::compose::passthrough(settings, &[repo], &args, out)
 }
 

@@ -13,7 +13,7 @@ mod loader;
 mod read;
 mod services;
 
-pub(crate) use read::read_small;
 pub(crate) use files::{ProjectEnv, compose_files, project_env, uses_external_network};
 pub use interpolate::{interpolate, parse_dotenv};
+pub(crate) use read::read_small;
 pub use services::{Service, ServiceDep, load_services};

@@ -35,7 +35,9 @@ pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
             std::io::ErrorKind::NotFound => ReadError::NotFound,
             _ => ReadError::Other(e.to_string()),
         })?;
-    let meta = file.metadata().map_err(|e| ReadError::Other(e.to_string()))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| ReadError::Other(e.to_string()))?;
     if !meta.is_file() {
         return Err(ReadError::Other(
             "not a regular file (a FIFO, a device or a folder is never read)".into(),
@@ -57,7 +59,8 @@ pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
             "it grew past the {limit} bytes read at most"
         )));
     }
-    String::from_utf8(bytes).map_err(|_| ReadError::Other("stream did not contain valid UTF-8".into()))
+    String::from_utf8(bytes)
+        .map_err(|_| ReadError::Other("stream did not contain valid UTF-8".into()))
 }
 
 #[cfg(test)]
@@ -78,11 +81,17 @@ mod tests {
         let t = std::time::Instant::now();
         assert!(matches!(read_text(&fifo, 10), Err(ReadError::Other(m)) if m.contains("FIFO")));
         assert!(t.elapsed() < std::time::Duration::from_secs(1));
-        assert!(matches!(read_text(Path::new("/dev/zero"), 10), Err(ReadError::Other(_))));
+        assert!(matches!(
+            read_text(Path::new("/dev/zero"), 10),
+            Err(ReadError::Other(_))
+        ));
         let big = dir.path().join("big");
         std::fs::write(&big, vec![b'a'; 11]).unwrap();
         assert!(matches!(read_text(&big, 10), Err(ReadError::Other(m)) if m.contains("11 bytes")));
-        assert!(matches!(read_text(&dir.path().join("no"), 10), Err(ReadError::NotFound)));
+        assert!(matches!(
+            read_text(&dir.path().join("no"), 10),
+            Err(ReadError::NotFound)
+        ));
         std::fs::write(&big, "A=1\n").unwrap();
         assert_eq!(read_text(&big, 10).unwrap(), "A=1\n");
     }

@@ -417,10 +417,22 @@ fn lifetimes_come_from_what_a_service_is_never_from_a_timer() {
     assert_eq!(life("r/db"), Lifetime::LongRunning, "healthcheck");
     assert_eq!(life("r/web"), Lifetime::LongRunning, "published ports");
     assert_eq!(life("r/worker"), Lifetime::LongRunning, "restart policy");
-    assert_eq!(life("r/vpn"), Lifetime::LongRunning, "a namespace others join");
-    assert_eq!(life("r/migrate"), Lifetime::OneShot, "a dependent waits for its exit");
+    assert_eq!(
+        life("r/vpn"),
+        Lifetime::LongRunning,
+        "a namespace others join"
+    );
+    assert_eq!(
+        life("r/migrate"),
+        Lifetime::OneShot,
+        "a dependent waits for its exit"
+    );
     assert_eq!(life("r/seed"), Lifetime::OneShot, "restart: no");
-    assert_eq!(life("r/plain"), Lifetime::OneShot, "tta.yaml waits for its exit");
+    assert_eq!(
+        life("r/plain"),
+        Lifetime::OneShot,
+        "tta.yaml waits for its exit"
+    );
     assert_eq!(life("r/app"), Lifetime::Unknown);
     // Compose's orderings besides depends_on are edges.
     assert_eq!(
@@ -429,7 +441,12 @@ fn lifetimes_come_from_what_a_service_is_never_from_a_timer() {
     );
     assert_eq!(
         deps(&c, "r/plain"),
-        ["r/db:started", "r/worker:started", "r/seed:started", "r/web:started"]
+        [
+            "r/db:started",
+            "r/worker:started",
+            "r/seed:started",
+            "r/web:started"
+        ]
     );
 }
 

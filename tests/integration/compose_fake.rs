@@ -384,11 +384,17 @@ fn start_batches_a_repository_and_stop_goes_in_reverse() {
         .collect();
     assert_eq!(stops.len(), 3, "{stops:?}");
     assert!(
-        stops.contains(&"beta: docker-compose -p pb -f compose.yaml -f extra.yaml stop -t 10 -- worker api".to_owned()),
+        stops.contains(
+            &"beta: docker-compose -p pb -f compose.yaml -f extra.yaml stop -t 10 -- worker api"
+                .to_owned()
+        ),
         "{stops:?}"
     );
     let pos = |tail: &str| stops.iter().position(|c| c.ends_with(tail)).unwrap();
-    assert!(pos("stop -t 10 -- init web") < pos("stop -t 10 -- db"), "{stops:?}");
+    assert!(
+        pos("stop -t 10 -- init web") < pos("stop -t 10 -- db"),
+        "{stops:?}"
+    );
     let st = s.tta(&["--json", "status"]);
     st.code(1);
     assert!(

@@ -29,16 +29,22 @@ impl Real {
     /// Repositories `(name, compose.yaml)`; their names get the unique prefix.
     fn new(repos: &[(&str, &str)], extra: &str) -> Self {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let prefix = format!("tt{}x{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
-        let mut yaml = format!(
-            "defaults: {{ start_timeout: 30s, stop_timeout: 2s }}\n{extra}repositories:\n"
+        let prefix = format!(
+            "tt{}x{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
         );
+        let mut yaml =
+            format!("defaults: {{ start_timeout: 30s, stop_timeout: 2s }}\n{extra}repositories:\n");
         for (name, _) in repos {
             yaml.push_str(&format!("  {prefix}{name}: {{ path: {name} }}\n"));
         }
         let stack = Stack::new(&yaml);
         for (name, compose) in repos {
-            stack.write(&format!("{name}/compose.yaml"), &compose.replace("IMAGE", IMAGE));
+            stack.write(
+                &format!("{name}/compose.yaml"),
+                &compose.replace("IMAGE", IMAGE),
+            );
         }
         Self { stack, prefix }
     }
@@ -96,11 +102,20 @@ impl Drop for Real {
             docker(&args);
         }
         for (list, rm) in [
-            (&["network", "ls", "--format", "{{.Name}}"][..], &["network", "rm"][..]),
-            (&["volume", "ls", "--format", "{{.Name}}"], &["volume", "rm", "-f"]),
+            (
+                &["network", "ls", "--format", "{{.Name}}"][..],
+                &["network", "rm"][..],
+            ),
+            (
+                &["volume", "ls", "--format", "{{.Name}}"],
+                &["volume", "rm", "-f"],
+            ),
         ] {
             let (_, names) = docker(list);
-            let ours: Vec<&str> = names.lines().filter(|n| n.starts_with(&self.prefix)).collect();
+            let ours: Vec<&str> = names
+                .lines()
+                .filter(|n| n.starts_with(&self.prefix))
+                .collect();
             if !ours.is_empty() {
                 let mut args = rm.to_vec();
                 args.extend(ours);
@@ -154,7 +169,10 @@ fn a_slow_migration_gates_its_dependent_and_a_sidecar_joins_its_vpn() {
     assert_eq!((r.running("vpn"), r.running("sidecar")), (1, 1));
     assert!(when(&r.id("sidecar"), "StartedAt") >= when(&r.id("vpn"), "StartedAt"));
     s.tta(&["stop"]).ok();
-    assert_eq!(r.containers().iter().filter(|c| c.2 == "running").count(), 0);
+    assert_eq!(
+        r.containers().iter().filter(|c| c.2 == "running").count(),
+        0
+    );
 }
 
 #[test]
@@ -179,15 +197,14 @@ fn replicas_crash_loops_and_outside_stops_are_what_the_engine_says() {
     s.tta(&["start", &web, &db]).ok();
     assert_eq!(r.running("web"), 3);
     // One replica of three crashed: the service is not up, and start brings it back.
-    let replica = r
-        .containers()
-        .into_iter()
-        .find(|c| c.1 == "web")
-        .unwrap()
-        .3;
+    let replica = r.containers().into_iter().find(|c| c.1 == "web").unwrap().3;
     docker(&["kill", &replica]);
     let st = r.status(&web);
-    assert_eq!((st["status"].as_str(), st["up"].as_bool()), (Some("error"), Some(false)), "{st}");
+    assert_eq!(
+        (st["status"].as_str(), st["up"].as_bool()),
+        (Some("error"), Some(false)),
+        "{st}"
+    );
     s.tta(&["status", &web]).code(1);
     s.tta(&["start", &web]).ok();
     assert_eq!(r.running("web"), 3);
@@ -210,7 +227,10 @@ fn replicas_crash_loops_and_outside_stops_are_what_the_engine_says() {
         .code(1)
         .stderr_has("keeps restarting");
     s.tta(&["stop"]).ok();
-    assert_eq!(r.containers().iter().filter(|c| c.2 == "running").count(), 0);
+    assert_eq!(
+        r.containers().iter().filter(|c| c.2 == "running").count(),
+        0
+    );
 }
 
 #[test]
@@ -230,15 +250,26 @@ fn what_tta_started_stays_its_own_to_stop() {
     );
     let s = &r.stack;
     s.tta(&["start"]).ok();
-    assert_eq!(r.containers().iter().filter(|c| c.2 == "running").count(), 4);
+    assert_eq!(
+        r.containers().iter().filter(|c| c.2 == "running").count(),
+        4
+    );
     // a's checkout moves (its default project name hashes the folder), b's `extra` is
     // removed from its compose file, c's compose file breaks.
     std::fs::rename(s.path().join("a"), s.path().join("moved")).unwrap();
     let yaml = s.read("tta.yaml").replace("path: a }", "path: moved }");
     s.write("tta.yaml", &yaml);
-    s.write("b/compose.yaml", &format!("services:\n{svc}").replace("IMAGE", IMAGE));
+    s.write(
+        "b/compose.yaml",
+        &format!("services:\n{svc}").replace("IMAGE", IMAGE),
+    );
     let st = s.tta(&["--json", "status", &format!("{}/s", r.repo("a"))]);
-    assert_eq!(st.json()["components"][0]["status"], "running", "{}", st.stdout);
+    assert_eq!(
+        st.json()["components"][0]["status"],
+        "running",
+        "{}",
+        st.stdout
+    );
     s.write("c/compose.yaml", "services:\n  s: { image: [oops\n");
     let stop = s.tta(&["stop"]);
     stop.ok()
@@ -306,28 +337,62 @@ fn tta_compose_with_one_repository_is_compose() {
     // Piped stdin reaches `exec -T`; binary stdout comes back byte for byte.
     let dump: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let mut child = s
-        .command(&["compose", "--repo", &a, "exec", "-T", "db", "sh", "-c", "cat > /tmp/dump"])
+        .command(&[
+            "compose",
+            "--repo",
+            &a,
+            "exec",
+            "-T",
+            "db",
+            "sh",
+            "-c",
+            "cat > /tmp/dump",
+        ])
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(&dump).unwrap();
     assert!(child.wait().unwrap().success());
     let out = s
-        .command(&["compose", "--repo", &a, "exec", "-T", "db", "cat", "/tmp/dump"])
+        .command(&[
+            "compose",
+            "--repo",
+            &a,
+            "exec",
+            "-T",
+            "db",
+            "cat",
+            "/tmp/dump",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(out.stdout == dump, "{} bytes came back, not the {} sent", out.stdout.len(), dump.len());
+    assert!(
+        out.stdout == dump,
+        "{} bytes came back, not the {} sent",
+        out.stdout.len(),
+        dump.len()
+    );
     // Compose's exit code is tta's.
-    s.tta(&["compose", "--repo", &a, "exec", "-T", "db", "sh", "-c", "exit 7"])
-        .code(7);
+    s.tta(&[
+        "compose", "--repo", &a, "exec", "-T", "db", "sh", "-c", "exit 7",
+    ])
+    .code(7);
     // Compose v1's reason for a failed `up`, not its generic last line.
     s.tta(&["start", &format!("{a}/bad")])
         .code(1)
         .stderr_has("ERROR: for bad  Cannot start service bad");
     let again = s.tta(&["start", &format!("{a}/bad")]);
-    let failed = again.stderr.lines().find(|l| l.contains("✗ failed")).unwrap_or_default();
-    assert!(failed.contains("Cannot start service bad"), "{}", again.stderr);
+    let failed = again
+        .stderr
+        .lines()
+        .find(|l| l.contains("✗ failed"))
+        .unwrap_or_default();
+    assert!(
+        failed.contains("Cannot start service bad"),
+        "{}",
+        again.stderr
+    );
     drop(busy);
 }
 
@@ -339,7 +404,11 @@ fn pids_with(needle: &str) -> Vec<u32> {
             continue;
         };
         let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        if String::from_utf8_lossy(&cmd).replace('\0', " ").contains(needle) && crate::harness::alive(pid) {
+        if String::from_utf8_lossy(&cmd)
+            .replace('\0', " ")
+            .contains(needle)
+            && crate::harness::alive(pid)
+        {
             out.push(pid);
         }
     }
@@ -354,8 +423,14 @@ fn signals_reach_compose_and_no_compose_is_left_behind() {
     let r = Real::new(
         &[
             // Silent: a compose that writes nothing is not ended by a closed pipe either.
-            ("a", "services:\n  db: { image: IMAGE, command: [sleep, '3600'], init: true }\n"),
-            ("b", "services:\n  db: { image: IMAGE, command: [sleep, '3600'], init: true }\n"),
+            (
+                "a",
+                "services:\n  db: { image: IMAGE, command: [sleep, '3600'], init: true }\n",
+            ),
+            (
+                "b",
+                "services:\n  db: { image: IMAGE, command: [sleep, '3600'], init: true }\n",
+            ),
         ],
         "",
     );
@@ -363,8 +438,14 @@ fn signals_reach_compose_and_no_compose_is_left_behind() {
     s.tta(&["start"]).ok();
     let a = r.repo("a");
     for (args, sig) in [
-        (vec!["logs".to_owned(), "-f".to_owned(), format!("{a}/db")], "INT"),
-        (vec!["compose".to_owned(), "logs".to_owned(), "-f".to_owned()], "TERM"),
+        (
+            vec!["logs".to_owned(), "-f".to_owned(), format!("{a}/db")],
+            "INT",
+        ),
+        (
+            vec!["compose".to_owned(), "logs".to_owned(), "-f".to_owned()],
+            "TERM",
+        ),
     ] {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut child = s
@@ -374,23 +455,36 @@ fn signals_reach_compose_and_no_compose_is_left_behind() {
             .spawn()
             .unwrap();
         assert!(
-            eventually(Duration::from_secs(20), || !pids_with(&format!("-p {a}")).is_empty()),
+            eventually(Duration::from_secs(20), || !pids_with(&format!("-p {a}"))
+                .is_empty()),
             "compose never ran"
         );
         std::thread::sleep(Duration::from_millis(500));
-        Command::new("kill").args([&format!("-{sig}"), &child.id().to_string()]).status().unwrap();
+        Command::new("kill")
+            .args([&format!("-{sig}"), &child.id().to_string()])
+            .status()
+            .unwrap();
         let t = Instant::now();
-        let mut ended = None;
-        while t.elapsed() < Duration::from_secs(15) && ended.is_none() {
-            ended = child.try_wait().unwrap();
+        let mut ended = false;
+        while t.elapsed() < Duration::from_secs(15) {
+            if let Ok(Some(_)) = child.try_wait() {
+                ended = true;
+                break;
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
-        if ended.is_none() {
-            let _ = child.kill();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(ended, "tta {args:?} did not end on SIG{sig}");
+        let gone = eventually(Duration::from_secs(5), || {
+            pids_with(&format!("-p {a}")).is_empty()
+        });
+        for pid in pids_with(&format!("-p {a}")) {
+            // Leave nothing of this test running, then fail.
+            let _ = Command::new("kill").arg(pid.to_string()).status();
         }
-        assert!(ended.is_some(), "tta {args:?} did not end on SIG{sig}");
         assert!(
-            eventually(Duration::from_secs(5), || pids_with(&format!("-p {a}")).is_empty()),
+            gone,
             "a compose process was left behind after SIG{sig} to tta {args:?}"
         );
     }
@@ -413,7 +507,10 @@ fn silent_engine(dir: &Path) -> String {
 fn the_run_timeout_holds_when_the_engine_never_answers() {
     // Needs only the docker and compose programs, not an engine.
     if Command::new("docker").arg("--version").output().is_err()
-        || Command::new("docker-compose").arg("version").output().is_err()
+        || Command::new("docker-compose")
+            .arg("version")
+            .output()
+            .is_err()
     {
         eprintln!("SKIPPED: docker or docker-compose is not installed");
         return;

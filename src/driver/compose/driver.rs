@@ -39,9 +39,7 @@ use super::registry::{Registry, Started};
 use super::{lock, markers};
 use crate::cancel::Cancel;
 use crate::config::model::{Config, Kind, Lifetime};
-use crate::driver::types::{
-    ActionError, BatchKey, Failure, Observation, Poll, Scope, StopOutcome,
-};
+use crate::driver::types::{ActionError, BatchKey, Failure, Observation, Poll, Scope, StopOutcome};
 use crate::error::Error;
 use crate::graph::{Graph, NodeId};
 use crate::process::RunError;
@@ -463,7 +461,11 @@ impl Compose {
     ) -> Vec<Result<StopOutcome, ActionError>> {
         let mut out: Vec<Result<StopOutcome, ActionError>> = ids
             .iter()
-            .map(|_| Err(ActionError::permanent(Failure::new("not a compose component"))))
+            .map(|_| {
+                Err(ActionError::permanent(Failure::new(
+                    "not a compose component",
+                )))
+            })
             .collect();
         let mut groups: IndexMap<usize, Vec<usize>> = IndexMap::new();
         for (i, &id) in ids.iter().enumerate() {
@@ -473,7 +475,10 @@ impl Compose {
         }
         for (repo, positions) in groups {
             let group: Vec<NodeId> = positions.iter().map(|&i| ids[i]).collect();
-            for (pos, r) in positions.into_iter().zip(self.stop_repo(repo, &group, grace, cancel)) {
+            for (pos, r) in positions
+                .into_iter()
+                .zip(self.stop_repo(repo, &group, grace, cancel))
+            {
                 out[pos] = r;
             }
         }
@@ -539,7 +544,10 @@ impl Compose {
                 if was_running {
                     result.clone()?;
                 }
-                if let Some(id) = ids.iter().find(|&&i| self.node(i).is_some_and(|x| x.name == n.name)) {
+                if let Some(id) = ids
+                    .iter()
+                    .find(|&&i| self.node(i).is_some_and(|x| x.name == n.name))
+                {
                     started.remove(id);
                 }
                 let cids: Vec<&str> = cs.iter().map(|c| c.id.as_str()).collect();
@@ -605,7 +613,10 @@ impl Compose {
         match engine.stop_containers(&ids, grace, limit) {
             Ok(()) => Ok(()),
             Err(why) => Err(ActionError::permanent(Failure {
-                message: format!("{}; and `docker stop` failed too: {why}", failed.failure.message),
+                message: format!(
+                    "{}; and `docker stop` failed too: {why}",
+                    failed.failure.message
+                ),
                 ..failed.failure
             })),
         }

@@ -289,6 +289,9 @@ impl Engine {
 /// run in time still gets a moment to fail).
 pub(crate) fn bounded(limit: Duration, deadline: Option<Instant>) -> Duration {
     deadline.map_or(limit, |d| {
-        limit.min(d.saturating_duration_since(Instant::now()).max(Duration::from_millis(10)))
+        limit.min(
+            d.saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(10)),
+        )
     })
 }

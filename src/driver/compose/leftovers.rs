@@ -17,22 +17,11 @@ use super::registry::{Registry, Started};
 use crate::cancel::Cancel;
 
 impl Compose {
-    /// Stops the running containers of `tta`'s projects that no component names; one line
-    /// per engine that had any (what was stopped, or why not).
-    pub(crate) fn stop_leftovers(&self, grace: Duration, cancel: &Cancel) -> Vec<String> {
-        let known: HashSet<(&str, &str)> = self
-            .nodes
-            .iter()
-            .flatten()
-            .filter_map(|n| {
-                let t = self.projects[n.repo].target.as_ref().ok()?;
-                Some((t.project.as_str(), n.service.as_str()))
-            })
-            .collect();
+    /// The projects to look in: every one recorded, and those of repositories that
+    /// discover all their services (in one that does not, tta may not own the rest).
+    fn wanted(&self) -> Vec<Started> {
         let mut wanted: Vec<Started> = Registry::load(&self.state).projects;
         for p in &self.projects {
-            // A repository that discovers all its services: anything else in its project
-            // is left over. One that does not may run services tta never owned.
             if let Ok(t) = &p.target
                 && p.config.discover
             {
@@ -46,6 +35,22 @@ impl Compose {
         }
         wanted.sort();
         wanted.dedup();
+        wanted
+    }
+
+    /// Stops the running containers of `tta`'s projects that no component names; one line
+    /// per engine that had any (what was stopped, or why not).
+    pub(crate) fn stop_leftovers(&self, grace: Duration, cancel: &Cancel) -> Vec<String> {
+        let known: HashSet<(&str, &str)> = self
+            .nodes
+            .iter()
+            .flatten()
+            .filter_map(|n| {
+                let t = self.projects[n.repo].target.as_ref().ok()?;
+                Some((t.project.as_str(), n.service.as_str()))
+            })
+            .collect();
+        let wanted = self.wanted();
         let mut engines: Vec<(Option<String>, Option<String>)> = wanted
             .iter()
             .map(|s| (s.context.clone(), s.host.clone()))
@@ -62,50 +67,60 @@ impl Compose {
                 .filter(|s| s.context == context && s.host == host)
                 .map(|s| s.project.clone())
                 .collect();
-            let engine = self
+            let own;
+            let engine = if let Some(e) = self
                 .engines
                 .iter()
-                .find(|e| e.context() == context.as_deref() && e.host() == host.as_deref());
-            let own;
-            let engine = if let Some(e) = engine {
+                .find(|e| e.context() == context.as_deref() && e.host() == host.as_deref())
+            {
                 e
             } else {
                 own = Engine::new(self.engine_cli(), context.clone(), host.clone());
                 &own
             };
-            let Ok(all) = engine.list(&projects) else {
-                continue;
-            };
-            let left: Vec<_> = all
-                .iter()
-                .filter(|c| {
-                    matches!(
-                        c.state,
-                        ContainerState::Running | ContainerState::Restarting | ContainerState::Paused
-                    ) && !known.contains(&(c.project.as_str(), c.service.as_str()))
-                })
-                .collect();
-            if left.is_empty() {
-                continue;
-            }
-            let names: Vec<String> = left
-                .iter()
-                .map(|c| format!("{}/{} ({})", c.project, c.service, c.name))
-                .collect();
-            let ids: Vec<&str> = left.iter().map(|c| c.id.as_str()).collect();
-            lines.push(match engine.stop_containers(&ids, grace, grace + STOP_SLACK) {
-                Ok(()) => format!(
-                    "stopped {} container{} that an earlier run started and no component names any more: {}",
-                    ids.len(),
-                    if ids.len() == 1 { "" } else { "s" },
-                    names.join(", ")
-                ),
-                Err(why) => format!(
-                    "cannot stop containers that an earlier run started ({}): {why}; stop them with `docker stop`",
-                    names.join(", ")
-                ),
-            });
+            lines.extend(stop_in(engine, &projects, &known, grace));
         }
         lines
     }
+}
+
+/// Stops the running containers of `projects` on `engine` whose service is not `known`.
+fn stop_in(
+    engine: &Engine,
+    projects: &[String],
+    known: &HashSet<(&str, &str)>,
+    grace: Duration,
+) -> Option<String> {
+    let all = engine.list(projects).ok()?;
+    let left: Vec<_> = all
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.state,
+                ContainerState::Running | ContainerState::Restarting | ContainerState::Paused
+            ) && !known.contains(&(c.project.as_str(), c.service.as_str()))
+        })
+        .collect();
+    if left.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = left
+        .iter()
+        .map(|c| format!("{}/{} ({})", c.project, c.service, c.name))
+        .collect();
+    let ids: Vec<&str> = left.iter().map(|c| c.id.as_str()).collect();
+    Some(
+        match engine.stop_containers(&ids, grace, grace + STOP_SLACK) {
+            Ok(()) => format!(
+                "stopped {} container{} that an earlier run started and no component names any more: {}",
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            ),
+            Err(why) => format!(
+                "cannot stop containers that an earlier run started ({}): {why}; stop them with `docker stop`",
+                names.join(", ")
+            ),
+        },
+    )
 }

@@ -91,15 +91,16 @@ impl Compose {
                 }
                 _ => Judged::Up,
             },
-            ContainerState::Restarting => Judged::Crashing(format!(
-                "keeps restarting (last exit code {code})"
-            )),
+            ContainerState::Restarting => {
+                Judged::Crashing(format!("keeps restarting (last exit code {code})"))
+            }
             ContainerState::Created if starting => Judged::Busy("created".into()),
             ContainerState::Created => Judged::Stopped("created, never started".into()),
             ContainerState::Paused => Judged::Bad(format!("paused ({})", c.status), None),
-            ContainerState::Dead => {
-                Judged::Bad(format!("its container is {}", c.status.to_lowercase()), None)
-            }
+            ContainerState::Dead => Judged::Bad(
+                format!("its container is {}", c.status.to_lowercase()),
+                None,
+            ),
             ContainerState::Exited => {
                 let stopped = format!("stopped (exit code {code})");
                 let failed = Judged::Bad(format!("exited with code {code}"), c.exit_code);
@@ -143,7 +144,9 @@ impl Compose {
                 return Poll::Pending(Some(of(c, why, several)));
             }
         }
-        if let Some((Judged::Busy(why), c)) = judged.iter().find(|(j, _)| matches!(j, Judged::Busy(_))) {
+        if let Some((Judged::Busy(why), c)) =
+            judged.iter().find(|(j, _)| matches!(j, Judged::Busy(_)))
+        {
             return Poll::Pending(Some(of(c, why, several)));
         }
         if judged.iter().all(|(j, _)| *j == Judged::Done) {
@@ -223,7 +226,10 @@ fn of(c: &Container, why: &str, several: bool) -> String {
 fn status_of(judged: &[(Judged, &Container)], now: f64, logs_hint: &str) -> Observation {
     let several = judged.len() > 1;
     let error = |c: &Container, why: &str| {
-        Observation::new(Status::Error, Some(format!("{}; {logs_hint}", of(c, why, several))))
+        Observation::new(
+            Status::Error,
+            Some(format!("{}; {logs_hint}", of(c, why, several))),
+        )
     };
     for (j, c) in judged {
         match j {
@@ -258,7 +264,8 @@ fn status_of(judged: &[(Judged, &Container)], now: f64, logs_hint: &str) -> Obse
             )),
         );
     }
-    if let Some((Judged::Busy(why), c)) = judged.iter().find(|(j, _)| matches!(j, Judged::Busy(_))) {
+    if let Some((Judged::Busy(why), c)) = judged.iter().find(|(j, _)| matches!(j, Judged::Busy(_)))
+    {
         let mut o = running(c, now);
         o.status = Some(Status::Starting);
         o.detail = Some(of(c, why, several));
@@ -296,9 +303,7 @@ fn running(c: &Container, now: f64) -> Observation {
         // container has not been restarted since.
         since: match (c.started_at, c.age, c.created) {
             (Some(t), _, _) => Some(t),
-            (None, Some(a), Some(cr)) if (now - a - cr).abs() <= c.age_precision + 2.0 => {
-                Some(cr)
-            }
+            (None, Some(a), Some(cr)) if (now - a - cr).abs() <= c.age_precision + 2.0 => Some(cr),
             (None, Some(a), _) => Some(now - a),
             (None, None, cr) => cr,
         },

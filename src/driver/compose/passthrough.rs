@@ -158,7 +158,9 @@ fn run_all(
         let spec = Spec::new(argv.clone()).cwd(&t.path).envs(env);
         let once = || {
             let outcome = match mode {
-                Mode::Lines(s) => stream(&spec, cancel, &|stream, line| s.line(&t.name, stream, line)),
+                Mode::Lines(s) => {
+                    stream(&spec, cancel, &|stream, line| s.line(&t.name, stream, line))
+                }
                 Mode::Direct => direct(&spec, cancel),
                 Mode::Capture => spec.clone().capture().run().map(|f| ComposeRun {
                     exit_code: exit_code(&f),
@@ -243,8 +245,10 @@ fn supervise(child: &Child, own_group: bool, cancel: Option<&Cancel>) {
     }
     if own_group {
         child.signal(Signal::INT);
-    } else if child.wait(Some(Instant::now() + Duration::from_secs(1)), Some((c, Level::Forced)))
-        == Waited::TimedOut
+    } else if child.wait(
+        Some(Instant::now() + Duration::from_secs(1)),
+        Some((c, Level::Forced)),
+    ) == Waited::TimedOut
     {
         child.signal(Signal::TERM);
     }

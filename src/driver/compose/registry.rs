@@ -130,7 +130,11 @@ mod tests {
         assert_eq!(reg.projects, [started]);
         let b = dir.path().join("b");
         std::fs::create_dir_all(&b).unwrap();
-        assert_eq!(reg.project_of("a", &b), None, "a copy: the original is there");
+        assert_eq!(
+            reg.project_of("a", &b),
+            None,
+            "a copy: the original is there"
+        );
         std::fs::remove_dir(&a).unwrap();
         assert_eq!(reg.project_of("a", &b), Some("a-123456"), "moved");
         assert_eq!(reg.project_of("other", &b), None);
