@@ -375,8 +375,9 @@ fn start_batches_a_repository_and_stop_goes_in_reverse() {
         "{v}"
     );
 
-    // Stop batches as start does: one call per repository for what may stop together,
-    // web (which needs db) before db.
+    // Stop batches as start does: one `docker stop` per repository of the containers of
+    // what may stop together (what `compose stop` does, without compose's start-up), web
+    // (which needs db) before db.
     s.tta(&["stop"]).ok();
     let stops: Vec<String> = calls(&s, false)
         .into_iter()
@@ -384,15 +385,12 @@ fn start_batches_a_repository_and_stop_goes_in_reverse() {
         .collect();
     assert_eq!(stops.len(), 3, "{stops:?}");
     assert!(
-        stops.contains(
-            &"beta: docker-compose -p pb -f compose.yaml -f extra.yaml stop -t 10 -- worker api"
-                .to_owned()
-        ),
+        stops.contains(&".: docker stop -t 10 -- id-pb-worker id-pb-api".to_owned()),
         "{stops:?}"
     );
     let pos = |tail: &str| stops.iter().position(|c| c.ends_with(tail)).unwrap();
     assert!(
-        pos("stop -t 10 -- init web") < pos("stop -t 10 -- db"),
+        pos("stop -t 10 -- id-pa-init id-pa-web") < pos("stop -t 10 -- id-pa-db"),
         "{stops:?}"
     );
     let st = s.tta(&["--json", "status"]);

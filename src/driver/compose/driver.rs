@@ -11,10 +11,10 @@
 //!   any, comes after). A one-shot is ready when every container exited 0, however long
 //!   that takes; one that exits non-zero, turns unhealthy or keeps restarting has failed,
 //!   with its exit code and last log lines. No timer decides what a service is.
-//! - Stop: `<compose> ... stop -t <grace> -- s1 s2 ...`, one call per repository for the
-//!   services free to stop together; a forced cancel kills instead; when compose cannot
-//!   run in the repository (its files no longer load), `docker stop` of the containers the
-//!   engine labels as the service's. A small marker in the state directory remembers which
+//! - Stop: `docker stop -t <grace> -- ID...` of the running containers the engine labels
+//!   as the services', one call per repository for the services free to stop together
+//!   (what `compose stop` does, without its start-up; it works when the compose files no
+//!   longer load); a forced cancel kills instead. A small marker in the state directory remembers which
 //!   containers `tta` stopped ([`super::markers`]). A stop of everything then stops what
 //!   earlier runs started that no component names any more ([`Compose::stop_leftovers`]).
 //! - Status: one `docker ps -a` per engine for every compose component of every repository
@@ -561,8 +561,10 @@ impl Compose {
             .collect()
     }
 
-    /// `compose stop` of services; when compose cannot run there (its files no longer
-    /// load) or fails for good, `docker stop` of the containers themselves.
+    /// Stops the running containers of services: `docker stop -t GRACE` by container id,
+    /// which is what `compose stop` does, without compose's start-up and file parsing (at
+    /// 40 services per repository, most of its time), and possible when the compose files
+    /// no longer load.
     fn compose_stop(
         &self,
         project: &Project,
@@ -571,55 +573,19 @@ impl Compose {
         grace: Duration,
         cancel: &Cancel,
     ) -> Result<(), ActionError> {
-        let limit = self.bound(grace + STOP_SLACK);
-        let failed = match self.prepare(project) {
-            Err(e) if e.failure.environment.is_some() => return Err(e),
-            Err(e) => e,
-            Ok((target, cmd)) => {
-                match project.stop(&cmd, target, services, grace, limit, cancel) {
-                    Ok(c) if c.success() => return Ok(()),
-                    Ok(c) => {
-                        let text = output_text(&c);
-                        ActionError {
-                            failure: Failure {
-                                message: format!(
-                                    "`{} stop -- {}` failed: {}",
-                                    cmd.argv.join(" "),
-                                    services.join(" "),
-                                    command::error_line(&text)
-                                ),
-                                exit_code: c.code(),
-                                log_tail: last_lines(&text, TAIL_LINES),
-                                environment: None,
-                            },
-                            transient: is_transient(&text),
-                        }
-                    }
-                    // A hung stop is not tried again another way: that would double it.
-                    Err(e) => {
-                        return Err(ActionError::permanent(Failure::new(command::run_error(
-                            &cmd.argv[..1],
-                            &e,
-                        ))));
-                    }
-                }
-            }
-        };
-        if failed.transient || cancel.is_forced() {
-            return Err(failed);
-        }
         let ids: Vec<&str> = live.iter().map(|c| c.id.as_str()).collect();
         let engine = &self.engines[project.engine];
-        match engine.stop_containers(&ids, grace, limit) {
-            Ok(()) => Ok(()),
-            Err(why) => Err(ActionError::permanent(Failure {
-                message: format!(
-                    "{}; and `docker stop` failed too: {why}",
-                    failed.failure.message
-                ),
-                ..failed.failure
-            })),
-        }
+        let limit = self.bound(grace + STOP_SLACK);
+        engine
+            .stop_containers(&ids, grace, limit, Some(cancel))
+            .map_err(|why| ActionError {
+                transient: is_transient(&why),
+                failure: Failure::new(format!(
+                    "cannot stop {} of repository {}: {why}",
+                    services.join(", "),
+                    project.name
+                )),
+            })
     }
 
     /// The last lines of a service's container log.

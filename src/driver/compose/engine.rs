@@ -3,9 +3,12 @@
 //! serves, plus one `docker inspect` of the containers that started moments ago (their
 //! restart count tells a crash loop from a service that runs), shared for up to
 //! [`PS_MAX_AGE`] between concurrent callers (one call in flight at a time), and container
-//! logs. Every call ends by [`ENGINE_DEADLINE`] or the run's `--timeout`, whichever comes
-//! first. Failures are worded for the user with a next step.
+//! logs, and stopping containers by id (`docker stop`: what `compose stop` does, without
+//! compose's start-up cost, and possible when the compose files no longer load). Every
+//! call ends by [`ENGINE_DEADLINE`] (a stop: its grace period and more) or the run's
+//! `--timeout`, whichever comes first. Failures are worded for the user with a next step.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,7 +17,8 @@ use super::ps::{INSPECT_TEMPLATE, apply_inspect};
 use super::cli::EngineCli;
 use super::command::{self, engine_unreachable};
 use super::lock;
-use super::ps::{self, Container, TEMPLATE};
+use super::ps::{self, Container, State as ContainerState, TEMPLATE};
+use crate::cancel::{Cancel, Level};
 use crate::process::{RunError, Sink, Spec};
 
 /// How long a `docker ps` result is shared between callers.
@@ -40,6 +44,9 @@ struct Cached {
     result: Snapshot,
 }
 
+/// A container's restart count and start time, as `docker inspect` gave them.
+type Inspected = (Option<u32>, Option<f64>);
+
 /// One engine and what is cached about it.
 pub(crate) struct Engine {
     cli: EngineCli,
@@ -53,6 +60,10 @@ pub(crate) struct Engine {
     fetching: Mutex<()>,
     /// Held by `up` calls of repositories on a shared (external) network.
     pub(super) shared_up: Mutex<()>,
+    /// What `docker inspect` said of a container: its restart count and start time, reused
+    /// while `docker ps` shows the same run (so each run is inspected once, not on every
+    /// snapshot: at 200 starting services that is most of the engine's work).
+    inspected: Mutex<HashMap<String, Inspected>>,
 }
 
 impl Engine {
@@ -67,6 +78,7 @@ impl Engine {
             cache: Mutex::new(None),
             fetching: Mutex::new(()),
             shared_up: Mutex::new(()),
+            inspected: Mutex::new(HashMap::new()),
         }
     }
 
@@ -158,19 +170,37 @@ impl Engine {
     /// Restart counts and start times of the containers that started moments ago (one
     /// `docker inspect`); a container that cannot be inspected keeps what `ps` said.
     fn inspect_young(&self, all: &mut [Container]) {
-        let ids: Vec<&str> = all
-            .iter()
-            .filter(|c| c.young() && !c.id.is_empty())
-            .map(|c| c.id.as_str())
-            .collect();
+        let now = crate::state::now_epoch();
+        let known = lock(&self.inspected);
+        let mut ids: Vec<String> = Vec::new();
+        for c in all.iter_mut().filter(|c| c.young() && !c.id.is_empty()) {
+            // The same run as when inspected: its start time matches what `ps` says.
+            let same_run = |started: f64| {
+                c.state == ContainerState::Running
+                    && c.age
+                        .is_some_and(|a| ((now - started) - a).abs() <= c.age_precision + 1.5)
+            };
+            match known.get(&c.id) {
+                Some(&(count, Some(started))) if same_run(started) => {
+                    c.restart_count = count;
+                    c.started_at = Some(started);
+                }
+                _ => ids.push(c.id.clone()),
+            }
+        }
         if ids.is_empty() {
             return;
         }
         let mut args = vec!["inspect", "--format", INSPECT_TEMPLATE, "--"];
-        args.extend(ids);
+        args.extend(ids.iter().map(String::as_str));
         let argv = self.cli.argv(self.context(), &args);
+        drop(known);
         if let Ok(out) = self.spec(argv).capture().run() {
             apply_inspect(&out.stdout_text(), all);
+            let mut known = lock(&self.inspected);
+            for c in all.iter().filter(|c| ids.contains(&c.id)) {
+                known.insert(c.id.clone(), (c.restart_count, c.started_at));
+            }
         }
     }
 
@@ -234,12 +264,14 @@ impl Engine {
         Ok(all)
     }
 
-    /// `docker stop -t GRACE -- IDS`, ended by `limit`.
+    /// `docker stop -t GRACE -- IDS` (each container with the stop signal compose gave
+    /// it), ended by `limit`; on a forced `cancel` (a second Ctrl-C), `docker kill -- IDS`.
     pub(crate) fn stop_containers(
         &self,
         ids: &[&str],
         grace: Duration,
         limit: Duration,
+        cancel: Option<&Cancel>,
     ) -> Result<(), String> {
         if ids.is_empty() {
             return Ok(());
@@ -247,14 +279,26 @@ impl Engine {
         let secs = (grace.as_secs() + u64::from(grace.subsec_nanos() > 0)).to_string();
         let mut args = vec!["stop", "-t", secs.as_str(), "--"];
         args.extend(ids);
-        let argv = self.cli.argv(self.context(), &args);
-        let out = self
-            .spec(argv)
+        let mut spec = self
+            .spec(self.cli.argv(self.context(), &args))
             .deadline(bounded(limit, *lock(&self.deadline)))
-            .capture()
-            .run()
-            .map_err(|e| e.to_string())?;
+            .capture();
+        if let Some(c) = cancel {
+            spec = spec.cancel(c, Level::Forced);
+        }
+        let out = match spec.run() {
+            Err(RunError::Cancelled) => {
+                let mut kill = vec!["kill", "--"];
+                kill.extend(ids);
+                self.spec(self.cli.argv(self.context(), &kill))
+                    .capture()
+                    .run()
+            }
+            other => other,
+        }
+        .map_err(|e| e.to_string());
         self.invalidate();
+        let out = out?;
         if out.success() {
             Ok(())
         } else {

@@ -110,7 +110,7 @@ fn stop_in(
         .collect();
     let ids: Vec<&str> = left.iter().map(|c| c.id.as_str()).collect();
     Some(
-        match engine.stop_containers(&ids, grace, grace + STOP_SLACK) {
+        match engine.stop_containers(&ids, grace, grace + STOP_SLACK, None) {
             Ok(()) => format!(
                 "stopped {} container{} that an earlier run started and no component names any more: {}",
                 ids.len(),

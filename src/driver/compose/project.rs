@@ -1,7 +1,8 @@
 //! One repository's compose project: its folder, files, project name and context (the
-//! [`Target`] every compose call carries), and the two calls the driver makes in it: `up`
-//! and `stop`. Service names reach compose only after `--`, never where an option could be
-//! read (a service may be named `-V`).
+//! [`Target`] every compose call carries), and the compose call the driver makes in it:
+//! `up` (stops go to the engine by container id: see [`super::engine`]). Service names
+//! reach compose only after `--`, never where an option could be read (a service may be
+//! named `-V`).
 //!
 //! `up` calls run one at a time per repository (two at once race to create the project's
 //! network), and one at a time per engine for repositories whose compose files use an
@@ -17,10 +18,8 @@ use crate::config::model::Repository;
 use crate::error::Error;
 use crate::process::{Finished, RunError, Spec};
 
-/// How long a `stop` may take beyond its grace period, and a forced `kill`.
+/// How long a `stop` may take beyond its grace period.
 pub(crate) const STOP_SLACK: Duration = Duration::from_secs(120);
-/// How long a forced `kill` may take.
-const KILL_DEADLINE: Duration = Duration::from_secs(30);
 
 /// A configured repository as a compose project.
 pub(crate) struct Project {
@@ -104,35 +103,5 @@ impl Project {
             .get_or_init(|| crate::compose_file::uses_external_network(&self.config));
         let _one_per_shared_network = shared.then(|| lock(shared_network));
         spec.run()
-    }
-
-    /// `stop -t GRACE -- SERVICES`, ended by `limit` (at most `grace` + [`STOP_SLACK`]);
-    /// on a forced `cancel` (a second Ctrl-C), `kill -- SERVICES`.
-    pub(crate) fn stop(
-        &self,
-        cmd: &ComposeCommand,
-        target: &Target,
-        services: &[String],
-        grace: Duration,
-        limit: Duration,
-        cancel: &Cancel,
-    ) -> Result<Finished, RunError> {
-        let secs = grace.as_secs() + u64::from(grace.subsec_nanos() > 0);
-        let mut args: Vec<String> = ["stop", "-t", &secs.to_string(), "--"]
-            .map(str::to_owned)
-            .to_vec();
-        args.extend(services.iter().cloned());
-        let stop = self
-            .spec(cmd, target, &args)
-            .deadline(limit.min(grace + STOP_SLACK))
-            .cancel(cancel, Level::Forced);
-        match stop.run() {
-            Err(RunError::Cancelled) => {
-                let mut kill = vec!["kill".to_owned(), "--".to_owned()];
-                kill.extend(services.iter().cloned());
-                self.spec(cmd, target, &kill).deadline(KILL_DEADLINE).run()
-            }
-            other => other,
-        }
     }
 }
