@@ -5,7 +5,7 @@
 //! - [`command`]: which compose command runs (detected once, or chosen), and the exact
 //!   command line for a repository.
 //! - [`engine`]: one engine: `docker ps` snapshots shared between callers, container logs.
-//! - [`project`]: one repository's project: its `up` and `stop` calls.
+//! - [`project`]: one repository's project: its `up` call.
 //! - [`driver`]: the [`Compose`] driver that the runner and `tta status` use.
 //! - [`observe`] and [`markers`]: a service's status and readiness read from a snapshot.
 //! - [`registry`] and [`leftovers`]: which projects `tta` started, so a moved checkout keeps
