@@ -172,6 +172,7 @@ pub(crate) fn passthrough(
     };
     let cancel = Cancel::new();
     signals::install(&cancel);
+    hangup_cancels(&cancel);
     let results = compose.run(repos, args, mode, Some(&cancel))?;
     if out.json {
         out.json_doc(serde_json::json!({"repositories": results}));
@@ -187,6 +188,20 @@ pub(crate) fn passthrough(
         return Ok(u8::try_from(r.exit_code).unwrap_or(exit::FAILED));
     }
     Ok(summarize(&results, args, width, out))
+}
+
+/// A SIGHUP (a closed terminal, `kill -HUP`) ends compose too, as Ctrl-C does: compose may
+/// run in a process group of its own, which the hangup would not reach.
+fn hangup_cancels(cancel: &Cancel) {
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGHUP]) else {
+        return;
+    };
+    let cancel = cancel.clone();
+    std::thread::spawn(move || {
+        for _ in signals.forever() {
+            cancel.cancel(crate::runner::CancelReason::Interrupted);
+        }
+    });
 }
 
 /// Prints the per-repository summary on stderr and returns the exit code.
