@@ -9,6 +9,12 @@
 //! - `tta start all` from stopped against `compose up -d` of the same services in both
 //!   repositories (one after the other, as `tta compose up -d` does): at most 1.5x.
 //!
+//! With `-- --scale` (`cargo bench --bench compose -- --scale`), at the scale users run:
+//! 5 repositories × 40 services, measured in the same run against compose in each
+//! repository one after another: `tta start` from nothing against `up -d`, `tta stop`
+//! against `stop`, and `tta start` with every container stopped against `up -d`; each
+//! should stay within 1.1× of compose's own. With compose v1 this takes minutes.
+//!
 //! Skips with a message when no engine answers. Removes every container and network it
 //! created, even when a step fails.
 
@@ -180,6 +186,85 @@ impl Bench<'_> {
     }
 }
 
+const SCALE_REPOS: usize = 5;
+const SCALE_SERVICES: usize = 40;
+
+/// 5 × 40: tta against compose in each repository, start from nothing, stop, and start
+/// with everything stopped.
+fn scale(compose: &[&'static str]) {
+    let tmp = tempfile::Builder::new()
+        .prefix("tta-bench-scale-")
+        .tempdir()
+        .expect("temporary folder");
+    let dir = tmp.path();
+    let names: Vec<String> = (0..SCALE_REPOS).map(|i| format!("r{i}")).collect();
+    let projects: Vec<String> = names
+        .iter()
+        .map(|r| format!("tta-scale-{}-{r}", std::process::id()))
+        .collect();
+    let _cleanup = Cleanup(projects.clone());
+    let mut yaml =
+        String::from("defaults: { start_timeout: 5m, stop_timeout: 1s }\nrepositories:\n");
+    let mut repos = Vec::new();
+    for (name, project) in names.iter().zip(&projects) {
+        let repo = dir.join(name);
+        std::fs::create_dir_all(&repo).expect("create the repository folder");
+        let mut c = String::from("services:\n");
+        for i in 1..=SCALE_SERVICES {
+            c.push_str(&format!(
+                "  s{i:02}:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    init: true\n"
+            ));
+        }
+        std::fs::write(repo.join("compose.yaml"), c).expect("write compose.yaml");
+        yaml.push_str(&format!(
+            "  {name}: {{ path: {name}, project_name: {project} }}\n"
+        ));
+        repos.push(repo);
+    }
+    std::fs::write(dir.join("tta.yaml"), yaml).expect("write tta.yaml");
+    let each = |args: &[&str]| -> Duration {
+        repos
+            .iter()
+            .zip(&projects)
+            .map(|(repo, p)| {
+                let mut argv = compose.to_vec();
+                argv.extend(["-p", p.as_str(), "-f", "compose.yaml"]);
+                argv.extend(args);
+                run(repo, &argv)
+            })
+            .sum()
+    };
+    let tta = |args: &[&str]| {
+        let mut argv = vec![common::tta(), "-q"];
+        argv.extend(args);
+        run(dir, &argv)
+    };
+    println!(
+        "compose scale benchmark: {SCALE_REPOS} repositories × {SCALE_SERVICES} services, `{}` in each, one after another",
+        compose.join(" ")
+    );
+    let up_new = each(&["up", "-d"]);
+    let stop = each(&["stop", "-t", "1"]);
+    let up_stopped = each(&["up", "-d"]);
+    each(&["down"]);
+    let start_new = tta(&["start"]);
+    let tta_stop = tta(&["stop"]);
+    let start_stopped = tta(&["start"]);
+    for (what, ours, theirs) in [
+        ("start from nothing", start_new, up_new),
+        ("stop", tta_stop, stop),
+        ("start, all stopped", start_stopped, up_stopped),
+    ] {
+        let r = ours.as_secs_f64() / theirs.as_secs_f64();
+        println!(
+            "  {what:<20} tta {:>10}   compose {:>10}   ratio {r:>5.2}  (target <= 1.1)  {}",
+            ms(ours),
+            ms(theirs),
+            verdict(r <= 1.1)
+        );
+    }
+}
+
 #[expect(clippy::too_many_lines, reason = "one benchmark, its steps in order")]
 fn main() {
     if !answers(&["docker", "info"]) {
@@ -196,6 +281,10 @@ fn main() {
         println!("compose benchmark SKIPPED: neither `docker compose` nor `docker-compose` works");
         return;
     };
+    if std::env::args().any(|a| a == "--scale") {
+        scale(&compose);
+        return;
+    }
     let tmp = tempfile::Builder::new()
         .prefix("tta-bench-compose-")
         .tempdir()

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::config::model::{Kind, ProbeCheck};
-use crate::driver::compose::{ComposeRun, Passthrough};
+use crate::driver::compose::{ComposeRun, Mode, Passthrough};
 use crate::driver::{Driver, Health, Observation, Scope, Stack, Status, StopOutcome};
 use crate::error::{Error, LockHolder, Result};
 use crate::graph::{Graph, NodeId, Selection};
@@ -223,17 +223,24 @@ impl Orchestrator {
     /// per component. `names` as given (none or `all`: every repository counts).
     fn preflight(&self, names: &[String], sel: &Selection) -> Result<()> {
         let ids: Vec<NodeId> = (0..sel.len()).filter(|&i| sel[i]).collect();
-        let scope = if Self::everything(names) {
+        self.driver.preflight(&ids, Self::scope(names))
+    }
+
+    /// What names as given cover: the whole stack (none, or `all`), or what they name.
+    fn scope(names: &[String]) -> Scope {
+        if names.is_empty() || names.iter().any(|n| n == "all") {
             Scope::Everything
         } else {
             Scope::Selected
-        };
-        self.driver.preflight(&ids, scope)
+        }
     }
 
-    /// Whether names as given mean the whole stack (none, or `all`).
-    fn everything(names: &[String]) -> bool {
-        names.is_empty() || names.iter().any(|n| n == "all")
+    /// Bounds the checks before a run by its `--timeout` too (the run bounds the rest).
+    fn bound_by(&self, opts: &RunOptions) {
+        self.driver.set_deadline(
+            opts.timeout
+                .and_then(|t| std::time::Instant::now().checked_add(t)),
+        );
     }
 
     /// The library's operations that answer with results alone (`start_all`, ...) treat a
@@ -270,6 +277,7 @@ impl Orchestrator {
         reporter: &dyn Reporter,
     ) -> Result<RunReport> {
         let sel = self.start_selection(names, opts.no_deps)?;
+        self.bound_by(opts);
         self.preflight(names, &sel)?;
         let _lock = self.lock_for_run(opts)?;
         Ok(self.start_locked(&sel, opts, reporter))
@@ -305,6 +313,7 @@ impl Orchestrator {
         reporter: &dyn Reporter,
     ) -> Result<RunReport> {
         let sel = self.graph().select(names)?;
+        self.bound_by(opts);
         // A broken part of the stack never keeps stop from stopping the rest: its problem is
         // reported with the results (and the run ends with exit code 3).
         let broken = self
@@ -312,7 +321,8 @@ impl Orchestrator {
             .err();
         let _lock = self.lock_for_run(opts)?;
         let mut report = self.stop_locked(&sel, !opts.no_deps, opts, reporter);
-        if Self::everything(names) && !self.cancel.is_cancelled() {
+        if Self::scope(names) == Scope::Everything && !self.cancel.is_cancelled() {
+            // What earlier runs started that no component names any more.
             let grace = self.settings.config().defaults.stop_timeout;
             report.leftovers = self
                 .driver
@@ -378,6 +388,7 @@ impl Orchestrator {
     ) -> Result<RunReport> {
         let g = self.graph();
         let targets = g.select(names)?;
+        self.bound_by(opts);
         self.preflight(names, &g.with_dependencies(&g.with_dependents(&targets)))?;
         let _lock = self.lock_for_run(opts)?;
         let wide = if opts.no_deps {
@@ -589,7 +600,7 @@ impl Orchestrator {
         repository: &str,
     ) -> Result<IndexMap<String, ComposeRun>> {
         let selected = [repository.to_owned()];
-        Passthrough::new(self.settings.config()).run(&selected, args, None)
+        Passthrough::new(self.settings.config()).run(&selected, args, Mode::Capture, None)
     }
 
     /// The last `n` lines of a component's log (a local log file, or the container's log).

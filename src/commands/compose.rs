@@ -4,12 +4,16 @@
 //!
 //! `--repo NAME` / `--repo=NAME` may stand anywhere before `--` (repeat it, or give a
 //! comma-separated list); the first `--` ends `tta`'s part and everything after it goes to
-//! compose untouched. Output is streamed as it comes, each line prefixed with its
-//! repository (stdout lines on stdout, stderr lines on stderr, never split mid-line), and
-//! followed by a per-repository summary on stderr. `--json` prints
-//! `{"schema_version":1,"repositories":{NAME:{exit_code,stdout,stderr}}}` instead of
-//! streaming. Exit code: 0 when every repository succeeded, 3 when the engine did not
-//! answer, else 1.
+//! compose untouched.
+//!
+//! With one repository, `tta compose` is compose: piped stdin reaches it, a terminal stays
+//! its terminal, stdout bytes pass untouched (no prefix, no decoding), and compose's exit
+//! code is `tta`'s. With several, output is streamed as it comes, each line prefixed with
+//! its repository (stdout lines on stdout, stderr lines on stderr, never split mid-line),
+//! and followed by a per-repository summary on stderr; exit code 0 when every repository
+//! succeeded, 3 when the engine did not answer, else 1. `--json` prints
+//! `{"schema_version":1,"repositories":{NAME:{exit_code,stdout,stderr}}}` instead. Ctrl-C
+//! and SIGTERM reach compose; a second one kills it.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -18,11 +22,14 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use crate::cli::ComposeArgs;
-use crate::driver::compose::{ComposeRun, Passthrough, Sink, engine_unreachable};
+use crate::driver::compose::{
+    ComposeRun, Mode, Passthrough, Sink, engine_unreachable, select_repositories,
+};
 use crate::duration::Human;
 use crate::error::{Error, Result, exit};
 use crate::output::Output;
 use crate::process::Stream;
+use crate::runner::{Cancel, signals};
 use crate::settings::Settings;
 
 /// Splits `tta compose` arguments into the `--repo` values and compose's arguments.
@@ -155,12 +162,46 @@ pub(crate) fn passthrough(
         width,
         attempts: config.defaults.retry.attempts,
     };
-    let sink: Option<&dyn Sink> = if out.json { None } else { Some(&printer) };
-    let results = compose.run(repos, args, sink)?;
+    let one = select_repositories(&compose.repositories(), repos)?.len() == 1;
+    let mode = if out.json {
+        Mode::Capture
+    } else if one {
+        Mode::Direct
+    } else {
+        Mode::Lines(&printer)
+    };
+    let cancel = Cancel::new();
+    signals::install(&cancel);
+    hangup_cancels(&cancel);
+    let results = compose.run(repos, args, mode, Some(&cancel))?;
     if out.json {
         out.json_doc(serde_json::json!({"repositories": results}));
     }
+    if let (Mode::Direct, Some(r)) = (mode, results.values().next()) {
+        // Compose said what went wrong; its exit code is ours.
+        if engine_unreachable(&r.stderr) {
+            out.error(&format!(
+                "  hint: {}",
+                crate::driver::compose::engine_hint(None)
+            ));
+        }
+        return Ok(u8::try_from(r.exit_code).unwrap_or(exit::FAILED));
+    }
     Ok(summarize(&results, args, width, out))
+}
+
+/// A SIGHUP (a closed terminal, `kill -HUP`) ends compose too, as Ctrl-C does: compose may
+/// run in a process group of its own, which the hangup would not reach.
+fn hangup_cancels(cancel: &Cancel) {
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGHUP]) else {
+        return;
+    };
+    let cancel = cancel.clone();
+    std::thread::spawn(move || {
+        for _ in signals.forever() {
+            cancel.cancel(crate::runner::CancelReason::Interrupted);
+        }
+    });
 }
 
 /// Prints the per-repository summary on stderr and returns the exit code.

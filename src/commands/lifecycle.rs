@@ -32,9 +32,10 @@ pub(crate) fn start(config: Option<&Path>, args: &StartArgs, out: &Output) -> Re
     run(&orch, out, |o, p| o.start(&args.names, &opts, p))
 }
 
-/// `tta stop`.
+/// `tta stop`. A repository whose compose files do not load never keeps the others
+/// from stopping.
 pub(crate) fn stop(config: Option<&Path>, args: &StopArgs, out: &Output) -> Result<u8> {
-    let settings = Settings::load(config)?;
+    let settings = Settings::load_tolerant(config)?;
     if args.dry_run {
         return plan(
             &settings,

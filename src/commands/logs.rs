@@ -120,7 +120,16 @@ fn follow_compose(
     let spec = &settings.config().components[settings.graph().name(id)];
     let repo = spec.repository.clone().unwrap_or_default();
     let service = spec.service.clone().unwrap_or_default();
-    let args = ["logs", "--follow", "--tail", &lines.to_string(), &service].map(str::to_owned);
+    // `--`: a service may be named like an option (`-V`).
+    let args = [
+        "logs",
+        "--follow",
+        "--tail",
+        &lines.to_string(),
+        "--",
+        &service,
+    ]
+    .map(str::to_owned);
     super::compose::passthrough(settings, &[repo], &args, out)
 }
 

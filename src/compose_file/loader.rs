@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use yaml_serde::{Mapping, Value};
 
 use super::interpolate::{Vars, interpolate, parse_dotenv};
+use super::read::{MAX_COMPOSE_BYTES, MAX_ENV_BYTES, ReadError, read_text};
 
 /// How deep `include` and `extends` may nest before it is called a cycle.
 const MAX_DEPTH: usize = 32;
@@ -56,13 +57,17 @@ impl<'a> Loader<'a> {
             (env_files, true)
         };
         for f in files {
-            match std::fs::read_to_string(f) {
+            match read_text(f, MAX_ENV_BYTES) {
                 Ok(text) => dotenv.extend(parse_dotenv(&text, &self.process)),
-                Err(e) if required || e.kind() != std::io::ErrorKind::NotFound => {
+                Err(ReadError::NotFound) if !required => {}
+                Err(ReadError::NotFound) => self.errors.push(format!(
+                    "cannot read env file {}: it does not exist",
+                    (self.display)(f)
+                )),
+                Err(ReadError::Other(e)) => {
                     self.errors
                         .push(format!("cannot read env file {}: {e}", (self.display)(f)));
                 }
-                Err(_) => {}
             }
         }
         Vars::new(self.process.clone()).with_dotenv(dotenv)
@@ -93,14 +98,14 @@ impl<'a> Loader<'a> {
 
     fn read_uncached(&mut self, path: &Path, vars: &Vars) -> Option<Value> {
         let shown = (self.display)(path);
-        let text = match std::fs::read_to_string(path) {
+        let text = match read_text(path, MAX_COMPOSE_BYTES) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(ReadError::NotFound) => {
                 self.errors
                     .push(format!("compose file {shown} does not exist"));
                 return None;
             }
-            Err(e) => {
+            Err(ReadError::Other(e)) => {
                 self.errors
                     .push(format!("cannot read compose file {shown}: {e}"));
                 return None;

@@ -10,8 +10,10 @@
 mod files;
 mod interpolate;
 mod loader;
+mod read;
 mod services;
 
-pub(crate) use files::{compose_files, uses_external_network};
+pub(crate) use files::{ProjectEnv, compose_files, project_env, uses_external_network};
 pub use interpolate::{interpolate, parse_dotenv};
+pub(crate) use read::read_small;
 pub use services::{Service, ServiceDep, load_services};

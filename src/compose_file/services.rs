@@ -1,5 +1,8 @@
 //! A repository's services as Compose reads them: names, `depends_on` (short and long
-//! form, conditions, `required: false`), healthchecks and profiles.
+//! form, conditions, `required: false`), the other orderings Compose honours
+//! (`network_mode`/`ipc`/`pid: service:X`, `volumes_from`, `links`), healthchecks,
+//! profiles, and what says whether a service runs on (a restart policy, a healthcheck,
+//! published ports, a terminal, a service that shares its namespaces).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -22,6 +25,12 @@ pub struct Service {
     pub healthcheck: bool,
     /// Its profiles allow it (it has none, or one of them is enabled).
     pub enabled: bool,
+    /// Something says it runs on: `restart: always|unless-stopped`, a healthcheck,
+    /// published ports, `stdin_open` with `tty`, or another service in its network, IPC or
+    /// PID namespace.
+    pub runs_on: bool,
+    /// `restart: "no"` is written out.
+    pub restart_no: bool,
 }
 
 /// One `depends_on` entry of a service.
@@ -66,7 +75,12 @@ pub fn load_services<S: std::hash::BuildHasher>(
         .collect();
     let process = env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut loader = loader::Loader::new(process, display);
-    let vars = loader.vars(&repo.path, &[]);
+    // Compose reads `.env` in the project folder: the folder of the first file.
+    let project_dir = files
+        .first()
+        .and_then(|f| f.parent())
+        .map_or_else(|| repo.path.clone(), Path::to_path_buf);
+    let vars = loader.vars(&project_dir, &[]);
     let merged = loader.project(&files, &vars);
     if !loader.errors.is_empty() {
         return Err(loader.errors);
@@ -85,12 +99,36 @@ pub fn load_services<S: std::hash::BuildHasher>(
         };
         let empty = Mapping::new();
         let m = v.as_mapping().unwrap_or(&empty);
+        let mut deps = depends_on(&name, m, &mut errors);
+        for d in implicit_deps(m) {
+            if !deps.iter().any(|x| x.service == d.service) {
+                deps.push(d);
+            }
+        }
+        let restart = m.get("restart");
         services.push(Service {
-            depends_on: depends_on(&name, m, &mut errors),
+            depends_on: deps,
             healthcheck: has_healthcheck(m),
             enabled: profile_enabled(m, &profiles),
+            runs_on: runs_on(m),
+            restart_no: matches!(restart, Some(Value::String(r)) if r == "no")
+                || matches!(restart, Some(Value::Bool(false))),
             name,
         });
+    }
+    // A service whose namespaces another service joins must keep running.
+    let shared: HashSet<String> = merged
+        .values()
+        .filter_map(Value::as_mapping)
+        .flat_map(|m| {
+            ["network_mode", "ipc", "pid"]
+                .into_iter()
+                .filter_map(|k| namespace_of(m, k))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for s in &mut services {
+        s.runs_on |= shared.contains(&s.name);
     }
     let known: HashSet<&str> = services.iter().map(|s| s.name.as_str()).collect();
     for s in &services {
@@ -144,6 +182,73 @@ fn depends_on(name: &str, svc: &Mapping, errors: &mut Vec<String>) -> Vec<Servic
         });
     }
     out
+}
+
+/// The service `X` of `key: service:X` (`network_mode`, `ipc`, `pid`).
+fn namespace_of(svc: &Mapping, key: &str) -> Option<String> {
+    svc.get(key)
+        .and_then(Value::as_str)
+        .and_then(|v| v.strip_prefix("service:"))
+        .map(|x| x.trim().to_owned())
+        .filter(|x| !x.is_empty())
+}
+
+/// The orderings Compose honours besides `depends_on`: a service joining another's network,
+/// IPC or PID namespace, mounting its volumes (`volumes_from`), or linking to it (`links`)
+/// starts after it.
+fn implicit_deps(svc: &Mapping) -> Vec<ServiceDep> {
+    let mut names: Vec<String> = ["network_mode", "ipc", "pid"]
+        .into_iter()
+        .filter_map(|k| namespace_of(svc, k))
+        .collect();
+    let list = |key: &str| -> Vec<String> {
+        match svc.get(key) {
+            Some(Value::Sequence(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    for v in list("volumes_from") {
+        // `service`, `service:ro`; `container:name` is not a service.
+        if !v.starts_with("container:") {
+            names.push(v.split(':').next().unwrap_or_default().to_owned());
+        }
+    }
+    for l in list("links") {
+        names.push(l.split(':').next().unwrap_or_default().to_owned());
+    }
+    let mut out: Vec<ServiceDep> = Vec::new();
+    for n in names {
+        if !n.is_empty() && !out.iter().any(|d| d.service == n) {
+            out.push(ServiceDep {
+                service: n,
+                condition: Condition::Started,
+                required: true,
+            });
+        }
+    }
+    out
+}
+
+/// What in a service's own definition says it runs on.
+fn runs_on(svc: &Mapping) -> bool {
+    let restart_always = matches!(
+        svc.get("restart").and_then(Value::as_str),
+        Some("always" | "unless-stopped")
+    ) || matches!(
+        svc.get("deploy")
+            .and_then(|d| d.get("restart_policy"))
+            .and_then(|r| r.get("condition"))
+            .and_then(Value::as_str),
+        Some("any")
+    );
+    let ports = matches!(svc.get("ports"), Some(Value::Sequence(p)) if !p.is_empty());
+    let terminal = matches!(svc.get("stdin_open"), Some(Value::Bool(true)))
+        && matches!(svc.get("tty"), Some(Value::Bool(true)));
+    restart_always || ports || terminal || has_healthcheck(svc)
 }
 
 fn has_healthcheck(svc: &Mapping) -> bool {

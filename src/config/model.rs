@@ -241,6 +241,23 @@ impl Probe {
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 }
 
+/// Whether a compose service runs once (a migration, an init job) or runs on (a database),
+/// as its compose files and its dependents say; never guessed from how long it ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lifetime {
+    /// Nothing says: ready when running, completed when it exited 0.
+    #[default]
+    Unknown,
+    /// A one-shot: a dependent waits for its successful exit, or `restart: "no"` with
+    /// nothing that says it runs on. Ready when every container exited 0.
+    OneShot,
+    /// It runs on: a `restart: always|unless-stopped` policy, a healthcheck, published
+    /// ports, a terminal, or another service sharing its namespaces. An exit is a stop or a
+    /// crash, never a completion.
+    LongRunning,
+}
+
 /// `components.<name>:`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ComponentSpec {
@@ -270,6 +287,8 @@ pub struct ComponentSpec {
     pub description: Option<String>,
     /// For compose: the service has a compose healthcheck (known from discovery).
     pub healthcheck: bool,
+    /// For compose: whether the service runs once or runs on (known from discovery).
+    pub lifetime: Lifetime,
     /// True when the component came from a compose file rather than `components:`.
     pub discovered: bool,
 }
@@ -291,6 +310,7 @@ impl ComponentSpec {
             enabled: true,
             description: None,
             healthcheck: false,
+            lifetime: Lifetime::Unknown,
             discovered: false,
         }
     }

@@ -2,7 +2,7 @@
 //! probes for `tta status`.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::compose::{Compose, POLL_INTERVAL};
 use super::external::{External, STATUS_PROBE_LIMIT};
@@ -226,10 +226,28 @@ impl Driver for Stack {
         grace: Duration,
         cancel: &Cancel,
     ) -> Vec<(String, Result<StopOutcome, ActionError>)> {
-        self.local.stop_leftovers(grace, cancel)
+        let mut all = self.local.stop_leftovers(grace, cancel);
+        all.extend(self.compose.stop_leftovers(grace, cancel));
+        all
     }
 
     fn note_failure(&self, id: NodeId, failure: &Failure) {
         self.driver(id).note_failure(id, failure);
+    }
+
+    fn set_deadline(&self, deadline: Option<Instant>) {
+        self.compose.set_deadline(deadline);
+    }
+
+    fn stop_batch(
+        &self,
+        ids: &[NodeId],
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Vec<Result<StopOutcome, ActionError>> {
+        if ids.iter().all(|&id| self.kinds[id] == Kind::Compose) {
+            return self.compose.stop_batch(ids, grace, cancel);
+        }
+        ids.iter().map(|&id| self.stop(id, grace, cancel)).collect()
     }
 }

@@ -1,6 +1,6 @@
 //! The driver trait and the values that cross the seam.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -283,5 +283,22 @@ pub trait Driver: Send + Sync {
     /// stopped.
     fn note_failure(&self, id: NodeId, failure: &Failure) {
         let _ = (id, failure);
+    }
+
+    /// Bounds every later call to the outside world (an engine, a compose command) by the
+    /// run's deadline (`--timeout`), so no call outlives it.
+    fn set_deadline(&self, deadline: Option<Instant>) {
+        let _ = deadline;
+    }
+
+    /// Stops several components that became free to stop at the same moment and share a
+    /// [`Driver::batch_key`] (one compose call), with the longest of their grace periods.
+    fn stop_batch(
+        &self,
+        ids: &[NodeId],
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Vec<Result<StopOutcome, ActionError>> {
+        ids.iter().map(|&id| self.stop(id, grace, cancel)).collect()
     }
 }

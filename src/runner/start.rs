@@ -278,6 +278,7 @@ pub(crate) fn start(
         clock: RunClock::start(opts.timeout),
     };
     let n = graph.len();
+    driver.set_deadline(ctx.clock.deadline());
     let mut b = Board::new(graph, selection, reporter);
     b.take_stock(&ctx, driver);
     let (tx, rx) = mpsc::channel::<Msg>();

@@ -1,7 +1,9 @@
 //! The stop scheduler: reverse dependency order, in parallel where the graph allows.
 //!
 //! A component stops once every component in the stop set that depends on it has stopped.
-//! Components found stopped cost nothing (`already_stopped`). With `include_dependents`,
+//! Components that become free to stop together and share a driver batch key (one compose
+//! project) stop in one driver call, as start does. Components found stopped cost nothing
+//! (`already_stopped`). With `include_dependents`,
 //! the running components that depend on a target are stopped first and reported too.
 
 use std::sync::mpsc::{self, Sender};
@@ -95,9 +97,15 @@ impl Board<'_> {
             .all(|&d| !self.in_set[d] || self.done[d])
     }
 
-    /// The components that may stop now (up to `jobs` in flight); after a cancel, what is
-    /// still waiting is reported cancelled instead.
-    fn launchable(&mut self, jobs: usize, clock: &RunClock, cancel: &Cancel) -> Vec<NodeId> {
+    /// The components that may stop now, grouped by batch key (up to `jobs` groups in
+    /// flight); after a cancel, what is still waiting is reported cancelled instead.
+    fn launchable(
+        &mut self,
+        jobs: usize,
+        driver: &dyn Driver,
+        clock: &RunClock,
+        cancel: &Cancel,
+    ) -> Vec<Vec<NodeId>> {
         if cancel.is_cancelled() {
             for id in std::mem::take(&mut self.waiting) {
                 let mut r = clock.cancelled(id, cancel, None);
@@ -108,12 +116,22 @@ impl Board<'_> {
             }
             return Vec::new();
         }
-        let mut launch = Vec::new();
+        let mut launch: Vec<Vec<NodeId>> = Vec::new();
         let mut i = 0;
         while i < self.waiting.len() {
             let id = self.waiting[i];
-            if self.free(id) && self.inflight + launch.len() < jobs {
-                launch.push(self.waiting.remove(i));
+            let key = driver.batch_key(id);
+            let group = key.and_then(|k| {
+                launch
+                    .iter()
+                    .position(|g| driver.batch_key(g[0]) == Some(k))
+            });
+            if !self.free(id) {
+                i += 1;
+            } else if let Some(g) = group {
+                launch[g].push(self.waiting.remove(i));
+            } else if self.inflight + launch.len() < jobs {
+                launch.push(vec![self.waiting.remove(i)]);
             } else {
                 i += 1;
             }
@@ -122,17 +140,34 @@ impl Board<'_> {
     }
 }
 
-/// Stops one component (in a worker) and sends its result.
-fn stop_one(
+/// Stops a group of components (in a worker, one driver call) and sends their results.
+fn stop_group(
     driver: &dyn Driver,
-    id: NodeId,
+    group: &[NodeId],
     grace: Duration,
     cancel: &Cancel,
     clock: &RunClock,
     tx: &Sender<ComponentResult>,
 ) {
     let began = clock.at();
-    let mut r = match driver.stop(id, grace, cancel) {
+    let results = if let [id] = group {
+        vec![driver.stop(*id, grace, cancel)]
+    } else {
+        driver.stop_batch(group, grace, cancel)
+    };
+    for (&id, res) in group.iter().zip(results) {
+        stop_result(id, res, began, clock, tx);
+    }
+}
+
+fn stop_result(
+    id: NodeId,
+    res: Result<StopOutcome, crate::driver::ActionError>,
+    began: Duration,
+    clock: &RunClock,
+    tx: &Sender<ComponentResult>,
+) {
+    let mut r = match res {
         Ok(StopOutcome::Stopped) => ComponentResult::new(id, Outcome::Stopped, clock.at()),
         Ok(StopOutcome::AlreadyStopped) => {
             ComponentResult::new(id, Outcome::AlreadyStopped, clock.at())
@@ -174,22 +209,38 @@ pub(crate) fn stop(
         inflight: 0,
         results: Vec::new(),
     };
+    driver.set_deadline(clock.deadline());
     b.take_stock(driver, targets, &wide, &clock);
     let (tx, rx) = mpsc::channel::<ComponentResult>();
+    // How many results each group in flight still owes; a group is one job.
+    let mut owed: Vec<usize> = Vec::new();
+    let mut group_of = vec![0usize; n];
     std::thread::scope(|scope| {
         loop {
-            for id in b.launchable(opts.jobs, &clock, cancel) {
+            for group in b.launchable(opts.jobs, driver, &clock, cancel) {
                 b.inflight += 1;
-                reporter.event(&Event::Stopping { id });
+                for &id in &group {
+                    reporter.event(&Event::Stopping { id });
+                    group_of[id] = owed.len();
+                }
+                owed.push(group.len());
                 let (tx, clock) = (tx.clone(), &clock);
-                let grace = policies[id].stop_timeout;
-                scope.spawn(move || stop_one(driver, id, grace, cancel, clock, &tx));
+                let grace = group
+                    .iter()
+                    .map(|&id| policies[id].stop_timeout)
+                    .max()
+                    .unwrap_or_default();
+                scope.spawn(move || stop_group(driver, &group, grace, cancel, clock, &tx));
             }
             if b.inflight == 0 && b.waiting.is_empty() {
                 break;
             }
             if let Some(r) = clock.recv(&rx, cancel) {
-                b.inflight -= 1;
+                let g = group_of[r.id];
+                owed[g] -= 1;
+                if owed[g] == 0 {
+                    b.inflight -= 1;
+                }
                 b.finish(r);
             }
         }

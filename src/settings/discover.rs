@@ -2,8 +2,11 @@
 //!
 //! Each repository with `discover: true` (the default) whose folder exists contributes its
 //! compose services as components named `<repo>/<service>`, with the compose file's
-//! `depends_on` (short and long form, conditions, `required: false`) as edges and whether
-//! the service has a healthcheck. A component declared under `components:` for the same
+//! `depends_on` (short and long form, conditions, `required: false`) and Compose's other
+//! orderings (`network_mode: service:X` and the like) as edges, whether the service has a
+//! healthcheck, and its [`Lifetime`]: a one-shot when anything waits for its successful
+//! exit (in a compose file or in `tta.yaml`), else long-running when its definition says
+//! it runs on, else a one-shot when it says `restart: "no"`, else unknown. A component declared under `components:` for the same
 //! repository and service takes the discovered one's place and keeps its own name: edges
 //! the compose file gives to or from that service are moved onto it. A bare service name in
 //! a `depends_on` list is rewritten to its full name when exactly one compose component
@@ -26,7 +29,7 @@ use indexmap::IndexMap;
 use crate::compose_file::{Service, load_services};
 use crate::config::Config;
 use crate::config::keypath::KeyPath;
-use crate::config::model::{ComponentSpec, Dependency, Kind, Repository};
+use crate::config::model::{ComponentSpec, Condition, Dependency, Kind, Lifetime, Repository};
 use crate::config::problem::Problem;
 use crate::diagnostics::did_you_mean;
 
@@ -41,6 +44,23 @@ pub(crate) fn apply(config: &mut Config) -> Vec<Problem> {
     apply_with_env(config, &env)
 }
 
+/// [`apply`] for a command that must work with a repository whose compose files do not
+/// load (`tta stop`): such a repository contributes no components, and its problems are
+/// returned apart (the second list) rather than failing the load. Its running containers
+/// are still found by their labels.
+pub(crate) fn apply_tolerant(config: &mut Config) -> (Vec<Problem>, Vec<Problem>) {
+    let env: HashMap<String, String> = crate::config::env::process_vars().collect();
+    let declared = declared_services(config);
+    let (found, broken) = read_repositories(config, &env);
+    let mut problems = check_declared(config, &found);
+    for (rname, services) in &found {
+        add_services(config, &declared, rname, services);
+    }
+    problems.extend(rewrite_bare_names(config));
+    one_shots_by_dependents(config);
+    (problems, broken)
+}
+
 /// [`apply`] with an explicit environment for interpolation.
 pub(crate) fn apply_with_env<S: std::hash::BuildHasher>(
     config: &mut Config,
@@ -53,7 +73,38 @@ pub(crate) fn apply_with_env<S: std::hash::BuildHasher>(
         add_services(config, &declared, rname, services);
     }
     problems.extend(rewrite_bare_names(config));
+    one_shots_by_dependents(config);
     problems
+}
+
+/// What a service's own definition says about its lifetime.
+fn own_lifetime(svc: &Service) -> Lifetime {
+    if svc.runs_on {
+        Lifetime::LongRunning
+    } else if svc.restart_no {
+        Lifetime::OneShot
+    } else {
+        Lifetime::Unknown
+    }
+}
+
+/// A compose component that something waits for to complete successfully is a one-shot,
+/// whatever else it says: Compose itself waits for its exit.
+fn one_shots_by_dependents(config: &mut Config) {
+    let awaited: HashSet<String> = config
+        .components
+        .values()
+        .flat_map(|c| c.depends_on.iter())
+        .filter(|d| d.condition == Condition::CompletedSuccessfully)
+        .map(|d| d.name.clone())
+        .collect();
+    for name in awaited {
+        if let Some(spec) = config.components.get_mut(&name)
+            && spec.kind == Kind::Compose
+        {
+            spec.lifetime = Lifetime::OneShot;
+        }
+    }
 }
 
 /// (repository, service) → the declared component that takes that service's place.
@@ -129,6 +180,7 @@ fn add_services(config: &mut Config, declared: &Declared, rname: &str, services:
             });
         if let Some(spec) = is_declared.and_then(|n| config.components.get_mut(n)) {
             spec.healthcheck = svc.healthcheck;
+            spec.lifetime = own_lifetime(svc);
             for d in deps {
                 if !spec.depends_on.iter().any(|x| x.name == d.name) {
                     spec.depends_on.push(d);
@@ -139,6 +191,7 @@ fn add_services(config: &mut Config, declared: &Declared, rname: &str, services:
             spec.repository = Some(rname.to_owned());
             spec.service = Some(svc.name.clone());
             spec.healthcheck = svc.healthcheck;
+            spec.lifetime = own_lifetime(svc);
             spec.discovered = true;
             spec.depends_on = deps.collect();
             config

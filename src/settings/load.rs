@@ -22,6 +22,11 @@ use crate::config::{edit, parse, validate, value};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 
+thread_local! {
+    /// Set while [`Settings::load_tolerant`] loads.
+    static TOLERANT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// A loaded, validated configuration and the text it came from (the specification's
 /// `TTAConfig`): `get`, `set` and `save` work on dotted keys.
 ///
@@ -95,6 +100,25 @@ impl Settings {
         Self::build(text, path, cwd, env, true)
     }
 
+    /// Loads for `tta stop`: a repository whose compose files do not load is skipped with a
+    /// warning (its containers are stopped by their labels), rather than keeping the
+    /// others from stopping.
+    pub(crate) fn load_tolerant(explicit: Option<&Path>) -> Result<Self> {
+        let cwd = std::env::current_dir().map_err(|e| Error::io("read", ".", e))?;
+        let path = locate(explicit, &cwd)?;
+        let text = match &path {
+            Some(p) => read_text(p)?,
+            None => String::new(),
+        };
+        let env: Vec<(String, String)> = env::process_vars()
+            .filter(|(k, _)| k.starts_with(env::PREFIX))
+            .collect();
+        TOLERANT.with(|t| t.set(true));
+        let loaded = Self::build(text, path, &cwd, env, true);
+        TOLERANT.with(|t| t.set(false));
+        loaded
+    }
+
     fn build(
         text: String,
         path: Option<PathBuf>,
@@ -136,7 +160,19 @@ impl Settings {
             problems: locate_problems(problems, &display, &text, &overrides),
         };
         let (mut config, mut problems) = parse::parse_partial(&value, &base_dir);
-        problems.extend(discover::apply(&mut config));
+        if TOLERANT.with(std::cell::Cell::get) {
+            let (found, broken) = discover::apply_tolerant(&mut config);
+            problems.extend(found);
+            for p in broken {
+                tracing::warn!(
+                    "{}: {} (its services are left out; its running containers are found by their labels)",
+                    p.path,
+                    p.message
+                );
+            }
+        } else {
+            problems.extend(discover::apply(&mut config));
+        }
         let declared: Vec<&str> = value::get(&value, &KeyPath::root().join("components"))
             .and_then(Value::as_mapping)
             .map(|m| m.keys().filter_map(Value::as_str).collect())

@@ -388,3 +388,78 @@ fn external_networks_are_noticed() {
         "unreadable counts as shared"
     );
 }
+
+#[test]
+fn lifetimes_come_from_what_a_service_is_never_from_a_timer() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(
+        d,
+        "r/compose.yaml",
+        "services:
+  db: { image: x, healthcheck: { test: [CMD, t] } }
+  web: { image: x, ports: ['8080:80'] }
+  worker: { image: x, restart: unless-stopped }
+  vpn: { image: x }
+  app: { image: x, network_mode: 'service:vpn', depends_on: { migrate: { condition: service_completed_successfully } } }
+  migrate: { image: x, restart: always }
+  seed: { image: x, restart: 'no' }
+  plain: { image: x, volumes_from: ['seed:ro', 'container:other'], links: ['web:www'], ipc: 'service:db', pid: 'service:worker' }
+",
+    );
+    let (c, problems) = discover(
+        d,
+        "repositories:\n  r: { path: r }\ncomponents:\n  job: { command: ['true'], depends_on: { r/plain: completed_successfully } }\n",
+        &[],
+    );
+    assert_eq!(problems, Vec::<String>::new());
+    let life = |n: &str| c.components[n].lifetime;
+    assert_eq!(life("r/db"), Lifetime::LongRunning, "healthcheck");
+    assert_eq!(life("r/web"), Lifetime::LongRunning, "published ports");
+    assert_eq!(life("r/worker"), Lifetime::LongRunning, "restart policy");
+    assert_eq!(
+        life("r/vpn"),
+        Lifetime::LongRunning,
+        "a namespace others join"
+    );
+    assert_eq!(
+        life("r/migrate"),
+        Lifetime::OneShot,
+        "a dependent waits for its exit"
+    );
+    assert_eq!(life("r/seed"), Lifetime::OneShot, "restart: no");
+    assert_eq!(
+        life("r/plain"),
+        Lifetime::OneShot,
+        "tta.yaml waits for its exit"
+    );
+    assert_eq!(life("r/app"), Lifetime::Unknown);
+    // Compose's orderings besides depends_on are edges.
+    assert_eq!(
+        deps(&c, "r/app"),
+        ["r/migrate:completed_successfully", "r/vpn:started"]
+    );
+    assert_eq!(
+        deps(&c, "r/plain"),
+        [
+            "r/db:started",
+            "r/worker:started",
+            "r/seed:started",
+            "r/web:started"
+        ]
+    );
+}
+
+#[test]
+fn compose_file_from_the_dotenv_decides_the_files() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(d, "r/compose.yaml", "services:\n  wrong: { image: x }\n");
+    write(d, "r/a.yaml", "services:\n  one: { image: x }\n");
+    write(d, "r/b.yaml", "services:\n  two: { image: x }\n");
+    write(d, "r/.env", "COMPOSE_FILE=a.yaml:b.yaml\n");
+    let (c, problems) = discover(d, "repositories:\n  r: { path: r }\n", &[]);
+    assert_eq!(problems, Vec::<String>::new());
+    let names: Vec<&str> = c.components.keys().map(String::as_str).collect();
+    assert_eq!(names, ["r/one", "r/two"]);
+}

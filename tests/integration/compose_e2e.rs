@@ -14,13 +14,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::harness::{Stack, free_port};
 
-const IMAGE: &str = "tta-e2e/busybox:latest";
+pub(crate) const IMAGE: &str = "tta-e2e/busybox:latest";
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/e2e")
 }
 
-fn docker(args: &[&str]) -> (bool, String) {
+pub(crate) fn docker(args: &[&str]) -> (bool, String) {
     match Command::new("docker").args(args).output() {
         Ok(o) => (
             o.status.success(),
@@ -32,7 +32,7 @@ fn docker(args: &[&str]) -> (bool, String) {
 
 /// Whether the engine, docker-compose and the test image are there. Without them the test
 /// is skipped, visibly, or fails under `TTA_E2E=1`.
-fn engine_ready() -> bool {
+pub(crate) fn engine_ready() -> bool {
     static READY: OnceLock<Result<(), String>> = OnceLock::new();
     let ready = READY.get_or_init(|| {
         if !docker(&["info", "--format", "{{.ServerVersion}}"]).0 {

@@ -235,15 +235,16 @@ fn transient_errors_are_retried_and_successes_are_not_rerun() {
         "{c:?}"
     );
 
-    // `exec` reports the user's command, whatever it prints: never retried.
+    // `exec` reports the user's command, whatever it prints: never retried. With one
+    // repository, compose's exit code is tta's.
     let s = stack(TWO_REPOS, &["docker", "docker-compose"]);
     let r = rules(&s, &["exec\t*\t7\t\tcurl: connection refused"]);
     let s = s.env("FAKE_RULES", &r);
     s.tta(&[
         "compose", "--repo", "alpha", "exec", "-T", "db", "curl", "x",
     ])
-    .code(1)
-    .stderr_has("exit code 7 — curl: connection refused");
+    .code(7)
+    .stderr_has("curl: connection refused");
     assert_eq!(
         calls(&s, true)
             .iter()
@@ -338,14 +339,14 @@ fn start_batches_a_repository_and_stop_goes_in_reverse() {
     assert_eq!(ups.len(), 3, "{c:?}");
     assert!(
         ups.contains(
-            &&"alpha: docker-compose -p pa -f compose.yaml --profile gpu up -d --no-deps db init"
+            &&"alpha: docker-compose -p pa -f compose.yaml --profile gpu up -d --no-deps -- db init"
                 .to_owned()
         ),
         "{c:?}"
     );
     assert!(
         ups.contains(
-            &&"beta: docker-compose -p pb -f compose.yaml -f extra.yaml up -d --no-deps api worker"
+            &&"beta: docker-compose -p pb -f compose.yaml -f extra.yaml up -d --no-deps -- api worker"
                 .to_owned()
         ),
         "{c:?}"
@@ -353,16 +354,18 @@ fn start_batches_a_repository_and_stop_goes_in_reverse() {
     // web waits for db to be healthy: a call of its own, after db's.
     assert_eq!(
         ups[2],
-        "alpha: docker-compose -p pa -f compose.yaml --profile gpu up -d --no-deps web"
+        "alpha: docker-compose -p pa -f compose.yaml --profile gpu up -d --no-deps -- web"
     );
 
-    // Status: one `docker ps` for everything, and no compose call at all.
+    // Status: one `docker ps` for everything (and one `docker inspect` of the containers
+    // up for seconds only), and no compose call at all.
     let before = calls(&s, true).len();
     let st = s.tta(&["--json", "status"]);
     st.ok();
     let after = calls(&s, true);
-    assert_eq!(after.len(), before + 1, "{:?}", &after[before..]);
+    assert_eq!(after.len(), before + 2, "{:?}", &after[before..]);
     assert!(after[before].starts_with(".: docker ps -a --filter label=com.docker.compose.project"));
+    assert_eq!(after[before + 1], ".: docker inspect");
     let v = st.json();
     let rows = v["components"].as_array().unwrap();
     assert_eq!(rows.len(), 5);
@@ -372,19 +375,24 @@ fn start_batches_a_repository_and_stop_goes_in_reverse() {
         "{v}"
     );
 
+    // Stop batches as start does: one `docker stop` per repository of the containers of
+    // what may stop together (what `compose stop` does, without compose's start-up), web
+    // (which needs db) before db.
     s.tta(&["stop"]).ok();
     let stops: Vec<String> = calls(&s, false)
         .into_iter()
         .filter(|c| c.contains(" stop "))
         .collect();
-    assert_eq!(stops.len(), 5, "{stops:?}");
-    let pos = |svc: &str| {
-        stops
-            .iter()
-            .position(|c| c.ends_with(&format!("stop -t 10 {svc}")))
-            .unwrap()
-    };
-    assert!(pos("web") < pos("db"), "{stops:?}");
+    assert_eq!(stops.len(), 3, "{stops:?}");
+    assert!(
+        stops.contains(&".: docker stop -t 10 -- id-pb-worker id-pb-api".to_owned()),
+        "{stops:?}"
+    );
+    let pos = |tail: &str| stops.iter().position(|c| c.ends_with(tail)).unwrap();
+    assert!(
+        pos("stop -t 10 -- id-pa-init id-pa-web") < pos("stop -t 10 -- id-pa-db"),
+        "{stops:?}"
+    );
     let st = s.tta(&["--json", "status"]);
     st.code(1);
     assert!(
@@ -482,9 +490,12 @@ fn status_reads_every_ps_output_shape() {
                 "exited with code 1; see `tta compose --repo beta logs api`"
             );
         }
-        // Status never runs compose.
+        // Status never runs compose: one `docker ps`, and one `docker inspect` of the
+        // containers that started moments ago (a restart count tells a crash loop).
         assert!(
-            calls(&s, true).iter().all(|c| c.contains(" ps -a ")),
+            calls(&s, true)
+                .iter()
+                .all(|c| c.contains(" ps -a ") || c.ends_with("docker inspect")),
             "{:?}",
             calls(&s, true)
         );

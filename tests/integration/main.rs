@@ -23,6 +23,8 @@ mod everyday;
 mod compose_fake;
 // Compose support against a real Docker engine (skips visibly when none answers).
 mod compose_e2e;
+// Agreeing with Compose and the engine on real stacks: slow one-shots, namespaces, replicas, crash loops, moves, names like options, stdin and bytes, signals, a silent engine.
+mod compose_truth;
 // Fault injection: Ctrl-C at random points, kill -9 during `config set`, a broken state dir, vanished repositories, hung compose, a dying engine.
 mod faults;
 // The host side of trust: every way a run ends, outputs that say what happened, ...

@@ -260,26 +260,42 @@ pub(crate) fn first_line(text: &str) -> String {
         .to_owned()
 }
 
-/// The last non-empty line that looks like an error, for one-line messages.
+/// The last non-empty line that looks like an error, for one-line messages. Compose v1
+/// ends a failed `up` with a generic line ("Encountered errors while bringing up the
+/// project."); the reason is in its `ERROR: for SERVICE  ...` line before it.
 pub(crate) fn error_line(text: &str) -> String {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
+    let generic = |l: &str| {
+        let l = l.to_ascii_lowercase();
+        l.contains("encountered errors while bringing up the project")
+    };
+    let errorish = |l: &&&str| {
+        let l = l.to_ascii_lowercase();
+        (l.contains("error") || l.contains("cannot") || l.contains("failed")) && !generic(&l)
+    };
     lines
         .iter()
         .rev()
-        .find(|l| {
-            let l = l.to_ascii_lowercase();
-            l.contains("error") || l.contains("cannot") || l.contains("failed")
-        })
+        .find(|l| l.starts_with("ERROR: for ") && errorish(l))
+        .or_else(|| lines.iter().rev().find(errorish))
         .or(lines.last())
         .map_or_else(|| "no output".to_owned(), |l| (*l).to_owned())
 }
 
-/// An engine hiccup worth retrying (as opposed to a mistake that will fail again).
+/// An engine hiccup worth retrying (as opposed to a mistake that will fail again). A call
+/// that timed out waiting for the engine is not one: retrying a hang multiplies it.
 pub(crate) fn is_transient(text: &str) -> bool {
+    const HANGS: [&str; 5] = [
+        "i/o timeout",
+        "tls handshake timeout",
+        "context deadline exceeded",
+        "read timed out",
+        "timed out",
+    ];
     const PATTERNS: [&str; 16] = [
         "cannot connect to the docker daemon",
         "couldn't connect to docker daemon",
@@ -299,7 +315,7 @@ pub(crate) fn is_transient(text: &str) -> bool {
         "unexpected eof",
     ];
     let t = text.to_ascii_lowercase();
-    PATTERNS.iter().any(|p| t.contains(p))
+    PATTERNS.iter().any(|p| t.contains(p)) && !HANGS.iter().any(|p| t.contains(p))
 }
 
 /// The engine does not answer at all (as opposed to a hiccup mid-request).
@@ -343,15 +359,29 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    /// The target of a configured repository. `Err` when it has no compose file.
-    pub(crate) fn new(name: &str, repo: &Repository) -> Result<Self, String> {
+    /// The target of a configured repository. `Err` when it has no compose file. The
+    /// project name: `project_name`, else the `.env`'s `COMPOSE_PROJECT_NAME`, else the
+    /// name `recorded` when the repository was last started (its folder may have moved),
+    /// else [`default_project_name`].
+    pub(crate) fn new(
+        name: &str,
+        repo: &Repository,
+        env: &crate::compose_file::ProjectEnv,
+        recorded: Option<&str>,
+    ) -> Result<Self, String> {
         let files = crate::compose_file::compose_files(repo)?;
+        let from_env = env
+            .project_name
+            .clone()
+            .filter(|p| crate::config::parse::valid_project_name(p));
         Ok(Self {
             name: name.to_owned(),
             path: repo.path.clone(),
             project: repo
                 .project_name
                 .clone()
+                .or(from_env)
+                .or_else(|| recorded.map(str::to_owned))
                 .unwrap_or_else(|| default_project_name(name, &repo.path)),
             files: files.iter().map(|f| f.display().to_string()).collect(),
             profiles: repo.profiles.clone(),
@@ -481,6 +511,12 @@ mod tests {
         assert_eq!(
             error_line("Creating x ... \nERROR: for web  boom\n\n"),
             "ERROR: for web  boom"
+        );
+        assert_eq!(
+            error_line(
+                "Creating p_web_1 ... error\n\nERROR: for p_web_1  Cannot start service web: port is already allocated\n\nERROR: for web  Cannot start service web: port is already allocated\nERROR: Encountered errors while bringing up the project.\n"
+            ),
+            "ERROR: for web  Cannot start service web: port is already allocated"
         );
     }
 

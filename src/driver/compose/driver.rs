@@ -1,18 +1,22 @@
 //! The driver of compose components: it starts services with `up`, stops them with
 //! `stop`, and judges them from the engine's snapshot.
 //!
-//! - Start: `<compose> -p P -f ... [--profile ..] up -d --no-deps s1 s2 ...` in the
+//! - Start: `<compose> -p P -f ... [--profile ..] up -d --no-deps -- s1 s2 ...` in the
 //!   repository's folder ([`super::project`]). Dependencies are `tta`'s job, so
 //!   `--no-deps`; services of one repository that become ready to start together go in one
-//!   call. Independent repositories start in parallel.
-//! - Ready: the container runs and, when it has a compose healthcheck, reports healthy (the
-//!   runner's host probe, if any, comes after). A one-shot service that exits 0 is
-//!   `completed`; one that exits non-zero, turns unhealthy or keeps restarting has failed,
-//!   with its exit code and last log lines.
-//! - Stop: `<compose> ... stop -t <grace> <service>`; a forced cancel kills instead. A
-//!   small marker in the state directory remembers which containers `tta` stopped
-//!   ([`super::markers`]), so an exited container reads as `stopped` rather than as a
-//!   completed one-shot.
+//!   call. Independent repositories start in parallel. The project is recorded in the
+//!   state directory ([`super::registry`]).
+//! - Ready ([`super::observe`]): every container of the service runs, is healthy when it
+//!   has a compose healthcheck, and is not in a crash loop (the runner's host probe, if
+//!   any, comes after). A one-shot is ready when every container exited 0, however long
+//!   that takes; one that exits non-zero, turns unhealthy or keeps restarting has failed,
+//!   with its exit code and last log lines. No timer decides what a service is.
+//! - Stop: `docker stop -t <grace> -- ID...` of the running containers the engine labels
+//!   as the services', one call per repository for the services free to stop together
+//!   (what `compose stop` does, without its start-up; it works when the compose files no
+//!   longer load); a forced cancel kills instead. A small marker in the state directory remembers which
+//!   containers `tta` stopped ([`super::markers`]). A stop of everything then stops what
+//!   earlier runs started that no component names any more ([`Compose::stop_leftovers`]).
 //! - Status: one `docker ps -a` per engine for every compose component of every repository
 //!   ([`super::engine`]), never `compose ps`. No compose command runs for status.
 //!
@@ -28,23 +32,19 @@ use indexmap::IndexMap;
 
 use super::cli::EngineCli;
 use super::command::{self, ComposeCommand, Target, Unavailable, is_transient, output_text};
-use super::engine::Engine;
-use super::project::Project;
+use super::engine::{Engine, bounded};
+use super::project::{Project, STOP_SLACK};
 use super::ps::{Container, State as ContainerState};
+use super::registry::{Registry, Started};
 use super::{lock, markers};
 use crate::cancel::Cancel;
-use crate::config::model::{Config, Kind};
-use crate::driver::types::{
-    ActionError, BatchKey, Failure, Health, Observation, Poll, Scope, StopOutcome,
-};
+use crate::config::model::{Config, Kind, Lifetime};
+use crate::driver::types::{ActionError, BatchKey, Failure, Observation, Poll, Scope, StopOutcome};
 use crate::error::Error;
 use crate::graph::{Graph, NodeId};
 use crate::process::RunError;
 use crate::state::StateDir;
 
-/// A started service without a healthcheck counts as running once it has stayed up this
-/// long, so a container that exits at once is reported failed, not started.
-pub(crate) const SETTLE: Duration = Duration::from_millis(300);
 /// How often a starting service is polled.
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// How many log lines a failure carries.
@@ -56,8 +56,8 @@ pub(super) struct Node {
     pub(super) repo: usize,
     pub(super) service: String,
     start_timeout: Duration,
-    /// The compose file gives it a healthcheck: a long-running service, not a one-shot.
-    pub(super) healthcheck: bool,
+    /// Whether it runs once or runs on, as its compose files and dependents say.
+    pub(super) lifetime: Lifetime,
 }
 
 /// How the compose command is chosen: `TTA_COMPOSE`, else `compose.command`, else detected.
@@ -105,24 +105,37 @@ pub(crate) struct Compose {
     pub(super) state: StateDir,
     command: CommandChoice,
     started: Mutex<HashMap<NodeId, Instant>>,
+    /// Restart counts of containers when a start's wait first saw them.
+    restarts: Mutex<HashMap<String, u32>>,
+    /// The run's deadline, if it has one.
+    deadline: Mutex<Option<Instant>>,
 }
 
 /// The projects of every configured repository and the engines that serve them (one per
-/// docker context).
-pub(super) fn projects_and_engines(config: &Config, cli: EngineCli) -> (Vec<Project>, Vec<Engine>) {
+/// docker context and `.env` `DOCKER_HOST`). Project names recorded in `state` keep a moved
+/// repository's project.
+pub(super) fn projects_and_engines(
+    config: &Config,
+    cli: EngineCli,
+    state: &StateDir,
+) -> (Vec<Project>, Vec<Engine>) {
+    let registry = Registry::load(state);
     let mut engines: Vec<Engine> = Vec::new();
     let mut projects = Vec::with_capacity(config.repositories.len());
     for (name, repo) in &config.repositories {
+        let env = crate::compose_file::project_env(repo);
+        let host = env.docker_host.clone();
         let engine = if let Some(i) = engines
             .iter()
-            .position(|e| e.context() == repo.context.as_deref())
+            .position(|e| e.context() == repo.context.as_deref() && e.host() == host.as_deref())
         {
             i
         } else {
-            engines.push(Engine::new(cli, repo.context.clone()));
+            engines.push(Engine::new(cli, repo.context.clone(), host));
             engines.len() - 1
         };
-        let project = Project::new(name, repo, engine);
+        let recorded = registry.project_of(name, &repo.path);
+        let project = Project::new(name, repo, &env, recorded, engine);
         if let Ok(t) = &project.target {
             engines[engine].serve(t.project.clone());
         }
@@ -141,7 +154,8 @@ impl Compose {
     /// [`Compose::new`] with an explicit `TTA_COMPOSE`.
     pub(crate) fn with_env(config: &Config, graph: &Graph, env_command: Option<String>) -> Self {
         let command = CommandChoice::new(env_command, config);
-        let (projects, engines) = projects_and_engines(config, command.engine_cli());
+        let state = StateDir::new(&config.state_dir);
+        let (projects, engines) = projects_and_engines(config, command.engine_cli(), &state);
         let nodes = graph
             .names()
             .iter()
@@ -158,7 +172,7 @@ impl Compose {
                     repo,
                     service: spec.service.clone().unwrap_or_else(|| n.clone()),
                     start_timeout: spec.start_timeout.unwrap_or(config.defaults.start_timeout),
-                    healthcheck: spec.healthcheck,
+                    lifetime: spec.lifetime,
                 })
             })
             .collect();
@@ -166,10 +180,33 @@ impl Compose {
             nodes,
             projects,
             engines,
-            state: StateDir::new(&config.state_dir),
+            state,
             command,
             started: Mutex::new(HashMap::new()),
+            restarts: Mutex::new(HashMap::new()),
+            deadline: Mutex::new(None),
         }
+    }
+
+    /// Bounds every later engine and compose call by the run's deadline.
+    pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
+        *lock(&self.deadline) = deadline;
+        for e in &self.engines {
+            e.set_deadline(deadline);
+        }
+    }
+
+    /// `limit`, or less when the run's deadline comes first.
+    fn bound(&self, limit: Duration) -> Duration {
+        bounded(limit, *lock(&self.deadline))
+    }
+
+    /// Whether the engine restarted a container since a start's wait first saw it.
+    pub(super) fn restarted_since_seen(&self, c: &Container) -> bool {
+        let now = c.restart_count.unwrap_or(0);
+        let mut seen = lock(&self.restarts);
+        let first = *seen.entry(c.id.clone()).or_insert(now);
+        now > first
     }
 
     pub(super) fn node(&self, id: NodeId) -> Option<&Node> {
@@ -179,6 +216,11 @@ impl Compose {
     /// The engine that serves a component's repository.
     pub(super) fn engine_of(&self, node: &Node) -> &Engine {
         &self.engines[self.projects[node.repo].engine]
+    }
+
+    /// The engine CLI that goes with the compose command.
+    pub(super) fn engine_cli(&self) -> EngineCli {
+        self.command.engine_cli()
     }
 
     /// The compose command, detected on first use.
@@ -296,15 +338,17 @@ impl Compose {
             self.state.clear_failure(&n.name);
         }
         let services: Vec<String> = nodes.iter().map(|n| n.service.clone()).collect();
-        let deadline = nodes
-            .iter()
-            .map(|n| n.start_timeout)
-            .max()
-            .unwrap_or_default();
+        let deadline = self.bound(
+            nodes
+                .iter()
+                .map(|n| n.start_timeout)
+                .max()
+                .unwrap_or_default(),
+        );
         let shared = &self.engines[project.engine].shared_up;
         let result = project.up(&cmd, target, &services, deadline, cancel, shared);
         let shown = format!(
-            "{} up -d --no-deps {}",
+            "{} up -d --no-deps -- {}",
             cmd.argv.join(" "),
             services.join(" ")
         );
@@ -315,6 +359,8 @@ impl Compose {
                 for &id in ids {
                     started.insert(id, now);
                 }
+                drop(started);
+                self.record(project, target);
                 all(Ok(()))
             }
             Ok(c) => {
@@ -355,6 +401,21 @@ impl Compose {
         }
     }
 
+    /// Records that this run started containers in a repository's project.
+    fn record(&self, project: &Project, target: &Target) {
+        let engine = &self.engines[project.engine];
+        Registry::record(
+            &self.state,
+            &project.name,
+            &project.config.path,
+            Started {
+                project: target.project.clone(),
+                context: engine.context().map(str::to_owned),
+                host: engine.host().map(str::to_owned),
+            },
+        );
+    }
+
     /// How far a started service is towards ready.
     pub(crate) fn poll(&self, id: NodeId) -> Poll {
         let Some(node) = self.node(id) else {
@@ -367,7 +428,7 @@ impl Compose {
             Err(e) => return Poll::Pending(Some(format!("engine: {}", e.message))),
         };
         let cs = self.containers(node, snap);
-        let Some(c) = cs.first() else {
+        if cs.is_empty() {
             if started.is_none_or(|t| t.elapsed() < Duration::from_secs(5)) {
                 return Poll::Pending(Some("waiting for its container".into()));
             }
@@ -376,53 +437,8 @@ impl Compose {
                 "service {} has no container after `up`; see `tta compose --repo {repo} ps`",
                 node.service
             )));
-        };
-        self.poll_container(node, c, started)
-    }
-
-    fn poll_container(&self, node: &Node, c: &Container, started: Option<Instant>) -> Poll {
-        match c.state {
-            ContainerState::Running => match c.health {
-                Some(Health::Starting) => Poll::Pending(Some("health: starting".into())),
-                Some(Health::Unhealthy) => Poll::Failed(self.failure(
-                    node,
-                    c,
-                    "its healthcheck reports unhealthy".into(),
-                    None,
-                )),
-                Some(Health::Healthy) => Poll::Running,
-                None if started.is_some_and(|t| t.elapsed() < SETTLE) => Poll::Pending(None),
-                None => Poll::Running,
-            },
-            ContainerState::Exited => match c.exit_code {
-                Some(0) => Poll::Completed,
-                code => Poll::Failed(self.failure(
-                    node,
-                    c,
-                    format!("exited with code {}", code.unwrap_or(-1)),
-                    code,
-                )),
-            },
-            ContainerState::Restarting => Poll::Failed(self.failure(
-                node,
-                c,
-                format!(
-                    "keeps restarting (last exit code {})",
-                    c.exit_code.unwrap_or(-1)
-                ),
-                c.exit_code,
-            )),
-            ContainerState::Created => Poll::Pending(Some("created".into())),
-            ContainerState::Paused => {
-                Poll::Failed(Failure::new("its container is paused; `docker unpause` it"))
-            }
-            ContainerState::Dead => Poll::Failed(self.failure(
-                node,
-                c,
-                format!("its container is {}", c.status.to_lowercase()),
-                None,
-            )),
         }
+        self.readiness(node, &cs)
     }
 
     /// Stops a service: `stop -t <grace>`, or `kill` on a forced cancel.
@@ -432,78 +448,146 @@ impl Compose {
         grace: Duration,
         cancel: &Cancel,
     ) -> Result<StopOutcome, ActionError> {
-        let Some(node) = self.node(id) else {
-            return Err(ActionError::permanent(Failure::new(
-                "not a compose component",
-            )));
-        };
-        let project = &self.projects[node.repo];
-        let engine = self.engine_of(node);
-        let cs: Vec<Container> = match &*engine.snapshot(Some(Instant::now())) {
-            Ok(s) => self.containers(node, s).into_iter().cloned().collect(),
-            Err(e) => {
-                return Err(ActionError {
-                    failure: Failure::new(e.message.clone()),
-                    transient: true,
-                });
-            }
-        };
-        if cs.is_empty() {
-            return Ok(StopOutcome::AlreadyStopped);
-        }
-        let running = cs.iter().any(|c| {
-            matches!(
-                c.state,
-                ContainerState::Running | ContainerState::Restarting | ContainerState::Paused
-            )
-        });
-        if running {
-            self.compose_stop(project, node, grace, cancel)?;
-        }
-        lock(&self.started).remove(&id);
-        let ids: Vec<&str> = cs.iter().map(|c| c.id.as_str()).collect();
-        markers::write(&self.state, &node.name, &ids);
-        self.state.clear_failure(&node.name);
-        engine.invalidate();
-        Ok(if running {
-            StopOutcome::Stopped
-        } else {
-            StopOutcome::AlreadyStopped
-        })
+        self.stop_batch(&[id], grace, cancel)
+            .pop()
+            .unwrap_or(Ok(StopOutcome::AlreadyStopped))
     }
 
+    /// Stops services: one `stop` call per repository for those of `ids` that run.
+    pub(crate) fn stop_batch(
+        &self,
+        ids: &[NodeId],
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Vec<Result<StopOutcome, ActionError>> {
+        let mut out: Vec<Result<StopOutcome, ActionError>> = ids
+            .iter()
+            .map(|_| {
+                Err(ActionError::permanent(Failure::new(
+                    "not a compose component",
+                )))
+            })
+            .collect();
+        let mut groups: IndexMap<usize, Vec<usize>> = IndexMap::new();
+        for (i, &id) in ids.iter().enumerate() {
+            if let Some(n) = self.node(id) {
+                groups.entry(n.repo).or_default().push(i);
+            }
+        }
+        for (repo, positions) in groups {
+            let group: Vec<NodeId> = positions.iter().map(|&i| ids[i]).collect();
+            for (pos, r) in positions
+                .into_iter()
+                .zip(self.stop_repo(repo, &group, grace, cancel))
+            {
+                out[pos] = r;
+            }
+        }
+        out
+    }
+
+    fn stop_repo(
+        &self,
+        repo: usize,
+        ids: &[NodeId],
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Vec<Result<StopOutcome, ActionError>> {
+        let project = &self.projects[repo];
+        let engine = &self.engines[project.engine];
+        let nodes: Vec<&Node> = ids.iter().filter_map(|&i| self.node(i)).collect();
+        let per_node: Vec<Vec<Container>> = match &*engine.snapshot(Some(Instant::now())) {
+            Ok(s) => nodes
+                .iter()
+                .map(|n| self.containers(n, s).into_iter().cloned().collect())
+                .collect(),
+            Err(e) => {
+                let err = ActionError {
+                    failure: Failure::new(e.message.clone()),
+                    transient: true,
+                };
+                return vec![Err(err); ids.len()];
+            }
+        };
+        let running = |cs: &[Container]| {
+            cs.iter().any(|c| {
+                matches!(
+                    c.state,
+                    ContainerState::Running | ContainerState::Restarting | ContainerState::Paused
+                )
+            })
+        };
+        let services: Vec<String> = nodes
+            .iter()
+            .zip(&per_node)
+            .filter(|(_, cs)| running(cs))
+            .map(|(n, _)| n.service.clone())
+            .collect();
+        let mut result = Ok(());
+        if !services.is_empty() {
+            let live: Vec<&Container> = per_node
+                .iter()
+                .flatten()
+                .filter(|c| running(std::slice::from_ref(*c)))
+                .collect();
+            result = self.compose_stop(project, &services, &live, grace, cancel);
+        }
+        engine.invalidate();
+        let mut started = lock(&self.started);
+        nodes
+            .iter()
+            .zip(&per_node)
+            .map(|(n, cs)| {
+                if cs.is_empty() {
+                    return Ok(StopOutcome::AlreadyStopped);
+                }
+                let was_running = running(cs);
+                if was_running {
+                    result.clone()?;
+                }
+                if let Some(id) = ids
+                    .iter()
+                    .find(|&&i| self.node(i).is_some_and(|x| x.name == n.name))
+                {
+                    started.remove(id);
+                }
+                let cids: Vec<&str> = cs.iter().map(|c| c.id.as_str()).collect();
+                markers::write(&self.state, &n.name, &cids);
+                self.state.clear_failure(&n.name);
+                Ok(if was_running {
+                    StopOutcome::Stopped
+                } else {
+                    StopOutcome::AlreadyStopped
+                })
+            })
+            .collect()
+    }
+
+    /// Stops the running containers of services: `docker stop -t GRACE` by container id,
+    /// which is what `compose stop` does, without compose's start-up and file parsing (at
+    /// 40 services per repository, most of its time), and possible when the compose files
+    /// no longer load.
     fn compose_stop(
         &self,
         project: &Project,
-        node: &Node,
+        services: &[String],
+        live: &[&Container],
         grace: Duration,
         cancel: &Cancel,
     ) -> Result<(), ActionError> {
-        let (target, cmd) = self.prepare(project)?;
-        match project.stop(&cmd, target, &node.service, grace, cancel) {
-            Ok(c) if c.success() => Ok(()),
-            Ok(c) => {
-                let text = output_text(&c);
-                Err(ActionError {
-                    failure: Failure {
-                        message: format!(
-                            "`{} stop {}` failed: {}",
-                            cmd.argv.join(" "),
-                            node.service,
-                            command::error_line(&text)
-                        ),
-                        exit_code: c.code(),
-                        log_tail: last_lines(&text, TAIL_LINES),
-                        environment: None,
-                    },
-                    transient: is_transient(&text),
-                })
-            }
-            Err(e) => Err(ActionError::permanent(Failure::new(command::run_error(
-                &cmd.argv[..1],
-                &e,
-            )))),
-        }
+        let ids: Vec<&str> = live.iter().map(|c| c.id.as_str()).collect();
+        let engine = &self.engines[project.engine];
+        let limit = self.bound(grace + STOP_SLACK);
+        engine
+            .stop_containers(&ids, grace, limit, Some(cancel))
+            .map_err(|why| ActionError {
+                transient: is_transient(&why),
+                failure: Failure::new(format!(
+                    "cannot stop {} of repository {}: {why}",
+                    services.join(", "),
+                    project.name
+                )),
+            })
     }
 
     /// The last lines of a service's container log.
@@ -605,6 +689,27 @@ impl crate::driver::Driver for Compose {
         cancel: &Cancel,
     ) -> Result<StopOutcome, ActionError> {
         Compose::stop(self, id, grace, cancel)
+    }
+
+    fn stop_batch(
+        &self,
+        ids: &[NodeId],
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Vec<Result<StopOutcome, ActionError>> {
+        Compose::stop_batch(self, ids, grace, cancel)
+    }
+
+    fn set_deadline(&self, deadline: Option<Instant>) {
+        Compose::set_deadline(self, deadline);
+    }
+
+    fn stop_leftovers(
+        &self,
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Vec<(String, Result<StopOutcome, ActionError>)> {
+        Compose::stop_leftovers(self, grace, cancel)
     }
 
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {

@@ -5,9 +5,11 @@
 //! - [`command`]: which compose command runs (detected once, or chosen), and the exact
 //!   command line for a repository.
 //! - [`engine`]: one engine: `docker ps` snapshots shared between callers, container logs.
-//! - [`project`]: one repository's project: its `up` and `stop` calls.
+//! - [`project`]: one repository's project: its `up` call.
 //! - [`driver`]: the [`Compose`] driver that the runner and `tta status` use.
-//! - [`observe`] and [`markers`]: a service's status read from a snapshot.
+//! - [`observe`] and [`markers`]: a service's status and readiness read from a snapshot.
+//! - [`registry`] and [`leftovers`]: which projects `tta` started, so a moved checkout keeps
+//!   its project and `tta stop` finds what no component names any more.
 //! - [`passthrough`]: `tta compose ARGS`, repository by repository.
 //! - [`ps`]: the parser of `docker ps` output in every shape it comes in.
 
@@ -15,18 +17,20 @@ pub(crate) mod cli;
 pub(crate) mod command;
 mod driver;
 pub(crate) mod engine;
+mod leftovers;
 mod markers;
 mod observe;
 pub(crate) mod passthrough;
 pub(crate) mod project;
 pub(crate) mod ps;
+mod registry;
 
 pub(crate) use command::{
     ComposeCommand, engine_hint, engine_unreachable, error_line, output_text,
 };
 pub(crate) use driver::{Compose, POLL_INTERVAL};
 pub use passthrough::ComposeRun;
-pub(crate) use passthrough::{Passthrough, Sink};
+pub(crate) use passthrough::{Mode, Passthrough, Sink, select_repositories};
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

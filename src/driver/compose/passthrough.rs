@@ -3,22 +3,34 @@
 //! Repositories run one after another, in config order (concurrent `up -d` on a shared
 //! network deadlocks for real users). A run that fails with a transient engine error on
 //! stderr is tried again with the configured backoff (not `exec` or `run`, whose result is
-//! the user's command's); a repository that succeeded is never run again.
-//! Each run's output goes, line by line, to a [`Sink`] as it comes, and is kept whole for
-//! the result (the spec's `dict[str, CompletedProcess]`).
+//! the user's command's, nor a run a signal ended); a repository that succeeded is never
+//! run again.
+//!
+//! With one repository, compose runs as by hand ([`Mode::Direct`]): piped stdin reaches
+//! it, a terminal stays its terminal, stdout bytes pass untouched and its exit code is the
+//! result. With several, each line goes to a [`Sink`] as it comes ([`Mode::Lines`]). The
+//! library captures each run whole ([`Mode::Capture`]: the spec's
+//! `dict[str, CompletedProcess]`). A first Ctrl-C or SIGTERM reaches compose, a second
+//! kills it; `tta` never returns while a compose it started runs.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
+use rustix::process::Signal;
 use serde::Serialize;
 
 use super::command::{ComposeCommand, Target, is_transient};
 use super::driver::{CommandChoice, projects_and_engines};
 use super::project::Project;
+use super::registry::{Registry, Started};
+use crate::cancel::{Cancel, Level};
 use crate::config::model::{Config, Retry};
 use crate::error::Error;
 use crate::process::retry::{Attempt, GaveUp};
-use crate::process::{self, Group, Line, LineTx, RunError, Spec, Stream};
+use crate::process::{
+    self, Child, Finished, Group, Line, LineTx, RunError, Spec, Stdin, Stream, Waited,
+};
+use crate::state::StateDir;
 
 /// The result of compose in one repository.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -82,40 +94,86 @@ pub(crate) fn select_repositories(
         .collect())
 }
 
-/// Runs `args` in each target in turn.
-fn run_all(
-    cmd: &ComposeCommand,
-    targets: &[Target],
-    args: &[String],
-    retry: Retry,
-    sink: Option<&dyn Sink>,
-) -> IndexMap<String, ComposeRun> {
-    // `exec` and `run` report the exit code and output of the user's own command: not
-    // the engine's, so never retried.
-    let retryable = !matches!(
+/// How `tta compose` output is handled.
+#[derive(Clone, Copy)]
+pub(crate) enum Mode<'s> {
+    /// Captured whole for the result (the library's `run_docker_compose_command`, `--json`).
+    Capture,
+    /// Several repositories: each whole line to the sink as it comes; only a bounded tail is
+    /// kept for the summary, so following logs for hours keeps memory flat.
+    Lines(&'s dyn Sink),
+    /// One repository, as if compose ran by hand: stdin and stdout are compose's own (bytes
+    /// untouched), stderr is passed on as it comes (its tail is kept for the retry rule).
+    Direct,
+}
+
+/// How much of a streamed run's output is kept for the summary and the retry rule.
+const TAIL_BYTES: usize = 16 * 1024;
+
+/// Keeps the last [`TAIL_BYTES`] of a stream, on line boundaries.
+#[derive(Default)]
+struct Tail(String);
+
+impl Tail {
+    fn push(&mut self, line: &str) {
+        self.0.push_str(line);
+        self.0.push('\n');
+        if self.0.len() > 2 * TAIL_BYTES {
+            let cut = self.0.len() - TAIL_BYTES;
+            let at = self.0[cut..].find('\n').map_or(cut, |i| cut + i + 1);
+            self.0.drain(..at);
+        }
+    }
+}
+
+/// Whether a subcommand's result is the user's own command's (`exec`, `run`): never
+/// retried.
+fn retryable(args: &[String]) -> bool {
+    !matches!(
         args.iter()
             .find(|a| !a.starts_with('-'))
             .map(String::as_str),
         Some("exec" | "run")
-    );
+    )
+}
+
+/// Runs `args` in each target in turn.
+fn run_all(
+    cmd: &ComposeCommand,
+    targets: &[(Target, Vec<(String, String)>)],
+    args: &[String],
+    retry: Retry,
+    mode: Mode<'_>,
+    cancel: Option<&Cancel>,
+) -> IndexMap<String, ComposeRun> {
+    let retryable = retryable(args);
     let mut results = IndexMap::new();
-    for t in targets {
-        let (argv, env) = cmd.invocation(t, args);
+    for (t, extra_env) in targets {
+        if cancel.is_some_and(Cancel::is_cancelled) {
+            break;
+        }
+        let (argv, mut env) = cmd.invocation(t, args);
+        env.extend(extra_env.iter().cloned());
         // `logs -f` and `up` without `-d` run until Ctrl-C: no deadline.
         let spec = Spec::new(argv.clone()).cwd(&t.path).envs(env);
         let once = || {
-            let outcome = match sink {
-                Some(s) => stream(&spec, &|stream, line| s.line(&t.name, stream, line)),
-                None => spec.clone().capture().run().map(|f| ComposeRun {
-                    exit_code: f.code().unwrap_or(-1),
+            let outcome = match mode {
+                Mode::Lines(s) => {
+                    stream(&spec, cancel, &|stream, line| s.line(&t.name, stream, line))
+                }
+                Mode::Direct => direct(&spec, cancel),
+                Mode::Capture => spec.clone().capture().run().map(|f| ComposeRun {
+                    exit_code: exit_code(&f),
                     stdout: f.stdout_text(),
                     stderr: f.stderr_text(),
                 }),
             };
             outcome.unwrap_or_else(|e| {
                 let message = format!("cannot run `{}`: {e}\n", argv.join(" "));
-                if let Some(s) = sink {
-                    s.line(&t.name, Stream::Stderr, message.trim_end());
+                match mode {
+                    Mode::Lines(s) => s.line(&t.name, Stream::Stderr, message.trim_end()),
+                    Mode::Direct => eprint!("{message}"),
+                    Mode::Capture => {}
                 }
                 ComposeRun {
                     exit_code: if matches!(e, RunError::NotFound(_)) {
@@ -130,24 +188,35 @@ fn run_all(
         };
         let attempt = |_| {
             let run = once();
-            // Engine errors are on stderr; stdout may be a container's own output.
-            if run.success() || !retryable || !is_transient(&run.stderr) {
+            // Engine errors are on stderr; stdout may be a container's own output. A run
+            // that a signal ended is the user's to repeat.
+            if run.success()
+                || !retryable
+                || cancel.is_some_and(Cancel::is_cancelled)
+                || !is_transient(&run.stderr)
+            {
                 Attempt::Done(run)
             } else {
                 Attempt::Retry(run)
             }
         };
         let waiting = |next: u32, delay, run: &ComposeRun| {
-            if let Some(s) = sink {
+            if let Mode::Lines(s) = mode {
                 s.retrying(
                     &t.name,
                     next,
                     delay,
                     &super::command::error_line(&run.stderr),
                 );
+            } else if let Mode::Direct = mode {
+                eprintln!(
+                    "tta: {}: transient engine error; trying again in {} (attempt {next})",
+                    t.name,
+                    crate::duration::Human(delay)
+                );
             }
         };
-        let run = match process::retry::retry(retry.policy(), None, attempt, waiting) {
+        let run = match process::retry::retry(retry.policy(), cancel, attempt, waiting) {
             Ok(run) | Err(GaveUp::Failed(run) | GaveUp::Cancelled(run)) => run,
         };
         results.insert(t.name.clone(), run);
@@ -155,32 +224,102 @@ fn run_all(
     results
 }
 
-/// Runs `spec` in the terminal's process group (so Ctrl-C reaches compose as it would by
-/// hand), handing each whole line to `on_line` as it comes, and returns all of it.
-fn stream(spec: &Spec, on_line: &dyn Fn(Stream, &str)) -> Result<ComposeRun, RunError> {
+/// A shell's exit code for a finished child: its code, or 128 + the signal that ended it.
+fn exit_code(f: &Finished) -> i32 {
+    use std::os::unix::process::ExitStatusExt as _;
+    f.code()
+        .or_else(|| f.status.signal().map(|s| 128 + s))
+        .unwrap_or(-1)
+}
+
+/// Waits for a compose child, passing signals on: a first Ctrl-C or SIGTERM that reached
+/// `tta` reaches compose too (when compose shares the terminal's group, a Ctrl-C typed
+/// there reached it already: it gets a moment to act on that first), a second one kills
+/// it. `tta` never returns while compose runs, so no compose process is left behind.
+fn supervise(child: &Child, own_group: bool, cancel: Option<&Cancel>) {
+    let Some(c) = cancel else {
+        return;
+    };
+    if child.wait(None, Some((c, Level::Graceful))) != Waited::Cancelled {
+        return;
+    }
+    if own_group {
+        child.signal(Signal::INT);
+    } else if child.wait(
+        Some(Instant::now() + Duration::from_secs(1)),
+        Some((c, Level::Forced)),
+    ) == Waited::TimedOut
+    {
+        child.signal(Signal::TERM);
+    }
+    if child.wait(None, Some((c, Level::Forced))) == Waited::Cancelled {
+        child.signal(Signal::KILL);
+    }
+}
+
+/// One repository as compose by hand: stdin and stdout are the terminal's (or whatever
+/// `tta` was given: a pipe, a file; bytes untouched), stderr is passed on line by line as
+/// it comes and its tail kept. In the terminal's process group when stdin is a terminal
+/// (so interactive commands and Ctrl-C work as by hand), else in a group of its own.
+fn direct(spec: &Spec, cancel: Option<&Cancel>) -> Result<ComposeRun, RunError> {
+    use std::io::{IsTerminal as _, Write as _};
+    let terminal = std::io::stdin().is_terminal();
     let (tx, rx) = std::sync::mpsc::channel::<Line>();
     let mut child = spec
         .clone()
-        .group(Group::Inherit)
+        .stdin(Stdin::Inherit)
+        .stdout(process::Sink::Inherit)
+        .stderr(process::Sink::Lines(LineTx::new(tx, 0)))
+        .group(if terminal { Group::Inherit } else { Group::Own })
+        .spawn()?;
+    let mut tail = Tail::default();
+    std::thread::scope(|s| {
+        s.spawn(|| supervise(&child, !terminal, cancel));
+        for l in rx {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(&l.bytes).and_then(|()| err.write_all(b"\n"));
+            tail.push(&String::from_utf8_lossy(&l.bytes));
+        }
+    });
+    let f = child.finish();
+    Ok(ComposeRun {
+        exit_code: exit_code(&f),
+        stdout: String::new(),
+        stderr: tail.0,
+    })
+}
+
+/// Runs `spec` handing each whole line to `on_line` as it comes, and returns the tail of
+/// each stream; signals reach it as [`supervise`] says.
+fn stream(
+    spec: &Spec,
+    cancel: Option<&Cancel>,
+    on_line: &dyn Fn(Stream, &str),
+) -> Result<ComposeRun, RunError> {
+    let (tx, rx) = std::sync::mpsc::channel::<Line>();
+    let mut child = spec
+        .clone()
+        .group(Group::Own)
         .stdout(process::Sink::Lines(LineTx::new(tx.clone(), 0)))
         .stderr(process::Sink::Lines(LineTx::new(tx, 0)))
         .spawn()?;
-    let (mut stdout, mut stderr) = (String::new(), String::new());
-    for l in rx {
-        let line = String::from_utf8_lossy(&l.bytes);
-        on_line(l.stream, &line);
-        let all = match l.stream {
-            Stream::Stdout => &mut stdout,
-            Stream::Stderr => &mut stderr,
-        };
-        all.push_str(&line);
-        all.push('\n');
-    }
+    let (mut stdout, mut stderr) = (Tail::default(), Tail::default());
+    std::thread::scope(|s| {
+        s.spawn(|| supervise(&child, true, cancel));
+        for l in rx {
+            let line = String::from_utf8_lossy(&l.bytes);
+            on_line(l.stream, &line);
+            match l.stream {
+                Stream::Stdout => stdout.push(&line),
+                Stream::Stderr => stderr.push(&line),
+            }
+        }
+    });
     let f = child.finish();
     Ok(ComposeRun {
-        exit_code: f.code().unwrap_or(-1),
-        stdout,
-        stderr,
+        exit_code: exit_code(&f),
+        stdout: stdout.0,
+        stderr: stderr.0,
     })
 }
 
@@ -189,17 +328,20 @@ pub(crate) struct Passthrough {
     projects: Vec<Project>,
     command: CommandChoice,
     retry: Retry,
+    state: StateDir,
 }
 
 impl Passthrough {
     /// The pass-through of a configuration's repositories. Reads `TTA_COMPOSE`; runs nothing.
     pub(crate) fn new(config: &Config) -> Self {
         let command = CommandChoice::new(std::env::var("TTA_COMPOSE").ok(), config);
-        let (projects, _) = projects_and_engines(config, command.engine_cli());
+        let state = StateDir::new(&config.state_dir);
+        let (projects, _) = projects_and_engines(config, command.engine_cli(), &state);
         Self {
             projects,
             command,
             retry: config.defaults.retry,
+            state,
         }
     }
 
@@ -211,12 +353,14 @@ impl Passthrough {
     /// Runs compose with `args` in each of `selected` repositories (names as given to
     /// `--repo`; none, `all` or `both`: every one), one after another in config order.
     /// Transient engine errors are retried with the configured backoff; a repository that
-    /// succeeded is never run again. `sink` sees every line as it comes.
+    /// succeeded is never run again. `mode` says where output goes; `cancel` (Ctrl-C,
+    /// SIGTERM) is passed on to compose.
     pub(crate) fn run(
         &self,
         selected: &[String],
         args: &[String],
-        sink: Option<&dyn Sink>,
+        mode: Mode<'_>,
+        cancel: Option<&Cancel>,
     ) -> Result<IndexMap<String, ComposeRun>, Error> {
         let chosen = select_repositories(&self.repositories(), selected)?;
         let mut targets = Vec::with_capacity(chosen.len());
@@ -228,7 +372,26 @@ impl Passthrough {
                 return Err(r.missing());
             }
             match &r.target {
-                Ok(t) => targets.push(t.clone()),
+                Ok(t) => {
+                    let env: Vec<(String, String)> = r
+                        .host
+                        .iter()
+                        .map(|h| ("DOCKER_HOST".to_owned(), h.clone()))
+                        .collect();
+                    targets.push((t.clone(), env));
+                    // Whatever it starts there is tta's to find again (a moved checkout,
+                    // a service removed later).
+                    Registry::record(
+                        &self.state,
+                        &r.name,
+                        &r.config.path,
+                        Started {
+                            project: t.project.clone(),
+                            context: r.config.context.clone(),
+                            host: r.host.clone(),
+                        },
+                    );
+                }
                 Err(e) => {
                     return Err(Error::usage(
                         format!("repository {name}: {e}"),
@@ -238,13 +401,24 @@ impl Passthrough {
             }
         }
         let cmd = self.command.get().map_err(|u| u.to_error())?;
-        Ok(run_all(&cmd, &targets, args, self.retry, sink))
+        Ok(run_all(&cmd, &targets, args, self.retry, mode, cancel))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tail_stays_bounded_however_long_it_runs() {
+        let mut t = Tail::default();
+        let line = "x".repeat(100);
+        for _ in 0..100_000 {
+            t.push(&line);
+        }
+        assert!(t.0.len() <= 2 * TAIL_BYTES + 101, "{}", t.0.len());
+        assert!(t.0.starts_with('x') && t.0.ends_with("x\n"));
+    }
 
     #[test]
     fn repositories_are_selected_in_config_order() {

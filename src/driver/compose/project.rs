@@ -1,6 +1,8 @@
 //! One repository's compose project: its folder, files, project name and context (the
-//! [`Target`] every compose call carries), and the two calls the driver makes in it: `up`
-//! and `stop`.
+//! [`Target`] every compose call carries), and the compose call the driver makes in it:
+//! `up` (stops go to the engine by container id: see [`super::engine`]). Service names
+//! reach compose only after `--`, never where an option could be read (a service may be
+//! named `-V`).
 //!
 //! `up` calls run one at a time per repository (two at once race to create the project's
 //! network), and one at a time per engine for repositories whose compose files use an
@@ -16,10 +18,8 @@ use crate::config::model::Repository;
 use crate::error::Error;
 use crate::process::{Finished, RunError, Spec};
 
-/// How long a `stop` may take beyond its grace period, and a forced `kill`.
+/// How long a `stop` may take beyond its grace period.
 pub(crate) const STOP_SLACK: Duration = Duration::from_secs(120);
-/// How long a forced `kill` may take.
-const KILL_DEADLINE: Duration = Duration::from_secs(30);
 
 /// A configured repository as a compose project.
 pub(crate) struct Project {
@@ -31,6 +31,8 @@ pub(crate) struct Project {
     pub target: Result<Target, String>,
     /// The engine that serves it (an index into the driver's engines).
     pub engine: usize,
+    /// `DOCKER_HOST` from its `.env`, when the process has none.
+    pub host: Option<String>,
     /// Held by this repository's `up` calls.
     up: Mutex<()>,
     /// Whether it uses an external network, read from its files at the first `up`.
@@ -39,12 +41,19 @@ pub(crate) struct Project {
 
 impl Project {
     /// The project of a configured repository.
-    pub(crate) fn new(name: &str, config: &Repository, engine: usize) -> Self {
+    pub(crate) fn new(
+        name: &str,
+        config: &Repository,
+        env: &crate::compose_file::ProjectEnv,
+        recorded: Option<&str>,
+        engine: usize,
+    ) -> Self {
         Self {
             name: name.to_owned(),
             config: config.clone(),
-            target: Target::new(name, config),
+            target: Target::new(name, config, env, recorded),
             engine,
+            host: env.docker_host.clone(),
             up: Mutex::new(()),
             shared: OnceLock::new(),
         }
@@ -63,8 +72,11 @@ impl Project {
         self.config.path.is_dir()
     }
 
-    fn spec(cmd: &ComposeCommand, target: &Target, args: &[String]) -> Spec {
-        let (argv, env) = cmd.invocation(target, args);
+    fn spec(&self, cmd: &ComposeCommand, target: &Target, args: &[String]) -> Spec {
+        let (argv, mut env) = cmd.invocation(target, args);
+        if let Some(h) = &self.host {
+            env.push(("DOCKER_HOST".to_owned(), h.clone()));
+        }
         Spec::new(argv).cwd(&target.path).envs(env).capture()
     }
 
@@ -79,9 +91,10 @@ impl Project {
         cancel: &Cancel,
         shared_network: &Mutex<()>,
     ) -> Result<Finished, RunError> {
-        let mut args: Vec<String> = ["up", "-d", "--no-deps"].map(str::to_owned).to_vec();
+        let mut args: Vec<String> = ["up", "-d", "--no-deps", "--"].map(str::to_owned).to_vec();
         args.extend(services.iter().cloned());
-        let spec = Self::spec(cmd, target, &args)
+        let spec = self
+            .spec(cmd, target, &args)
             .deadline(deadline)
             .cancel(cancel, Level::Forced);
         let _one_per_repository = lock(&self.up);
@@ -90,30 +103,5 @@ impl Project {
             .get_or_init(|| crate::compose_file::uses_external_network(&self.config));
         let _one_per_shared_network = shared.then(|| lock(shared_network));
         spec.run()
-    }
-
-    /// `stop -t GRACE SERVICE`; on a forced `cancel` (a second Ctrl-C), `kill SERVICE`.
-    #[expect(clippy::unused_self, reason = "a call in this project, like `up`")]
-    pub(crate) fn stop(
-        &self,
-        cmd: &ComposeCommand,
-        target: &Target,
-        service: &str,
-        grace: Duration,
-        cancel: &Cancel,
-    ) -> Result<Finished, RunError> {
-        let secs = grace.as_secs() + u64::from(grace.subsec_nanos() > 0);
-        let args = ["stop", "-t", &secs.to_string(), service].map(str::to_owned);
-        let stop = Self::spec(cmd, target, &args)
-            .deadline(grace + STOP_SLACK)
-            .cancel(cancel, Level::Forced);
-        match stop.run() {
-            Err(RunError::Cancelled) => {
-                Self::spec(cmd, target, &["kill".to_owned(), service.to_owned()])
-                    .deadline(KILL_DEADLINE)
-                    .run()
-            }
-            other => other,
-        }
     }
 }

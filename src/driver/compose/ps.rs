@@ -69,6 +69,75 @@ pub(crate) struct Container {
     pub age_precision: f64,
     /// When it was created, seconds since the epoch.
     pub created: Option<f64>,
+    /// How often the engine restarted it (from `docker inspect`, for young containers).
+    pub restart_count: Option<u32>,
+    /// When its current run started, seconds since the epoch (from `docker inspect`).
+    pub started_at: Option<f64>,
+}
+
+/// A restarted container counts as up only once its current run has lasted this long: the
+/// engine's own rule (its restart backoff resets after a run of 10 s).
+pub(crate) const CRASH_WINDOW: f64 = 10.0;
+
+/// The `--format` of the `docker inspect` that gives restart counts.
+pub(crate) const INSPECT_TEMPLATE: &str = "{{.Id}} {{.RestartCount}} {{.State.StartedAt}}";
+
+impl Container {
+    /// Running for so short a time that a restart may hide behind it: worth an inspect.
+    pub(crate) fn young(&self) -> bool {
+        self.state == State::Restarting
+            || (self.state == State::Running
+                && self
+                    .age
+                    .is_none_or(|a| a < CRASH_WINDOW + 1.0 && self.age_precision <= 1.0))
+    }
+
+    /// In a crash loop: restarting now, or restarted by the engine and not yet up for
+    /// [`CRASH_WINDOW`], however often it is "running" between crashes.
+    pub(crate) fn crash_looping(&self, now: f64) -> bool {
+        self.state == State::Restarting
+            || (self.state == State::Running
+                && self.restart_count.is_some_and(|n| n > 0)
+                && self.started_at.is_some_and(|t| now - t < CRASH_WINDOW))
+    }
+}
+
+/// Reads `docker inspect --format INSPECT_TEMPLATE` output into the containers it names
+/// (ids match by prefix: `docker ps` prints short ids).
+pub(crate) fn apply_inspect(output: &str, containers: &mut [Container]) {
+    for line in output.lines() {
+        let mut f = line.split_whitespace();
+        let (Some(id), Some(count), Some(started)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let rest: Vec<&str> = f.collect();
+        let started = if rest.is_empty() {
+            started.to_owned()
+        } else {
+            format!("{started} {}", rest.join(" "))
+        };
+        for c in containers
+            .iter_mut()
+            .filter(|c| !c.id.is_empty() && (id.starts_with(&c.id) || c.id.starts_with(id)))
+        {
+            c.restart_count = count.parse().ok();
+            c.started_at = parse_time(&started);
+        }
+    }
+}
+
+/// `2026-11-26T11:17:55.123Z` (docker) or `2026-11-26 11:17:55 +0000 UTC` (podman) →
+/// seconds since the epoch.
+pub(crate) fn parse_time(s: &str) -> Option<f64> {
+    if let Some((date, rest)) = s.split_once('T') {
+        let clock = rest.trim_end_matches('Z');
+        let (clock, offset) = match clock.find(['+', '-']) {
+            Some(i) => (&clock[..i], clock[i..].replace(':', "")),
+            None => (clock, "+0000".to_owned()),
+        };
+        return parse_created(&format!("{date} {clock} {offset}"));
+    }
+    parse_created(s)
 }
 
 /// Parses the output of `docker ps`: JSON Lines, a JSON array, or nothing.
@@ -176,6 +245,8 @@ fn container(v: &Value) -> Option<Container> {
             _ => None,
         },
         status,
+        restart_count: None,
+        started_at: None,
     })
 }
 
@@ -338,6 +409,24 @@ mod tests {
             Some(1)
         );
         assert_eq!(parse_status("Created").state, Some(State::Created));
+    }
+
+    #[test]
+    fn inspect_output_marks_crash_loops() {
+        let line = r#"{"project":"p","service":"db","oneoff":"False","id":"abc123","name":"p_db_1","state":"running","status":"Up 1 second","created":"2026-11-26 11:17:55 +0000 UTC"}"#;
+        let mut cs = parse(line).unwrap();
+        assert!(cs[0].young());
+        apply_inspect("abc123ffff 4 2026-11-26T11:18:00.5Z\n", &mut cs);
+        assert_eq!(cs[0].restart_count, Some(4));
+        assert_eq!(cs[0].started_at, Some(1_795_691_880.5));
+        assert!(cs[0].crash_looping(1_795_691_882.0));
+        assert!(!cs[0].crash_looping(1_795_691_891.0), "up 10 s: up again");
+        assert_eq!(
+            parse_time("2026-11-26T12:18:00+01:00"),
+            Some(1_795_691_880.0)
+        );
+        let old = r#"{"project":"p","service":"db","oneoff":"False","id":"a","name":"n","state":"running","status":"Up 3 hours","created":"x"}"#;
+        assert!(!parse(old).unwrap()[0].young());
     }
 
     #[test]
