@@ -11,6 +11,7 @@ pub(crate) mod parse;
 pub(crate) mod problem;
 pub(crate) mod schema;
 pub(crate) mod secrets;
+pub(crate) mod size;
 pub(crate) mod source;
 pub(crate) mod validate;
 pub(crate) mod value;

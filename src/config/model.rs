@@ -24,6 +24,33 @@ pub struct Config {
     pub repositories: IndexMap<String, Repository>,
     /// Components, in file order (discovered compose services are appended).
     pub components: IndexMap<String, ComponentSpec>,
+    /// How component logs are kept.
+    pub logs: Logs,
+}
+
+/// `logs:`: how the log of a process or task is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Logs {
+    /// The size in bytes at which a log is rotated.
+    pub max_size: u64,
+    /// How many rotated files are kept (0 to 100).
+    pub keep: u32,
+}
+
+impl Logs {
+    /// The most rotated files `keep` may ask for.
+    pub const MAX_KEEP: u32 = 100;
+    /// The smallest `max_size`: below it, a log would rotate at almost every line.
+    pub const MIN_SIZE: u64 = 1024;
+}
+
+impl Default for Logs {
+    fn default() -> Self {
+        Self {
+            max_size: 10 << 20,
+            keep: 1,
+        }
+    }
 }
 
 /// `defaults:`.

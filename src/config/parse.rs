@@ -14,9 +14,10 @@ use yaml_serde::Value;
 use super::keypath::KeyPath;
 use super::model::{
     CommandSpec, ComponentSpec, ComposeSettings, Condition, Config, Defaults, Dependency, Kind,
-    Probe, ProbeCheck, RESERVED_NAMES, Repository, Retry, valid_name,
+    Logs, Probe, ProbeCheck, RESERVED_NAMES, Repository, Retry, valid_name,
 };
 use super::problem::Problem;
+use super::size;
 use crate::diagnostics::did_you_mean;
 use crate::duration;
 
@@ -92,7 +93,10 @@ pub(crate) const ROOT_KEYS: &[&str] = &[
     "compose",
     "repositories",
     "components",
+    "logs",
 ];
+/// Keys of `logs`.
+pub(crate) const LOGS_KEYS: &[&str] = &["max_size", "keep"];
 /// Keys of `defaults`.
 pub(crate) const DEFAULTS_KEYS: &[&str] = &["start_timeout", "stop_timeout", "jobs", "retry"];
 /// Keys of `defaults.retry`.
@@ -158,6 +162,7 @@ pub(crate) fn schema_keys(path: &[String]) -> SchemaKeys {
         ["defaults"] => SchemaKeys::Fixed(DEFAULTS_KEYS),
         ["defaults", "retry"] => SchemaKeys::Fixed(RETRY_KEYS),
         ["compose"] => SchemaKeys::Fixed(COMPOSE_KEYS),
+        ["logs"] => SchemaKeys::Fixed(LOGS_KEYS),
         ["repositories" | "components"] => SchemaKeys::Named,
         ["repositories", _] => SchemaKeys::Fixed(REPOSITORY_KEYS),
         ["components", _] => SchemaKeys::Fixed(COMPONENT_KEYS),
@@ -389,6 +394,7 @@ impl Parser<'_> {
             compose: ComposeSettings::default(),
             repositories: IndexMap::new(),
             components: IndexMap::new(),
+            logs: Logs::default(),
         };
         for (key, v) in self.entries(root, &r, Some(ROOT_KEYS)) {
             let path = r.key(&key);
@@ -400,6 +406,7 @@ impl Parser<'_> {
                     }
                 }
                 "compose" => config.compose = self.compose(v, &path),
+                "logs" => self.logs(v, &path, &mut config.logs),
                 "repositories" => {
                     for (name, rv) in self.entries(v, &path, None) {
                         let rpath = path.key(&name);
@@ -455,6 +462,57 @@ impl Parser<'_> {
                 "backoff" => r.backoff = self.duration(v, &p).unwrap_or(r.backoff),
                 "max_backoff" => r.max_backoff = self.duration(v, &p).unwrap_or(r.max_backoff),
                 _ => unreachable!(),
+            }
+        }
+    }
+
+    fn logs(&mut self, v: &Value, path: &At<'_>, logs: &mut Logs) {
+        for (key, v) in self.entries(v, path, Some(LOGS_KEYS)) {
+            let p = path.key(&key);
+            match key.as_str() {
+                "max_size" => logs.max_size = self.size(v, &p).unwrap_or(logs.max_size),
+                "keep" => {
+                    logs.keep = self
+                        .integer(v, &p, 0, u64::from(Logs::MAX_KEEP))
+                        .and_then(|n| u32::try_from(n).ok())
+                        .unwrap_or(logs.keep);
+                }
+                _ => unreachable!(),
+            }
+        }
+    }
+
+    /// A size such as `10MiB`, at least [`Logs::MIN_SIZE`].
+    fn size(&mut self, v: &Value, path: &At<'_>) -> Option<u64> {
+        let parsed = match v {
+            Value::String(s) => size::parse(s).map_err(|e| e.to_string()),
+            Value::Number(n) => Err(size::SizeError::MissingUnit(n.to_string()).to_string()),
+            other => {
+                self.wrong_type(path, "a size such as `10MiB`", other);
+                return None;
+            }
+        };
+        match parsed {
+            Ok(n) if n >= Logs::MIN_SIZE => Some(n),
+            Ok(n) => {
+                self.problem(
+                    Problem::new(
+                        path.path(),
+                        format!(
+                            "{} is too small: a log would rotate at almost every line",
+                            size::Human(n)
+                        ),
+                    )
+                    .help("use at least `1KiB`, e.g. `10MiB`"),
+                );
+                None
+            }
+            Err(e) => {
+                self.problem(
+                    Problem::new(path.path(), e)
+                        .help("KiB, MiB, GiB count in 1024s; KB, MB, GB in 1000s"),
+                );
+                None
             }
         }
     }
@@ -1131,6 +1189,40 @@ components:
         );
         assert!(joined.contains("`nohost` has no port"), "{joined}");
         assert_eq!(m.len(), 8, "{joined}");
+    }
+
+    #[test]
+    fn the_logs_section_has_defaults_sizes_and_limits() {
+        let c = parse_str("{}").unwrap();
+        assert_eq!(
+            c.logs,
+            Logs {
+                max_size: 10 << 20,
+                keep: 1
+            }
+        );
+        let c = parse_str("logs: { max_size: 512KiB, keep: 0 }").unwrap();
+        assert_eq!(
+            c.logs,
+            Logs {
+                max_size: 512 << 10,
+                keep: 0
+            }
+        );
+        let m = messages("logs: { max_size: 10, keep: 101 }\n").join("\n");
+        assert!(
+            m.contains("logs.max_size: `10` has no unit; write `10MiB`"),
+            "{m}"
+        );
+        assert!(
+            m.contains("logs.keep: expected a whole number from 0 to 100"),
+            "{m}"
+        );
+        let m = messages("logs: { max_size: 10mb, kep: 1 }\n").join("\n");
+        assert!(m.contains("unknown unit `mb`"), "{m}");
+        assert!(m.contains("did you mean `keep`?"), "{m}");
+        let m = messages("logs: { max_size: 10B }\n").join("\n");
+        assert!(m.contains("10B is too small"), "{m}");
     }
 
     #[test]

@@ -38,4 +38,3 @@ impl Ctx<'_> {
         self.clock.cancelled(id, self.cancel, began)
     }
 }
-

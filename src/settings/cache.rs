@@ -19,6 +19,10 @@ use crate::config::model::{Config, Defaults};
 use crate::config::write_atomic;
 use crate::graph::Graph;
 
+/// The layout of an entry: raised whenever `Config` or `Graph` change shape, so an entry
+/// written by an older build is never decoded as the new one.
+const FORMAT: u8 = 2;
+
 /// Files smaller than this are parsed every time.
 pub(super) const MIN_SIZE: usize = 32 * 1024;
 
@@ -84,6 +88,7 @@ pub(super) fn key(
     let hash = |salt: u8| {
         let mut h = DefaultHasher::new();
         h.write_u8(salt);
+        h.write_u8(FORMAT);
         h.write(env!("CARGO_PKG_VERSION").as_bytes());
         h.write(path.as_os_str().as_encoded_bytes());
         h.write_u8(0);

@@ -221,3 +221,25 @@ fn usage_errors_exit_2_and_help_exits_0() {
         .ok()
         .stdout_has(env!("CARGO_PKG_VERSION"));
 }
+
+#[test]
+fn the_logs_section_takes_sizes_and_an_override() {
+    let s = Stack::new("logs:\n  max_size: 512KiB\n  keep: 3\n");
+    s.tta(&["config", "validate"]).ok();
+    let s = s.env("TTA__LOGS__MAX_SIZE", "20MiB");
+    assert_eq!(
+        s.tta(&["config", "get", "logs.max_size"]).ok().stdout,
+        "20MiB\n"
+    );
+    s.tta(&["config", "validate"]).ok();
+    let s = Stack::new("logs:\n  keep: 3\n").env("TTA__LOGS__MAX_SIZE", "10");
+    s.tta(&["config", "validate"])
+        .code(2)
+        .stderr_has("TTA__LOGS__MAX_SIZE (environment)")
+        .stderr_has("`10` has no unit");
+    let s = Stack::new("logs:\n  max_size: 10 MB/s\n  keep: 101\n");
+    s.tta(&["config", "validate"])
+        .code(2)
+        .stderr_has("tta.yaml:2:3: `logs.max_size`: `10 MB/s` is not a size")
+        .stderr_has("tta.yaml:3:3: `logs.keep`: expected a whole number from 0 to 100");
+}
