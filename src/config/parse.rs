@@ -270,9 +270,22 @@ impl Parser<'_> {
         out
     }
 
+    /// Refuses a NUL byte: no argument, path or environment variable can carry one, so the
+    /// value could only fail when the component starts.
+    fn no_nul(&mut self, s: &str, path: &At<'_>) -> bool {
+        if s.contains('\0') {
+            self.problem(
+                Problem::new(path.path(), "the value contains a NUL byte (`\\0`), which no command, path or environment variable can carry")
+                    .help("remove the `\\0` from the value"),
+            );
+            return false;
+        }
+        true
+    }
+
     fn string(&mut self, v: &Value, path: &At<'_>) -> Option<String> {
         match v {
-            Value::String(s) => Some(s.clone()),
+            Value::String(s) => self.no_nul(s, path).then(|| s.clone()),
             other => {
                 self.wrong_type(path, "a string", other);
                 None
@@ -280,9 +293,22 @@ impl Parser<'_> {
         }
     }
 
+    /// A string that must not be empty (a name, a profile, a context).
+    fn non_empty(&mut self, v: &Value, path: &At<'_>, what: &str) -> Option<String> {
+        let s = self.string(v, path)?;
+        if s.trim().is_empty() {
+            self.problem(
+                Problem::new(path.path(), format!("{what} is empty"))
+                    .help("give a value, or remove the key"),
+            );
+            return None;
+        }
+        Some(s)
+    }
+
     fn scalar_string(&mut self, v: &Value, path: &At<'_>) -> Option<String> {
         match v {
-            Value::String(s) => Some(s.clone()),
+            Value::String(s) => self.no_nul(s, path).then(|| s.clone()),
             Value::Number(n) => Some(n.to_string()),
             Value::Bool(b) => Some(b.to_string()),
             other => {
@@ -346,6 +372,22 @@ impl Parser<'_> {
                 None
             }
         }
+    }
+
+    /// A start timeout: more than zero, or every start would time out at once.
+    fn start_timeout(&mut self, v: &Value, path: &At<'_>) -> Option<Duration> {
+        let d = self.duration(v, path)?;
+        if d.is_zero() {
+            self.problem(
+                Problem::new(
+                    path.path(),
+                    "a start timeout of 0s times out every start at once",
+                )
+                .help("give the time a start may take, e.g. `30s`"),
+            );
+            return None;
+        }
+        Some(d)
     }
 
     fn string_list(&mut self, v: &Value, path: &At<'_>) -> Option<Vec<String>> {
@@ -436,7 +478,7 @@ impl Parser<'_> {
             let p = path.key(&key);
             match key.as_str() {
                 "start_timeout" => {
-                    d.start_timeout = self.duration(v, &p).unwrap_or(d.start_timeout);
+                    d.start_timeout = self.start_timeout(v, &p).unwrap_or(d.start_timeout);
                 }
                 "stop_timeout" => d.stop_timeout = self.duration(v, &p).unwrap_or(d.stop_timeout),
                 "jobs" => {
@@ -522,7 +564,9 @@ impl Parser<'_> {
         for (key, v) in self.entries(v, path, Some(COMPOSE_KEYS)) {
             let p = path.key(&key);
             c.command = match v {
-                Value::String(s) => Some(s.split_whitespace().map(str::to_owned).collect()),
+                Value::String(s) => self
+                    .no_nul(s, &p)
+                    .then(|| s.split_whitespace().map(str::to_owned).collect()),
                 other => self.string_list(other, &p),
             };
             if c.command.as_ref().is_some_and(Vec::is_empty) {
@@ -581,9 +625,17 @@ impl Parser<'_> {
                         }
                     }
                 }
-                "profiles" => repo.profiles = self.string_list(v, &p).unwrap_or_default(),
+                "profiles" => {
+                    repo.profiles = self.string_list(v, &p).unwrap_or_default();
+                    if let Some(i) = repo.profiles.iter().position(|x| x.trim().is_empty()) {
+                        self.problem(
+                            Problem::new(p.index(i).path(), "a profile name is empty")
+                                .help("remove it, or name a profile of the compose files"),
+                        );
+                    }
+                }
                 "discover" => repo.discover = self.bool(v, &p).unwrap_or(true),
-                "context" => repo.context = self.string(v, &p),
+                "context" => repo.context = self.non_empty(v, &p, "the docker context"),
                 _ => unreachable!(),
             }
         }
@@ -638,13 +690,20 @@ impl Parser<'_> {
         match key {
             "kind" => d.kind = self.string(v, &p).and_then(|k| self.kind(&k, &p)),
             "repository" => c.repository = self.string(v, &p),
-            "service" => c.service = self.string(v, &p),
+            "service" => c.service = self.non_empty(v, &p, "the service name"),
             "command" => d.argv = self.command(v, &p),
-            "shell" => d.shell = self.string(v, &p),
+            "shell" => d.shell = self.non_empty(v, &p, "`shell`"),
             "cwd" => c.cwd = self.string(v, &p).map(|s| self.path(&s)),
             "env" => {
                 for (k, ev) in self.entries(v, &p, None) {
-                    if let Some(s) = self.scalar_string(ev, &p.key(&k)) {
+                    let kp = p.key(&k);
+                    if let Err(why) = check_env_name(&k) {
+                        self.problem(Problem::new(kp.path(), why).help(
+                            "environment variable names are letters, digits and `_`, without `=`",
+                        ));
+                        continue;
+                    }
+                    if let Some(s) = self.scalar_string(ev, &kp) {
                         c.env.insert(k, s);
                     }
                 }
@@ -665,7 +724,7 @@ impl Parser<'_> {
                 }
             }
             "probe" => c.probe = self.probe(v, &p),
-            "start_timeout" => c.start_timeout = self.duration(v, &p),
+            "start_timeout" => c.start_timeout = self.start_timeout(v, &p),
             "stop_timeout" => c.stop_timeout = self.duration(v, &p),
             "enabled" => c.enabled = self.bool(v, &p).unwrap_or(true),
             "description" => c.description = self.scalar_string(v, &p),
@@ -959,6 +1018,23 @@ impl Parser<'_> {
         }
     }
 
+    /// Whether an HTTP probe can ever see `status` as its answer: never a 1xx (not a final
+    /// answer), nor a redirect, which the probe follows.
+    fn reachable_status(&mut self, status: u16, p: &At<'_>) -> bool {
+        let why = match status {
+            100..=199 => "is not a final answer, so a probe never sees it",
+            301 | 302 | 303 | 307 | 308 => {
+                "is a redirect, which the probe follows, so it sees the status of the page it leads to"
+            }
+            _ => return true,
+        };
+        self.problem(
+            Problem::new(p.path(), format!("status {status} {why}"))
+                .help("expect the status of the final answer, e.g. `200`, or remove `status` to accept any 2xx"),
+        );
+        false
+    }
+
     fn probe(&mut self, v: &Value, path: &At<'_>) -> Option<Probe> {
         let before = self.problems.len();
         let mut checks = Vec::new();
@@ -977,7 +1053,8 @@ impl Parser<'_> {
                 "status" => {
                     status = self
                         .integer(x, &p, 100, 599)
-                        .and_then(|n| u16::try_from(n).ok());
+                        .and_then(|n| u16::try_from(n).ok())
+                        .filter(|n| self.reachable_status(*n, &p));
                 }
                 "interval" => probe.interval = self.duration(x, &p).unwrap_or(probe.interval),
                 "timeout" => probe.timeout = self.duration(x, &p).unwrap_or(probe.timeout),
@@ -1027,8 +1104,44 @@ pub(crate) fn check_host_port(s: &str) -> Result<(), String> {
         return Err(format!("`{s}` has no host"));
     }
     match port.parse::<u16>() {
-        Ok(p) if p > 0 => Ok(()),
-        _ => Err(format!("`{port}` is not a port (1 to 65535)")),
+        Ok(p) if p > 0 => {}
+        _ => return Err(format!("`{port}` is not a port (1 to 65535)")),
+    }
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return v6
+            .parse::<std::net::Ipv6Addr>()
+            .map(drop)
+            .map_err(|_| format!("`{host}` is not an IPv6 address"));
+    }
+    if host.contains(':') {
+        return Err(format!(
+            "`{s}` is ambiguous: write an IPv6 address in brackets, e.g. `[::1]:{port}`"
+        ));
+    }
+    if !host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    {
+        return Err(format!(
+            "`{host}` is not a host name or address (letters, digits, `.`, `-`)"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an environment variable's name: `execve` takes `NAME=value`, so a name with `=`
+/// (or a NUL byte, or none at all) cannot be passed.
+pub(crate) fn check_env_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        Err("an environment variable has an empty name".into())
+    } else if name.contains('=') {
+        Err(format!(
+            "`{name}` cannot name an environment variable: it contains `=`"
+        ))
+    } else if name.contains('\0') {
+        Err("an environment variable's name contains a NUL byte".into())
+    } else {
+        Ok(())
     }
 }
 
@@ -1042,10 +1155,17 @@ fn check_url(s: &str) -> Result<(), String> {
             format!("`{s}` is not an http:// URL")
         });
     };
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.is_empty() {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host_port.is_empty() {
         return Err(format!("`{s}` has no host"));
     }
+    if s.parse::<ureq::http::Uri>().is_err() {
+        return Err(format!(
+            "`{s}` is not a valid URL (spaces and other special characters must be %-encoded)"
+        ));
+    }
+    let authority = host_port;
     if let Some((_, port)) = authority.rsplit_once(':')
         && !port.ends_with(']')
         && !matches!(port.parse::<u16>(), Ok(p) if p > 0)

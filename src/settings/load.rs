@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use yaml_serde::Value;
 
-use super::{cache, discover};
+use super::{cache, discover, files};
 use crate::config::env::{self, Override};
 use crate::config::file::{
     DEFAULT_FILES, display_name, locate, locate_problems, parse_yaml, read_text, write_atomic,
@@ -142,6 +142,8 @@ impl Settings {
             .map(|m| m.keys().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         problems.extend(validate::references(&config, &declared));
+        problems.extend(validate::timings(&config));
+        problems.extend(files::problems(&config));
         let graph = match Graph::build(&config) {
             Ok(g) if problems.is_empty() => g,
             Ok(_) => return Err(fail(problems)),

@@ -5,6 +5,7 @@
 
 mod cache;
 mod discover;
+mod files;
 mod load;
 
 pub(crate) use discover::apply as discover;

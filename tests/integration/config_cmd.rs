@@ -243,3 +243,129 @@ fn the_logs_section_takes_sizes_and_an_override() {
         .stderr_has("tta.yaml:2:3: `logs.max_size`: `10 MB/s` is not a size")
         .stderr_has("tta.yaml:3:3: `logs.keep`: expected a whole number from 0 to 100");
 }
+
+/// (what the component adds, where the problem is, what it says).
+const ONLY_FAIL_AT_START: &[(&str, &str, &str)] = &[
+    (
+        "probe: { http: \"https://127.0.0.1:8443/\" }",
+        "tta.yaml:5:14: `components.c.probe.http`",
+        "https probes are not supported",
+    ),
+    (
+        "probe: { http: \"http://127.0.0.1:65536/\" }",
+        "`components.c.probe.http`",
+        "`65536` in `http://127.0.0.1:65536/` is not a port",
+    ),
+    (
+        "probe: { http: \"http://exa mple/\" }",
+        "`components.c.probe.http`",
+        "is not a valid URL",
+    ),
+    (
+        "probe: { tcp: \"exa mple:80\" }",
+        "`components.c.probe.tcp`",
+        "is not a host name or address",
+    ),
+    (
+        "probe: { tcp: \"::1:80\" }",
+        "`components.c.probe.tcp`",
+        "write an IPv6 address in brackets",
+    ),
+    (
+        "probe: { http: \"http://127.0.0.1:1/\", status: 302 }",
+        "`components.c.probe.status`",
+        "status 302 is a redirect, which the probe follows",
+    ),
+    (
+        "probe: { http: \"http://127.0.0.1:1/\", status: 101 }",
+        "`components.c.probe.status`",
+        "is not a final answer",
+    ),
+    (
+        "env: { \"A=B\": x }",
+        "`components.c.env.A=B`",
+        "cannot name an environment variable: it contains `=`",
+    ),
+    (
+        "env: { A: \"x\\0y\" }",
+        "`components.c.env.A`",
+        "contains a NUL byte",
+    ),
+    ("args: 1", "`components.c.args`", "unknown key `args`"),
+    (
+        "cwd: a-file",
+        "tta.yaml:5:5: `components.c.cwd`",
+        "a-file is a file, not a folder",
+    ),
+    (
+        "probe: { tcp: \"127.0.0.1:1\", timeout: 2m }",
+        "`components.c.probe.timeout`",
+        "the probe may take 2m per attempt, longer than `defaults.start_timeout` (1m)",
+    ),
+    (
+        "start_timeout: 0s",
+        "`components.c.start_timeout`",
+        "a start timeout of 0s times out every start at once",
+    ),
+];
+
+/// Each value parses, and each could only fail when its component starts: every one is
+/// refused by `config validate` (and so by every command), at its line, with the fix.
+#[test]
+fn values_that_could_only_fail_at_start_are_refused_at_validation() {
+    let s = Stack::empty();
+    s.write("a-file", "not a folder\n");
+    for (extra, location, message) in ONLY_FAIL_AT_START {
+        s.write(
+            "tta.yaml",
+            &format!(
+                "components:\n  c:\n    kind: process\n    command: [\"true\"]\n    {extra}\n"
+            ),
+        );
+        let r = s.tta(&["config", "validate"]);
+        r.code(2).stderr_has(location).stderr_has(message);
+        s.tta(&["start", "--dry-run"]).code(2).stderr_has(message);
+    }
+    // A NUL in argv and a shell that is empty.
+    s.write(
+        "tta.yaml",
+        "components:\n  c:\n    kind: task\n    command: [\"a\\0b\"]\n  d:\n    kind: task\n    shell: \"\"\n",
+    );
+    s.tta(&["config", "validate"])
+        .code(2)
+        .stderr_has("tta.yaml:4:15: `components.c.command.0`: the value contains a NUL byte")
+        .stderr_has("`components.d.shell`: `shell` is empty");
+}
+
+#[test]
+fn an_override_never_erases_a_section_nor_picks_one_of_two_targets() {
+    let s = Stack::new(CHAIN).env("TTA__COMPONENTS", "");
+    s.tta(&["status"])
+        .code(2)
+        .stderr_has("TTA__COMPONENTS (environment)")
+        .stderr_has("TTA__COMPONENTS is empty, which would erase `components`");
+    let s = Stack::new(CHAIN).env("TTA__DEFAULTS", "~");
+    s.tta(&["config", "validate"])
+        .code(2)
+        .stderr_has("`defaults` is a section; null would replace all of it");
+    // A mapping merges: jobs changes, the rest of `defaults` stays.
+    let s = Stack::new(CHAIN).env("TTA__DEFAULTS", "{start_timeout: 9s}");
+    assert_eq!(
+        s.tta(&["config", "get", "defaults.jobs"]).ok().stdout,
+        "4\n"
+    );
+    let two = "components:\n  my-api: { kind: task, command: [\"true\"] }\n  my_api: { kind: task, command: [\"true\"] }\n";
+    let s = Stack::new(two).env("TTA__COMPONENTS__MY_API__ENABLED", "false");
+    s.tta(&["graph"])
+        .code(2)
+        .stderr_has("TTA__COMPONENTS__MY_API__ENABLED (environment)")
+        .stderr_has("`MY_API` matches `my-api` and `my_api`");
+    let s = Stack::new(two).env("TTA__COMPONENTS__my-api__ENABLED", "false");
+    s.tta(&["--json", "graph", "--format", "json"]).ok();
+    assert_eq!(
+        s.tta(&["config", "get", "components.my-api.enabled"])
+            .ok()
+            .stdout,
+        "false\n"
+    );
+}
