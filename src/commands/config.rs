@@ -3,10 +3,14 @@
 use std::path::Path;
 
 use serde_json::json;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 use yaml_serde::Value;
 
+use crate::cancel::{Cancel, CancelReason};
 use crate::cli::ConfigCommand;
 use crate::config::keypath::KeyPath;
+use crate::config::store::{self, FolderLock, Target};
 use crate::config::{edit, locate, secrets, value};
 use crate::error::{Error, Result, exit};
 use crate::output::Output;
@@ -76,6 +80,9 @@ fn validate(settings: &Settings, out: &Output) -> u8 {
 }
 
 fn save(settings: &Settings, path: Option<&Path>, include_env: bool, out: &Output) -> Result<u8> {
+    let cancel = interruptible();
+    let waiting =
+        || out.info("waiting for another tta to finish editing a config file in that folder");
     let target = if include_env {
         let text = yaml_serde::to_string(settings.value())
             .map_err(|e| Error::usage(e.to_string(), None))?;
@@ -85,10 +92,9 @@ fn save(settings: &Settings, path: Option<&Path>, include_env: bool, out: &Outpu
             .or_else(|| settings.path().map(Path::to_path_buf))
             .unwrap_or_else(|| cwd.join("tta.yaml"));
         Settings::from_text(text.clone(), Some(target.clone()), &cwd, std::iter::empty())?;
-        crate::config::write_atomic(&target, text.as_bytes())?;
-        target
+        settings.save_with(Some(&target), Some(&text), &cancel, waiting)?
     } else {
-        settings.save(path)?
+        settings.save_with(path, None, &cancel, waiting)?
     };
     if out.json {
         out.json_doc(json!({"saved": target}));
@@ -96,6 +102,25 @@ fn save(settings: &Settings, path: Option<&Path>, include_env: bool, out: &Outpu
         out.info(&format!("saved {}", target.display()));
     }
     Ok(exit::OK)
+}
+
+/// A cancel that SIGINT, SIGTERM and SIGHUP raise, so that an edit interrupted by one of
+/// them ends cleanly: no temporary file left, the file old or new, exit 130 if nothing was
+/// written.
+fn interruptible() -> Cancel {
+    let cancel = Cancel::new();
+    match Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        Ok(mut signals) => {
+            let c = cancel.clone();
+            std::thread::spawn(move || {
+                for _ in signals.forever() {
+                    c.cancel(CancelReason::Interrupted);
+                }
+            });
+        }
+        Err(e) => tracing::warn!("cannot catch signals during the edit: {e}"),
+    }
+    cancel
 }
 
 fn cwd() -> Result<std::path::PathBuf> {
@@ -133,15 +158,10 @@ fn print_value(out: &Output, key: Option<&str>, v: &Value) {
 }
 
 /// `config set` works from the raw text, so that it can also repair an invalid file: the
-/// edited text must validate before anything is written.
+/// edited text must validate before anything is written. The file's folder stays locked
+/// from the read to the write, so concurrent edits all land, one after another.
 fn set(config: Option<&Path>, key: &str, raw: &str, out: &Output) -> Result<u8> {
     let cwd = cwd()?;
-    let path = locate(config, &cwd)?.unwrap_or_else(|| cwd.join("tta.yaml"));
-    let text = if path.exists() {
-        std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?
-    } else {
-        String::new()
-    };
     let kp = KeyPath::parse(key).map_err(|e| Error::usage(e.to_string(), None))?;
     let new: Value = yaml_serde::from_str(raw).map_err(|e| {
         Error::usage(
@@ -153,6 +173,13 @@ fn set(config: Option<&Path>, key: &str, raw: &str, out: &Output) -> Result<u8> 
             Some("quote strings that contain `:` or `#`".into()),
         )
     })?;
+    let path = locate(config, &cwd)?.unwrap_or_else(|| cwd.join("tta.yaml"));
+    let cancel = interruptible();
+    let target = Target::resolve(&path)?;
+    let _lock = FolderLock::take(&target, &cancel, || {
+        out.info("waiting for another tta to finish editing a config file in that folder");
+    })?;
+    let (form, text) = target.read()?.unwrap_or_default();
     let edited = edit::set(&text, &kp, &new).map_err(|e| {
         Error::usage(
             format!("cannot set `{key}`: {e}"),
@@ -165,7 +192,8 @@ fn set(config: Option<&Path>, key: &str, raw: &str, out: &Output) -> Result<u8> 
         &cwd,
         crate::config::env::process_vars(),
     )?;
-    let saved = settings.save(None)?;
+    store::write(&target, &form.encode(settings.text()), &cancel)?;
+    let saved = path;
     let overridden: Vec<&str> = settings
         .overrides()
         .iter()

@@ -13,6 +13,7 @@ pub(crate) mod schema;
 pub(crate) mod secrets;
 pub(crate) mod size;
 pub(crate) mod source;
+pub(crate) mod store;
 pub(crate) mod validate;
 pub(crate) mod value;
 

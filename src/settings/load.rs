@@ -11,13 +11,15 @@ use std::sync::OnceLock;
 use yaml_serde::Value;
 
 use super::{cache, discover, files};
+use crate::cancel::Cancel;
 use crate::config::env::{self, Override};
 use crate::config::file::{
-    DEFAULT_FILES, display_name, locate, locate_problems, parse_yaml, read_text, write_atomic,
+    DEFAULT_FILES, display_name, locate, locate_problems, parse_yaml, read_text,
 };
 use crate::config::keypath::KeyPath;
 use crate::config::model::{Config, Defaults};
 use crate::config::problem::Problem;
+use crate::config::store::{self, FolderLock, Target, TextForm};
 use crate::config::{edit, parse, validate, value};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
@@ -57,6 +59,63 @@ pub struct Settings {
     /// The encoded configuration of a cached load, decoded on first use.
     config_blob: Vec<u8>,
     graph: Graph,
+    /// The byte-order mark and line endings of the file, put back when it is saved.
+    form: TextForm,
+    /// What the file held when it was loaded (or last saved), to refuse a save that would
+    /// undo someone else's edit.
+    origin: Origin,
+}
+
+/// What a file held when it was read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Seen {
+    /// Not known: the text did not come from the file.
+    #[default]
+    Unknown,
+    /// There was no file.
+    Missing,
+    /// A digest of its bytes.
+    Bytes(u64),
+}
+
+/// What the file held when it was loaded (or last saved).
+#[derive(Debug, Default)]
+struct Origin(std::sync::Mutex<Seen>);
+
+impl Clone for Origin {
+    fn clone(&self) -> Self {
+        Self(std::sync::Mutex::new(self.get()))
+    }
+}
+
+impl Origin {
+    fn get(&self) -> Seen {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn set(&self, v: Seen) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = v;
+    }
+}
+
+/// What `path` holds now.
+fn digest(path: &Path) -> Result<Seen> {
+    use std::hash::{Hash as _, Hasher as _};
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let mut h = std::hash::DefaultHasher::new();
+            bytes.hash(&mut h);
+            Ok(Seen::Bytes(h.finish()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Seen::Missing),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
 }
 
 impl Settings {
@@ -73,11 +132,19 @@ impl Settings {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self> {
         let path = locate(explicit, cwd)?;
-        let text = match &path {
-            Some(p) => read_text(p)?,
-            None => String::new(),
+        let (raw, origin) = match &path {
+            Some(p) => {
+                let raw = read_text(p)?;
+                let origin = digest(p)?;
+                (raw, origin)
+            }
+            None => (String::new(), Seen::Missing),
         };
-        Self::from_text(text, path, cwd, env)
+        let (form, text) = TextForm::decode(&raw);
+        let mut settings = Self::from_text(text, path, cwd, env)?;
+        settings.form = form;
+        settings.origin.set(origin);
+        Ok(settings)
     }
 
     /// Loads from text. `path` is where it came from (and where `save` writes); relative
@@ -118,6 +185,8 @@ impl Settings {
                 config: OnceLock::new(),
                 config_blob: hit.config,
                 graph: hit.graph,
+                form: TextForm::default(),
+                origin: Origin::default(),
             });
         }
         let mut value = parse_yaml(&text, &display)?;
@@ -166,6 +235,8 @@ impl Settings {
             config: OnceLock::from(config),
             config_blob: Vec::new(),
             graph,
+            form: TextForm::default(),
+            origin: Origin::default(),
         })
     }
 
@@ -246,20 +317,68 @@ impl Settings {
                 Some(format!("edit {} by hand", self.display_name())),
             )
         })?;
-        let next = Self::from_text(text, self.path.clone(), &self.cwd, self.env.clone())?;
+        let mut next = Self::from_text(text, self.path.clone(), &self.cwd, self.env.clone())?;
+        next.form = self.form;
+        next.origin = self.origin.clone();
         *self = next;
         Ok(())
     }
 
-    /// Writes the file's text (without environment overrides) atomically to `path`, or to
-    /// the file it came from, or to `./tta.yaml` when there was none. Returns where.
+    /// Writes the file's text (without environment overrides) to `path`, or to the file it
+    /// came from, or to `./tta.yaml` when there was none; returns where. The file stays the
+    /// user's: a link is written through, hard links, owner, group, mode, byte-order mark and
+    /// line endings are kept, a read-only file or one that is not a regular file is refused,
+    /// and saving over the file this came from fails when the file changed since it was
+    /// loaded (another edit would be lost).
     pub fn save(&self, path: Option<&Path>) -> Result<PathBuf> {
-        let target = match (path, &self.path) {
+        self.save_with(path, None, &Cancel::new(), || {})
+    }
+
+    /// [`Settings::save`] with `text` instead of the file's text, a cancel that ends a wait
+    /// for another edit, and `on_wait` called if there is such a wait.
+    pub(crate) fn save_with(
+        &self,
+        path: Option<&Path>,
+        text: Option<&str>,
+        cancel: &Cancel,
+        on_wait: impl FnOnce(),
+    ) -> Result<PathBuf> {
+        let named = match (path, &self.path) {
             (Some(p), _) => self.cwd.join(p),
             (None, Some(p)) => p.clone(),
             (None, None) => self.cwd.join(DEFAULT_FILES[0]),
         };
-        write_atomic(&target, self.text.as_bytes())?;
-        Ok(target)
+        let target = Target::resolve(&named)?;
+        let _lock = FolderLock::take(&target, cancel, on_wait)?;
+        let own = match &self.path {
+            None => path.is_none(),
+            Some(p) => Target::resolve(p).is_ok_and(|t| same_file(&t.real, &target.real)),
+        };
+        let expected = self.origin.get();
+        if own && expected != Seen::Unknown {
+            let now = digest(&target.real)?;
+            if now != expected {
+                return Err(Error::ConfigWrite {
+                    path: named,
+                    message: "it changed since it was loaded; saving would undo that change".into(),
+                    hint: "load it again and repeat the change".into(),
+                });
+            }
+        }
+        let bytes = self.form.encode(text.unwrap_or(&self.text));
+        store::write(&target, &bytes, cancel)?;
+        if own {
+            self.origin.set(digest(&target.real)?);
+        }
+        Ok(named)
+    }
+}
+
+/// Whether two paths name the same file (the same one, or the same inode).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
+        _ => a == b,
     }
 }

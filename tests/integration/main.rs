@@ -15,6 +15,8 @@ mod signals;
 mod generated;
 // insta snapshots of the human output.
 mod snapshots;
+// Config files stay the user's: links, hard links, owner, mode, endings, FIFOs, concurrent edits, signals.
+mod config_files;
 // Secrets in a config never reach stdout or stderr unless revealed.
 mod secrets;
 // Everyday use: the shipped TTA stack, external components, doctor.
