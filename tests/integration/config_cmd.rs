@@ -369,3 +369,36 @@ fn an_override_never_erases_a_section_nor_picks_one_of_two_targets() {
         "false\n"
     );
 }
+
+/// Layouts `config set` refused before ("cannot change ... in place"): each edit lands, the
+/// rest of the file reads as before, and the file validates.
+#[test]
+fn set_edits_files_with_anchors_merges_block_scalars_and_odd_layouts() {
+    let s = Stack::new(
+        "--- # the stack\ncomponents:\n  a: &task {kind: task, command: [\"true\"]}\n  b:\n    <<: *task\n    description: |\n      two\n      lines\n  c: {kind: task, command: [\"true\"], }\n  d: *task\n...\n",
+    );
+    s.tta(&["config", "set", "components.a.description", "first"])
+        .ok();
+    s.tta(&["config", "set", "components.b.description", "one line"])
+        .ok();
+    s.tta(&["config", "set", "components.c.depends_on", "[a]"])
+        .ok();
+    s.tta(&["config", "set", "components.d.enabled", "false"])
+        .ok();
+    s.tta(&["config", "set", "components.b.start_timeout", "5s"])
+        .ok();
+    let get = |k: &str| s.tta(&["config", "get", k]).ok().stdout.clone();
+    assert_eq!(get("components.a.description"), "first\n");
+    assert_eq!(get("components.b.description"), "one line\n");
+    assert_eq!(get("components.b.kind"), "task\n");
+    assert_eq!(get("components.d.enabled"), "false\n");
+    assert_eq!(get("components.c.depends_on"), "- a\n");
+    let after = s.read("tta.yaml");
+    assert!(
+        after.starts_with("--- # the stack\n") && after.ends_with("...\n"),
+        "{after}"
+    );
+    // `a` is the anchor: changing it first made its aliases copies of the old value.
+    assert!(after.contains("  d: {kind: task"), "{after}");
+    s.tta(&["config", "validate"]).ok();
+}
