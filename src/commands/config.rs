@@ -12,6 +12,7 @@ use crate::cli::ConfigCommand;
 use crate::config::keypath::KeyPath;
 use crate::config::store::{self, FolderLock, Target};
 use crate::config::{edit, locate, secrets, value};
+use crate::driver::compose::command::default_project_name;
 use crate::error::{Error, Result, exit};
 use crate::output::Output;
 use crate::settings::Settings;
@@ -28,7 +29,11 @@ pub(crate) fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> R
             Ok(exit::OK)
         }
         ConfigCommand::Path => path(config, out),
-        ConfigCommand::Get { key, reveal } => get(&Settings::load(config)?, key, *reveal, out),
+        ConfigCommand::Get {
+            key,
+            reveal,
+            show_origin,
+        } => get(&Settings::load(config)?, key, *reveal, *show_origin, out),
         ConfigCommand::Show { reveal } => {
             let settings = Settings::load(config)?;
             let v = settings.value();
@@ -127,16 +132,47 @@ fn cwd() -> Result<std::path::PathBuf> {
     std::env::current_dir().map_err(|e| Error::io("read", ".", e))
 }
 
-fn get(settings: &Settings, key: &str, reveal: bool, out: &Output) -> Result<u8> {
-    let v = settings.get(key)?;
+fn get(
+    settings: &Settings,
+    key: &str,
+    reveal: bool,
+    show_origin: bool,
+    out: &Output,
+) -> Result<u8> {
+    let (v, origin) = settings.lookup(key, &default_project_name)?;
     let secret = KeyPath::parse(key).is_ok_and(|k| secrets::is_secret_path(&k));
     let shown = match (reveal, secret) {
-        (true, _) => v.clone(),
+        (true, _) => v,
         (false, true) if !v.is_null() => Value::from(secrets::MASK),
-        (false, _) => secrets::mask(v),
+        (false, _) => secrets::mask(&v),
     };
-    print_value(out, Some(key), &shown);
+    if !show_origin {
+        print_value(out, Some(key), &shown);
+    } else if out.json {
+        out.json_doc(json!({
+            "key": key, "value": shown, "origin": origin.to_string(), "source": origin.kind(),
+        }));
+    } else {
+        let text = match &shown {
+            Value::Mapping(_) | Value::Sequence(_) => {
+                format!(
+                    "{origin}\n{}",
+                    yaml_serde::to_string(&shown).unwrap_or_default()
+                )
+            }
+            other => format!("{origin}\t{}\n", scalar_text(other)),
+        };
+        out.stdout(&text);
+    }
     Ok(exit::OK)
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "null".into(),
+        other => value::to_inline(other),
+    }
 }
 
 fn print_value(out: &Output, key: Option<&str>, v: &Value) {
@@ -149,10 +185,8 @@ fn print_value(out: &Output, key: Option<&str>, v: &Value) {
         return;
     }
     let text = match v {
-        Value::String(s) => format!("{s}\n"),
         Value::Mapping(_) | Value::Sequence(_) => yaml_serde::to_string(v).unwrap_or_default(),
-        Value::Null => "null\n".into(),
-        other => format!("{}\n", value::to_inline(other)),
+        other => format!("{}\n", scalar_text(other)),
     };
     out.stdout(&text);
 }
@@ -186,11 +220,13 @@ fn set(config: Option<&Path>, key: &str, raw: &str, out: &Output) -> Result<u8> 
             Some(format!("edit {} by hand", path.display())),
         )
     })?;
-    let settings = Settings::from_text(
+    let settings = Settings::from_edit(
         edited,
-        Some(path.clone()),
+        path.clone(),
         &cwd,
         crate::config::env::process_vars(),
+        &text,
+        &kp,
     )?;
     store::write(&target, &form.encode(settings.text()), &cancel)?;
     let saved = path;

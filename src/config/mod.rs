@@ -3,6 +3,7 @@
 //! (discovery and the graph come on top, in the `settings` module).
 
 pub(crate) mod edit;
+pub(crate) mod effective;
 pub(crate) mod env;
 pub(crate) mod file;
 pub(crate) mod keypath;

@@ -12,6 +12,7 @@ use yaml_serde::Value;
 
 use super::{cache, discover, files};
 use crate::cancel::Cancel;
+use crate::config::effective::{self, Origin};
 use crate::config::env::{self, Override};
 use crate::config::file::{
     DEFAULT_FILES, display_name, locate, locate_problems, parse_yaml, read_text,
@@ -63,7 +64,7 @@ pub struct Settings {
     form: TextForm,
     /// What the file held when it was loaded (or last saved), to refuse a save that would
     /// undo someone else's edit.
-    origin: Origin,
+    origin: Loaded,
 }
 
 /// What a file held when it was read.
@@ -80,15 +81,15 @@ enum Seen {
 
 /// What the file held when it was loaded (or last saved).
 #[derive(Debug, Default)]
-struct Origin(std::sync::Mutex<Seen>);
+struct Loaded(std::sync::Mutex<Seen>);
 
-impl Clone for Origin {
+impl Clone for Loaded {
     fn clone(&self) -> Self {
         Self(std::sync::Mutex::new(self.get()))
     }
 }
 
-impl Origin {
+impl Loaded {
     fn get(&self) -> Seen {
         *self
             .0
@@ -186,7 +187,7 @@ impl Settings {
                 config_blob: hit.config,
                 graph: hit.graph,
                 form: TextForm::default(),
-                origin: Origin::default(),
+                origin: Loaded::default(),
             });
         }
         let mut value = parse_yaml(&text, &display)?;
@@ -236,7 +237,7 @@ impl Settings {
             config_blob: Vec::new(),
             graph,
             form: TextForm::default(),
-            origin: Origin::default(),
+            origin: Loaded::default(),
         })
     }
 
@@ -307,6 +308,50 @@ impl Settings {
         })
     }
 
+    /// [`Settings::from_text`] for the text `config set` made by setting `key` in
+    /// `original`: a problem with the value is reported at the value given (the edited
+    /// text was never written, so its lines mean nothing to the user), any other problem
+    /// at its place in `original`, the file as it is.
+    pub(crate) fn from_edit(
+        edited: String,
+        path: PathBuf,
+        cwd: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+        original: &str,
+        key: &KeyPath,
+    ) -> Result<Self> {
+        let display = display_name(Some(&path), cwd);
+        Self::from_text(edited, Some(path), cwd, env).map_err(|e| match e {
+            Error::InvalidConfig {
+                source_name,
+                problems,
+            } => Error::InvalidConfig {
+                source_name,
+                problems: relocate(problems, original, &display, key),
+            },
+            other => other,
+        })
+    }
+
+    /// The value `tta` uses for a dotted key, written or not, and where it comes from; an
+    /// error with "did you mean" for a key the schema does not have.
+    pub(crate) fn lookup(
+        &self,
+        key: &str,
+        project_name: &dyn Fn(&str, &Path) -> String,
+    ) -> Result<(Value, Origin)> {
+        let path = KeyPath::parse(key).map_err(|e| Error::usage(e.to_string(), None))?;
+        let display = self.display_name();
+        let sources = effective::Sources {
+            written: self.value(),
+            text: &self.text,
+            display: &display,
+            overrides: &self.overrides,
+            config: self.config(),
+        };
+        effective::lookup(&sources, &path, project_name)
+    }
+
     /// Sets a key in the file's text, keeping comments and order, and validates the result.
     /// Nothing is written until [`Settings::save`]; on error, `self` is unchanged.
     pub fn set(&mut self, key: &str, new: &Value) -> Result<()> {
@@ -372,6 +417,42 @@ impl Settings {
         }
         Ok(named)
     }
+}
+
+/// Locates the problems of an edit: at the value given, or in the file as it is.
+fn relocate(
+    problems: Vec<crate::Located>,
+    original: &str,
+    display: &str,
+    key: &KeyPath,
+) -> Vec<crate::Located> {
+    let index = crate::config::source::SourceIndex::build(original).ok();
+    let mut given = Vec::new();
+    let mut elsewhere = Vec::new();
+    for mut l in problems {
+        if l.location.ends_with("(environment)") {
+            elsewhere.push(l);
+            continue;
+        }
+        let Ok(at) = KeyPath::parse(&l.key) else {
+            elsewhere.push(l);
+            continue;
+        };
+        let in_file = index.as_ref().and_then(|i| i.get(&at)).is_some();
+        if at.segments().starts_with(key.segments()) || !in_file {
+            // The value given, or what it created (a new component that lacks a key).
+            l.location = format!("the value given for {key}");
+            given.push(l);
+        } else {
+            l.location = match index.as_ref().and_then(|i| i.position(&at)) {
+                Some(p) => format!("{display}:{}:{}", p.line, p.column),
+                None => display.to_owned(),
+            };
+            elsewhere.push(l);
+        }
+    }
+    given.extend(elsewhere);
+    given
 }
 
 /// Whether two paths name the same file (the same one, or the same inode).

@@ -22,7 +22,7 @@ fn get_prints_values_and_a_missing_key_is_an_error() {
     assert_eq!(j["value"], "task");
     s.tta(&["config", "get", "defaults.nope"])
         .code(2)
-        .stderr_has("key `defaults.nope` is not set");
+        .stderr_has("`defaults.nope`: there is no key `nope` under `defaults`");
     s.tta(&["config", "get", "a..b"])
         .code(2)
         .stderr_has("invalid key path `a..b`");
@@ -401,4 +401,82 @@ fn set_edits_files_with_anchors_merges_block_scalars_and_odd_layouts() {
     // `a` is the anchor: changing it first made its aliases copies of the old value.
     assert!(after.contains("  d: {kind: task"), "{after}");
     s.tta(&["config", "validate"]).ok();
+}
+
+#[test]
+fn get_answers_for_every_key_with_its_origin() {
+    let s = Stack::new(CHAIN);
+    let get = |args: &[&str]| {
+        let mut a = vec!["config", "get"];
+        a.extend_from_slice(args);
+        s.tta(&a).ok().stdout.clone()
+    };
+    // Defaults, inherited and inferred values, and unset optional keys.
+    assert_eq!(get(&["defaults.start_timeout"]), "1m\n");
+    assert_eq!(get(&["defaults.retry.attempts"]), "3\n");
+    assert_eq!(get(&["logs.keep"]), "1\n");
+    assert_eq!(get(&["components.api.start_timeout"]), "1m\n");
+    assert_eq!(get(&["components.api.description"]), "null\n");
+    assert_eq!(
+        get(&["--show-origin", "defaults.jobs"]),
+        "tta.yaml:3:3\t4\n"
+    );
+    assert_eq!(
+        get(&["--show-origin", "defaults.stop_timeout"]),
+        "default\t10s\n"
+    );
+    assert_eq!(
+        get(&["--show-origin", "components.db.stop_timeout"]),
+        "inherited from defaults.stop_timeout\t10s\n"
+    );
+    assert_eq!(
+        get(&["--show-origin", "components.api.enabled"]),
+        "default\ttrue\n"
+    );
+    assert_eq!(
+        get(&["--show-origin", "components.db.probe"]),
+        "not set (no default)\tnull\n"
+    );
+    let s = Stack::new(CHAIN).env("TTA__DEFAULTS__JOBS", "7");
+    let j = s
+        .tta(&["--json", "config", "get", "--show-origin", "defaults.jobs"])
+        .ok()
+        .json();
+    assert_eq!(j["value"], 7);
+    assert_eq!(j["origin"], "TTA__DEFAULTS__JOBS (environment)");
+    assert_eq!(j["source"], "environment");
+    // Typos get a suggestion, as `config set` gives.
+    s.tta(&["config", "get", "defaults.jbos"])
+        .code(2)
+        .stderr_has("there is no key `jbos` under `defaults`")
+        .stderr_has("did you mean `jobs`?");
+    s.tta(&["config", "get", "components.apo.kind"])
+        .code(2)
+        .stderr_has("nothing under `components` is named `apo`")
+        .stderr_has("did you mean `api`?");
+    s.tta(&["config", "get", "components.api.kind.x"])
+        .code(2)
+        .stderr_has("`components.api.kind` is a single value");
+}
+
+#[test]
+fn a_refused_set_points_at_the_value_given_or_the_file_as_it_is() {
+    let s = Stack::new(&format!("# one\n# two\n# three\n{CHAIN}"));
+    s.tta(&["config", "set", "defaults.jobs", "zero"])
+        .code(2)
+        .stderr_has("the value given for defaults.jobs: expected a whole number");
+    s.tta(&["config", "set", "components.new.kind", "task"])
+        .code(2)
+        .stderr_has("the value given for components.new.kind: `components.new`: a task component needs a `command`");
+    // A problem elsewhere that the value causes: at its line in the file as it is (the
+    // edit would have added a line above it).
+    s.write(
+        "tta.yaml",
+        "# one\ncomponents:\n  db:\n    kind: task\n    command: [\"true\"]\n  api:\n    kind: task\n    command: [\"true\"]\n    depends_on: [db]\n",
+    );
+    s.tta(&["config", "set", "components.db.enabled", "false"])
+        .code(2)
+        .stderr_has(
+            "tta.yaml:9:18: `components.api.depends_on.0`: depends on `db`, which is disabled",
+        );
 }
