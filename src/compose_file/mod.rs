@@ -13,5 +13,6 @@ mod loader;
 mod services;
 
 pub(crate) use files::{compose_files, uses_external_network};
+pub(crate) use interpolate::{Vars, interpolate_reporting};
 pub use interpolate::{interpolate, parse_dotenv};
 pub use services::{Service, ServiceDep, load_services};

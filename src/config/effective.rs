@@ -373,6 +373,10 @@ fn component(
         ("shell", shell),
         ("cwd", cwd),
         ("env", Value::Mapping(env)),
+        (
+            "env_file",
+            Value::Sequence(c.env_file.iter().map(|f| path_value(&f.path)).collect()),
+        ),
         ("depends_on", Value::Mapping(deps)),
         ("probe", c.probe.as_ref().map_or(Value::Null, probe)),
         (

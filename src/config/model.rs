@@ -184,6 +184,15 @@ impl CommandSpec {
     }
 }
 
+/// One `env_file:` entry: a dotenv file whose variables a process or task gets.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EnvFile {
+    /// The file, resolved against the config file's folder.
+    pub path: PathBuf,
+    /// A missing file is an error (the default), or is skipped (`required: false`).
+    pub required: bool,
+}
+
 /// When a dependency counts as satisfied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -281,8 +290,11 @@ pub struct ComponentSpec {
     pub command: Option<CommandSpec>,
     /// For process/task: the working directory (resolved against the config file's folder).
     pub cwd: Option<PathBuf>,
-    /// For process/task: extra environment.
+    /// For process/task: extra environment (with the variables of `env_file` merged in at
+    /// load time; `env` wins).
     pub env: IndexMap<String, String>,
+    /// For process/task: dotenv files read into `env` at load time, in order.
+    pub env_file: Vec<EnvFile>,
     /// Dependencies.
     pub depends_on: Vec<Dependency>,
     /// A host-side readiness probe.
@@ -311,6 +323,7 @@ impl ComponentSpec {
             command: None,
             cwd: None,
             env: IndexMap::new(),
+            env_file: Vec::new(),
             depends_on: Vec::new(),
             probe: None,
             start_timeout: None,

@@ -13,8 +13,8 @@ use yaml_serde::Value;
 
 use super::keypath::KeyPath;
 use super::model::{
-    CommandSpec, ComponentSpec, ComposeSettings, Condition, Config, Defaults, Dependency, Kind,
-    Logs, Probe, ProbeCheck, RESERVED_NAMES, Repository, Retry, valid_name,
+    CommandSpec, ComponentSpec, ComposeSettings, Condition, Config, Defaults, Dependency, EnvFile,
+    Kind, Logs, Probe, ProbeCheck, RESERVED_NAMES, Repository, Retry, valid_name,
 };
 use super::problem::Problem;
 use super::size;
@@ -121,6 +121,7 @@ pub(crate) const COMPONENT_KEYS: &[&str] = &[
     "shell",
     "cwd",
     "env",
+    "env_file",
     "depends_on",
     "probe",
     "start_timeout",
@@ -139,6 +140,8 @@ pub(crate) const PROBE_KEYS: &[&str] = &[
     "retries",
     "start_period",
 ];
+/// Keys of a long-form `env_file` entry.
+pub(crate) const ENV_FILE_KEYS: &[&str] = &["path", "required"];
 /// Keys of a long-form dependency.
 pub(crate) const DEPENDENCY_KEYS: &[&str] = &["condition", "required"];
 
@@ -168,6 +171,7 @@ pub(crate) fn schema_keys(path: &[String]) -> SchemaKeys {
         ["components", _] => SchemaKeys::Fixed(COMPONENT_KEYS),
         ["components", _, "probe"] => SchemaKeys::Fixed(PROBE_KEYS),
         ["components", _, "env"] => SchemaKeys::Free,
+        ["components", _, "env_file", _] => SchemaKeys::Fixed(ENV_FILE_KEYS),
         ["components", _, "depends_on"] => SchemaKeys::Named,
         ["components", _, "depends_on", _] => SchemaKeys::Fixed(DEPENDENCY_KEYS),
         _ => SchemaKeys::Leaf,
@@ -723,12 +727,66 @@ impl Parser<'_> {
                     c.depends_on.retain(|d| d.name != name);
                 }
             }
+            "env_file" => c.env_file = self.env_file(v, &p),
             "probe" => c.probe = self.probe(v, &p),
             "start_timeout" => c.start_timeout = self.start_timeout(v, &p),
             "stop_timeout" => c.stop_timeout = self.duration(v, &p),
             "enabled" => c.enabled = self.bool(v, &p).unwrap_or(true),
             "description" => c.description = self.scalar_string(v, &p),
             _ => unreachable!("entries() keeps only component keys"),
+        }
+    }
+
+    /// `env_file:` as Compose takes it: a path, a list of paths, or a list of
+    /// `{ path, required }`.
+    fn env_file(&mut self, v: &Value, p: &At<'_>) -> Vec<EnvFile> {
+        let one = |this: &mut Self, item: &Value, at: &At<'_>| -> Option<EnvFile> {
+            match item {
+                Value::String(_) => {
+                    this.non_empty(item, at, "the env file's path")
+                        .map(|s| EnvFile {
+                            path: this.path(&s),
+                            required: true,
+                        })
+                }
+                Value::Mapping(_) => {
+                    let mut file = EnvFile {
+                        path: PathBuf::new(),
+                        required: true,
+                    };
+                    let mut has_path = false;
+                    for (key, x) in this.entries(item, at, Some(ENV_FILE_KEYS)) {
+                        let kp = at.key(&key);
+                        if key == "path" {
+                            if let Some(s) = this.non_empty(x, &kp, "the env file's path") {
+                                file.path = this.path(&s);
+                                has_path = true;
+                            }
+                        } else {
+                            file.required = this.bool(x, &kp).unwrap_or(true);
+                        }
+                    }
+                    if !has_path {
+                        this.problem(
+                            Problem::new(at.path(), "an `env_file` entry needs a `path`")
+                                .help("write `{ path: .env.local, required: false }`"),
+                        );
+                    }
+                    has_path.then_some(file)
+                }
+                other => {
+                    this.wrong_type(at, "a path or `{ path, required }`", other);
+                    None
+                }
+            }
+        };
+        match v {
+            Value::Sequence(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| one(self, item, &p.index(i)))
+                .collect(),
+            other => one(self, other, p).into_iter().collect(),
         }
     }
 
@@ -783,6 +841,7 @@ impl Parser<'_> {
                 ("shell", d.shell.is_some()),
                 ("cwd", c.cwd.is_some()),
                 ("env", !c.env.is_empty()),
+                ("env_file", !c.env_file.is_empty()),
                 ("repository", c.repository.is_some()),
                 ("service", c.service.is_some()),
             ],
@@ -805,6 +864,7 @@ impl Parser<'_> {
                 ("shell", d.shell.is_some()),
                 ("cwd", d.c.cwd.is_some()),
                 ("env", !d.c.env.is_empty()),
+                ("env_file", !d.c.env_file.is_empty()),
             ],
             |key| format!("`{key}` does not apply to a compose component"),
             "compose services take their command and environment from the compose file",

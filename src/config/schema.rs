@@ -47,6 +47,18 @@ pub(crate) fn json_schema() -> Value {
             }}
         ]
     });
+    let env_file = json!({
+        "description": "dotenv files read into env (relative to this file; env wins)",
+        "oneOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"oneOf": [
+                {"type": "string"},
+                {"type": "object", "additionalProperties": false, "required": ["path"], "properties": {
+                    "path": {"type": "string"}, "required": {"type": "boolean"}
+                }}
+            ]}}
+        ]
+    });
     let probe = json!({
         "type": "object",
         "additionalProperties": false,
@@ -128,6 +140,7 @@ pub(crate) fn json_schema() -> Value {
                         "shell": {"type": "string", "description": "a line run with sh -c"},
                         "cwd": {"type": "string"},
                         "env": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
+                        "env_file": env_file,
                         "depends_on": depends_on,
                         "probe": probe,
                         "start_timeout": duration("overrides defaults.start_timeout"),

@@ -76,12 +76,22 @@ pub(crate) fn references(config: &Config, declared: &[&str]) -> Vec<Problem> {
     problems
 }
 
-/// Timings that can only fail when the component starts: a probe attempt that may take
-/// longer than the whole start (the start times out before the probe can answer).
-pub(crate) fn timings(config: &Config) -> Vec<Problem> {
+/// Timings that can only fail when the component starts: a probe `timeout` written longer
+/// than the whole start (the start times out before such a probe could answer). The default
+/// probe timeout is not held against a short start: an attempt is cut to the time left.
+/// `tree` is the document as loaded, to tell a written timeout from the default.
+pub(crate) fn timings(config: &Config, tree: &yaml_serde::Value) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (name, spec) in &config.components {
         let Some(probe) = &spec.probe else { continue };
+        let key = KeyPath::root()
+            .join("components")
+            .join(name.clone())
+            .join("probe")
+            .join("timeout");
+        if crate::config::value::get(tree, &key).is_none() {
+            continue;
+        }
         let start = spec.start_timeout.unwrap_or(config.defaults.start_timeout);
         if probe.timeout > start {
             let whose = if spec.start_timeout.is_some() {
@@ -91,11 +101,7 @@ pub(crate) fn timings(config: &Config) -> Vec<Problem> {
             };
             problems.push(
                 Problem::new(
-                    KeyPath::root()
-                        .join("components")
-                        .join(name.clone())
-                        .join("probe")
-                        .join("timeout"),
+                    key,
                     format!(
                         "the probe may take {} per attempt, longer than {whose}: the start would time out before the probe answers",
                         Human(probe.timeout)

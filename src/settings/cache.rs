@@ -82,7 +82,9 @@ pub(super) fn key(
     env: &[(String, String)],
 ) -> Option<Key> {
     let path = path?;
-    if text.len() < MIN_SIZE {
+    // Below the size that pays, or with inputs beyond the key: `${VAR}` templates read the
+    // whole environment and `.env`, and `env_file` reads other files.
+    if text.len() < MIN_SIZE || text.contains('$') || text.contains("env_file") {
         return None;
     }
     let hash = |salt: u8| {

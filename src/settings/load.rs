@@ -5,13 +5,15 @@
 //! and only then located (`file:line:column`, or the variable that set the value), so the
 //! source index is built only when there is something to report.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use yaml_serde::Value;
 
-use super::{cache, discover, files};
+use super::{cache, discover, files, variables};
 use crate::cancel::Cancel;
+use crate::compose_file::Vars;
 use crate::config::effective::{self, Origin};
 use crate::config::env::{self, Override};
 use crate::config::file::{
@@ -60,6 +62,10 @@ pub struct Settings {
     /// The encoded configuration of a cached load, decoded on first use.
     config_blob: Vec<u8>,
     graph: Graph,
+    /// The tree with `${VAR}` templates resolved, when it had any.
+    resolved: Option<Value>,
+    /// The whole environment given, which templates read.
+    vars: std::sync::Arc<HashMap<String, String>>,
     /// The byte-order mark and line endings of the file, put back when it is saved.
     form: TextForm,
     /// What the file held when it was loaded (or last saved), to refuse a save that would
@@ -156,11 +162,32 @@ impl Settings {
         cwd: &Path,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self> {
-        let env: Vec<(String, String)> = env
-            .into_iter()
+        let vars: HashMap<String, String> = env.into_iter().collect();
+        let mut env: Vec<(String, String)> = vars
+            .iter()
             .filter(|(k, _)| k.starts_with(env::PREFIX))
+            .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        Self::build(text, path, cwd, env, true)
+        env.sort();
+        Self::build(text, path, cwd, env, std::sync::Arc::new(vars), true)
+    }
+
+    /// `${VAR}` templates in `value` resolved from `vars` and the `.env` beside the file,
+    /// when it has any; `None` when nothing needed resolving.
+    fn resolve(
+        text: &str,
+        env: &[(String, String)],
+        value: &Value,
+        base_dir: &Path,
+        vars: &HashMap<String, String>,
+    ) -> Result<(Option<Value>, Vec<Problem>)> {
+        if !text.contains('$') && !env.iter().any(|(_, v)| v.contains('$')) {
+            return Ok((None, Vec::new()));
+        }
+        let dotenv = variables::dotenv(base_dir, vars)?;
+        let (resolved, problems) =
+            variables::interpolate(value, &Vars::new(vars.clone()).with_dotenv(dotenv));
+        Ok((Some(resolved), problems))
     }
 
     fn build(
@@ -168,6 +195,7 @@ impl Settings {
         path: Option<PathBuf>,
         cwd: &Path,
         env: Vec<(String, String)>,
+        vars: std::sync::Arc<HashMap<String, String>>,
         use_cache: bool,
     ) -> Result<Self> {
         let display = display_name(path.as_deref(), cwd);
@@ -186,6 +214,8 @@ impl Settings {
                 config: OnceLock::new(),
                 config_blob: hit.config,
                 graph: hit.graph,
+                resolved: None,
+                vars,
                 form: TextForm::default(),
                 origin: Loaded::default(),
             });
@@ -205,14 +235,21 @@ impl Settings {
             source_name: display.clone(),
             problems: locate_problems(problems, &display, &text, &overrides),
         };
-        let (mut config, mut problems) = parse::parse_partial(&value, &base_dir);
+        let (resolved, mut problems) = Self::resolve(&text, &env, &value, &base_dir, &vars)?;
+        let (mut config, parsed) =
+            parse::parse_partial(resolved.as_ref().unwrap_or(&value), &base_dir);
+        problems.extend(parsed);
+        problems.extend(variables::env_files(&mut config, &vars));
         problems.extend(discover::apply(&mut config));
         let declared: Vec<&str> = value::get(&value, &KeyPath::root().join("components"))
             .and_then(Value::as_mapping)
             .map(|m| m.keys().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         problems.extend(validate::references(&config, &declared));
-        problems.extend(validate::timings(&config));
+        problems.extend(validate::timings(
+            &config,
+            resolved.as_ref().unwrap_or(&value),
+        ));
         problems.extend(files::problems(&config));
         let graph = match Graph::build(&config) {
             Ok(g) if problems.is_empty() => g,
@@ -236,6 +273,8 @@ impl Settings {
             config: OnceLock::from(config),
             config_blob: Vec::new(),
             graph,
+            resolved,
+            vars,
             form: TextForm::default(),
             origin: Loaded::default(),
         })
@@ -261,6 +300,7 @@ impl Settings {
                     self.path.clone(),
                     &self.cwd,
                     self.env.clone(),
+                    self.vars.clone(),
                     false,
                 )
                 .ok()
@@ -288,6 +328,11 @@ impl Settings {
             let _ = env::apply(&mut v, self.env.iter().cloned());
             v
         })
+    }
+
+    /// The effective tree with `${VAR}` templates resolved: what `tta` runs with.
+    pub(crate) fn resolved_value(&self) -> &Value {
+        self.resolved.as_ref().unwrap_or_else(|| self.value())
     }
 
     /// The environment overrides that were applied.
@@ -343,7 +388,7 @@ impl Settings {
         let path = KeyPath::parse(key).map_err(|e| Error::usage(e.to_string(), None))?;
         let display = self.display_name();
         let sources = effective::Sources {
-            written: self.value(),
+            written: self.resolved_value(),
             text: &self.text,
             display: &display,
             overrides: &self.overrides,
@@ -362,7 +407,14 @@ impl Settings {
                 Some(format!("edit {} by hand", self.display_name())),
             )
         })?;
-        let mut next = Self::from_text(text, self.path.clone(), &self.cwd, self.env.clone())?;
+        let mut next = Self::build(
+            text,
+            self.path.clone(),
+            &self.cwd,
+            self.env.clone(),
+            self.vars.clone(),
+            true,
+        )?;
         next.form = self.form;
         next.origin = self.origin.clone();
         *self = next;

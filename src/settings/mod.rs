@@ -7,6 +7,7 @@ mod cache;
 mod discover;
 mod files;
 mod load;
+mod variables;
 
 pub(crate) use discover::apply as discover;
 pub use load::Settings;

@@ -17,6 +17,8 @@ mod generated;
 mod snapshots;
 // Config files stay the user's: links, hard links, owner, mode, endings, FIFOs, concurrent edits, signals.
 mod config_files;
+// `${VAR}` templates, `.env` and `env_file:`, resolved at load time like compose.
+mod variables;
 // Secrets in a config never reach stdout or stderr unless revealed.
 mod secrets;
 // Everyday use: the shipped TTA stack, external components, doctor.
