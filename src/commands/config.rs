@@ -36,7 +36,10 @@ pub(crate) fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> R
         } => get(&Settings::load(config)?, key, *reveal, *show_origin, out),
         ConfigCommand::Show { reveal } => {
             let settings = Settings::load(config)?;
-            let v = settings.value();
+            if *reveal {
+                secrets::reveal();
+            }
+            let v = settings.resolved_value();
             print_value(
                 out,
                 None,
@@ -140,11 +143,13 @@ fn get(
     out: &Output,
 ) -> Result<u8> {
     let (v, origin) = settings.lookup(key, &default_project_name)?;
-    let secret = KeyPath::parse(key).is_ok_and(|k| secrets::is_secret_path(&k));
-    let shown = match (reveal, secret) {
-        (true, _) => v,
-        (false, true) if !v.is_null() => Value::from(secrets::MASK),
-        (false, _) => secrets::mask(&v),
+    if reveal {
+        secrets::reveal();
+    }
+    let shown = match KeyPath::parse(key) {
+        _ if reveal => v,
+        Ok(k) => secrets::mask_at(&k, &v),
+        Err(_) => secrets::mask(&v),
     };
     if !show_origin {
         print_value(out, Some(key), &shown);
@@ -239,11 +244,7 @@ fn set(config: Option<&Path>, key: &str, raw: &str, out: &Output) -> Result<u8> 
         })
         .map(|o| o.var.as_str())
         .collect();
-    let shown = if secrets::is_secret_path(&kp) {
-        Value::from(secrets::MASK)
-    } else {
-        secrets::mask(&new)
-    };
+    let shown = secrets::mask_at(&kp, &new);
     if out.json {
         out.json_doc(
             json!({"key": key, "value": shown, "path": saved, "overridden_by": overridden}),

@@ -23,7 +23,7 @@ use crate::config::keypath::KeyPath;
 use crate::config::model::{Config, Defaults};
 use crate::config::problem::Problem;
 use crate::config::store::{self, FolderLock, Target, TextForm};
-use crate::config::{edit, parse, validate, value};
+use crate::config::{edit, parse, secrets, validate, value};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 
@@ -190,6 +190,37 @@ impl Settings {
         Ok((Some(resolved), problems))
     }
 
+    /// Parses `tree` (templates resolved; `written` as written) and runs every check on it;
+    /// returns the configuration and the secret values found in it.
+    fn check(
+        tree: &Value,
+        written: &Value,
+        base_dir: &Path,
+        vars: &HashMap<String, String>,
+        problems: &mut Vec<Problem>,
+    ) -> (Config, Vec<String>) {
+        let (mut config, parsed) = parse::parse_partial(tree, base_dir);
+        problems.extend(parsed);
+        problems.extend(variables::env_files(&mut config, vars));
+        // Before any problem is shown: a message may quote a secret value.
+        let found = secrets::register(
+            tree,
+            config
+                .components
+                .values()
+                .flat_map(|c| c.env.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        );
+        problems.extend(discover::apply(&mut config));
+        let declared: Vec<&str> = value::get(written, &KeyPath::root().join("components"))
+            .and_then(Value::as_mapping)
+            .map(|m| m.keys().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        problems.extend(validate::references(&config, &declared));
+        problems.extend(validate::timings(&config, tree));
+        problems.extend(files::problems(&config));
+        (config, found)
+    }
+
     fn build(
         text: String,
         path: Option<PathBuf>,
@@ -203,6 +234,7 @@ impl Settings {
         if let (Some(p), Some(k)) = (path.as_deref(), cache_key)
             && let Some(hit) = cache::load(p, k)
         {
+            secrets::remember(&hit.secrets);
             return Ok(Self {
                 path,
                 cwd: cwd.to_path_buf(),
@@ -236,21 +268,13 @@ impl Settings {
             problems: locate_problems(problems, &display, &text, &overrides),
         };
         let (resolved, mut problems) = Self::resolve(&text, &env, &value, &base_dir, &vars)?;
-        let (mut config, parsed) =
-            parse::parse_partial(resolved.as_ref().unwrap_or(&value), &base_dir);
-        problems.extend(parsed);
-        problems.extend(variables::env_files(&mut config, &vars));
-        problems.extend(discover::apply(&mut config));
-        let declared: Vec<&str> = value::get(&value, &KeyPath::root().join("components"))
-            .and_then(Value::as_mapping)
-            .map(|m| m.keys().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        problems.extend(validate::references(&config, &declared));
-        problems.extend(validate::timings(
-            &config,
+        let (config, found) = Self::check(
             resolved.as_ref().unwrap_or(&value),
-        ));
-        problems.extend(files::problems(&config));
+            &value,
+            &base_dir,
+            &vars,
+            &mut problems,
+        );
         let graph = match Graph::build(&config) {
             Ok(g) if problems.is_empty() => g,
             Ok(_) => return Err(fail(problems)),
@@ -260,7 +284,7 @@ impl Settings {
             }
         };
         if let (Some(p), Some(k)) = (path.as_deref(), cache_key) {
-            cache::store(p, k, &config, &graph, &overrides);
+            cache::store(p, k, (&config, &graph), &overrides, &found);
         }
         Ok(Self {
             path,
