@@ -823,8 +823,19 @@ impl Parser<'_> {
         };
         if argv.as_ref().is_some_and(Vec::is_empty) {
             self.problem(Problem::new(p.path(), "`command` is empty"));
+        } else if argv.as_ref().is_some_and(|a| a[0].trim().is_empty()) {
+            self.empty_program(p);
+            return None;
         }
         argv
+    }
+
+    /// An argv whose program is an empty string: nothing could ever run.
+    fn empty_program(&mut self, p: &At<'_>) {
+        self.problem(
+            Problem::new(p.index(0).path(), "the program to run is an empty string")
+                .help("name the program first, e.g. `[python3, app.py]`"),
+        );
     }
 
     fn external_keys(&mut self, d: &Draft, path: &At<'_>, before: usize) {
@@ -1026,6 +1037,10 @@ impl Parser<'_> {
                 let a = self.string_list(x, p)?;
                 if a.is_empty() {
                     self.problem(Problem::new(p.path(), "`exec` is empty"));
+                    return None;
+                }
+                if a[0].trim().is_empty() {
+                    self.empty_program(p);
                     return None;
                 }
                 Some(ProbeCheck::Exec(a))

@@ -1,6 +1,7 @@
-//! What only the file system can say about a configuration: a working directory that is a
-//! file (every start of that component would fail). A folder that does not exist yet is
-//! not a problem here, since a task that runs first may create it.
+//! What only the file system can say about a configuration: a working directory or a
+//! repository path that is a file (every start would fail). A folder that does not exist
+//! yet is not a problem here: a task that runs first may create a working directory, and a
+//! repository not checked out yet is an environment error of the commands that need it.
 
 use crate::config::Config;
 use crate::config::keypath::KeyPath;
@@ -9,6 +10,23 @@ use crate::config::problem::Problem;
 /// Problems with the paths `config` names.
 pub(crate) fn problems(config: &Config) -> Vec<Problem> {
     let mut problems = Vec::new();
+    for (name, repo) in &config.repositories {
+        if std::fs::metadata(&repo.path).is_ok_and(|m| !m.is_dir()) {
+            problems.push(
+                Problem::new(
+                    KeyPath::root()
+                        .join("repositories")
+                        .join(name.clone())
+                        .join("path"),
+                    format!(
+                        "{} is a file, not the repository's folder",
+                        repo.path.display()
+                    ),
+                )
+                .help("name the folder the repository is checked out in"),
+            );
+        }
+    }
     for (name, spec) in &config.components {
         let Some(cwd) = &spec.cwd else { continue };
         let Ok(meta) = std::fs::metadata(cwd) else {

@@ -303,6 +303,11 @@ const ONLY_FAIL_AT_START: &[(&str, &str, &str)] = &[
         "the probe may take 2m per attempt, longer than `defaults.start_timeout` (1m)",
     ),
     (
+        "probe: { exec: [\"\", x] }",
+        "`components.c.probe.exec.0`",
+        "the program to run is an empty string",
+    ),
+    (
         "start_timeout: 0s",
         "`components.c.start_timeout`",
         "a start timeout of 0s times out every start at once",
@@ -335,6 +340,16 @@ fn values_that_could_only_fail_at_start_are_refused_at_validation() {
         .code(2)
         .stderr_has("tta.yaml:4:15: `components.c.command.0`: the value contains a NUL byte")
         .stderr_has("`components.d.shell`: `shell` is empty");
+    // A program that is an empty string, and a repository path that is a file.
+    s.write(
+        "tta.yaml",
+        "repositories:\n  r: { path: a-file }\ncomponents:\n  c:\n    kind: task\n    command: [\" \", x]\n",
+    );
+    s.tta(&["config", "validate"])
+        .code(2)
+        .stderr_has("`components.c.command.0`: the program to run is an empty string")
+        .stderr_has("`repositories.r.path`: ")
+        .stderr_has("a-file is a file, not the repository's folder");
 }
 
 #[test]
