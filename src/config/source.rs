@@ -214,13 +214,20 @@ impl<'t> CharOffsets<'t> {
         }
     }
 
-    /// The position of a byte offset (on a character boundary).
-    fn pos_of_byte(&self, offset: usize) -> Pos {
-        let before = &self.text[..offset];
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    /// The position of a byte offset (on a character boundary) near a known position `at`:
+    /// only the text between the two is read, so a large file costs nothing extra.
+    fn pos_near(&self, at: Pos, offset: usize) -> Pos {
+        let (lo, hi) = (offset.min(at.offset), offset.max(at.offset));
+        let lines = self.text[lo..hi].matches('\n').count();
+        let line = if offset <= at.offset {
+            at.line - lines
+        } else {
+            at.line + lines
+        };
+        let line_start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
         Pos {
-            line: before.matches('\n').count() + 1,
-            column: before[line_start..].chars().count() + 1,
+            line,
+            column: self.text[line_start..offset].chars().count() + 1,
             offset,
         }
     }
@@ -404,10 +411,12 @@ impl<'t> Builder<'t> {
             // on an earlier line, and trailing blank lines are clipped.
             node.shape = Shape::BlockScalar;
             if let Some(h) = block_header(text, node.start.offset) {
-                node.start = self.offsets.pos_of_byte(h);
+                node.start = self.offsets.pos_near(node.start, h);
             }
             let body = text[..node.end.offset].trim_end_matches([' ', '\t', '\r', '\n']);
-            node.end = self.offsets.pos_of_byte(body.len().max(node.start.offset));
+            node.end = self
+                .offsets
+                .pos_near(node.end, body.len().max(node.start.offset));
         }
     }
 }

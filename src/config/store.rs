@@ -229,7 +229,22 @@ impl FolderLock {
     /// [`Error::Interrupted`].
     pub(crate) fn take(target: &Target, cancel: &Cancel, on_wait: impl FnOnce()) -> Result<Self> {
         let dir_path = target.folder();
-        let dir = File::open(dir_path).map_err(|e| Error::io("open", dir_path, e))?;
+        let dir = match File::open(dir_path) {
+            Ok(d) => d,
+            // A folder we may enter but not read: lock the file itself (which a rename
+            // replaces, so edits then take turns less strictly; see docs/reliability.md).
+            Err(e)
+                if e.kind() == std::io::ErrorKind::PermissionDenied
+                    && target.existing.is_some() =>
+            {
+                OpenOptions::new()
+                    .read(true)
+                    .open(&target.real)
+                    .or_else(|_| OpenOptions::new().write(true).open(&target.real))
+                    .map_err(|_| Error::io("open", dir_path, e))?
+            }
+            Err(e) => return Err(Error::io("open", dir_path, e)),
+        };
         let start = Instant::now();
         let mut on_wait = Some(on_wait);
         loop {
