@@ -825,7 +825,6 @@ impl Parser<'_> {
             self.problem(Problem::new(p.path(), "`command` is empty"));
         } else if argv.as_ref().is_some_and(|a| a[0].trim().is_empty()) {
             self.empty_program(p);
-            return None;
         }
         argv
     }

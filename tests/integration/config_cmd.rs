@@ -340,16 +340,20 @@ fn values_that_could_only_fail_at_start_are_refused_at_validation() {
         .code(2)
         .stderr_has("tta.yaml:4:15: `components.c.command.0`: the value contains a NUL byte")
         .stderr_has("`components.d.shell`: `shell` is empty");
-    // A program that is an empty string, and a repository path that is a file.
+    // A program that is an empty string, a repository path that is a file, and a compose
+    // file that is not there (of a repository that does not discover).
+    std::fs::create_dir_all(s.path().join("repo")).unwrap();
     s.write(
         "tta.yaml",
-        "repositories:\n  r: { path: a-file }\ncomponents:\n  c:\n    kind: task\n    command: [\" \", x]\n",
+        "repositories:\n  r: { path: a-file }\n  q: { path: repo, discover: false, compose_files: nope.yaml }\ncomponents:\n  c:\n    kind: task\n    command: [\" \", x]\n",
     );
     s.tta(&["config", "validate"])
         .code(2)
         .stderr_has("`components.c.command.0`: the program to run is an empty string")
         .stderr_has("`repositories.r.path`: ")
-        .stderr_has("a-file is a file, not the repository's folder");
+        .stderr_has("a-file is a file, not the repository's folder")
+        .stderr_has("tta.yaml:3:37: `repositories.q.compose_files`: compose file")
+        .stderr_has("repo/nope.yaml does not exist");
 }
 
 #[test]
