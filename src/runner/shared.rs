@@ -38,3 +38,4 @@ impl Ctx<'_> {
         self.clock.cancelled(id, self.cancel, began)
     }
 }
+

@@ -14,10 +14,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use super::clock::RunClock;
+use super::shared::{Ctx, Msg};
 use super::events::{Event, Reporter};
 use super::outcome::{Action, ComponentResult, Outcome, RunReport};
 use super::policy::ComponentPolicy;
-use super::shared::{Ctx, Msg};
 use super::worker::worker;
 use crate::cancel::{Cancel, CancelReason};
 use crate::config::model::Condition;
