@@ -280,7 +280,7 @@ _tta() {
             return 0
             ;;
         tta__subcmd__config__subcmd__get)
-            opts="-c -v -q -h -V --reveal --config --json --verbose --quiet --color --help --version"
+            opts="-c -v -q -h -V --reveal --show-origin --config --json --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

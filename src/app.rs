@@ -24,6 +24,7 @@ pub fn main() -> ExitCode {
             });
         }
     };
+    crate::output::set_scrubber(crate::config::secrets::scrub);
     let out = Output::new(cli.json, cli.quiet, color_enabled(cli.color));
     init_logging(&cli, &out);
     match run(&cli, &out) {
@@ -71,11 +72,28 @@ fn init_logging(cli: &Cli, out: &Output) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| Scrubbed)
         .with_ansi(out.color)
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// Standard error for log lines, with secrets masked like every other line.
+struct Scrubbed;
+
+impl std::io::Write for Scrubbed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr()
+            .lock()
+            .write_all(crate::output::scrub(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 /// Runs a parsed command line; returns the exit code of a command that ran.

@@ -229,13 +229,18 @@ pub(crate) struct LogsArgs {
 /// `tta config ...`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum ConfigCommand {
-    /// Print the value at a dotted key (quote segments with dots: `repositories."tta.dev".path`).
+    /// Print the value tta uses for a dotted key, written or default (quote segments with
+    /// dots: `repositories."tta.dev".path`).
     Get {
         /// The key.
         key: String,
         /// Show secrets (values under keys like `password`, `token`, `secret`, `key`).
         #[arg(long)]
         reveal: bool,
+        /// Also print where the value comes from: `file:line:column`, an environment
+        /// variable, a default, or a value inherited or inferred.
+        #[arg(long)]
+        show_origin: bool,
     },
     /// Set a key in the config file (value parsed as YAML); validated before it is written.
     Set {

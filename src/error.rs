@@ -73,6 +73,17 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// The config file cannot be changed as asked: read-only, changed since it was loaded,
+    /// or another edit holds its folder.
+    #[error("cannot change {}: {message}", path.display())]
+    ConfigWrite {
+        /// The file, as named.
+        path: PathBuf,
+        /// Why.
+        message: String,
+        /// What to do.
+        hint: String,
+    },
     /// The config file is not valid YAML.
     #[error("{location}: {message}")]
     ConfigSyntax {
@@ -202,7 +213,7 @@ impl Error {
             Error::RepositoryMissing { .. } | Error::Environment { .. } | Error::State { .. } => {
                 exit::ENVIRONMENT
             }
-            Error::Io { .. } | Error::Locked { .. } => exit::FAILED,
+            Error::Io { .. } | Error::Locked { .. } | Error::ConfigWrite { .. } => exit::FAILED,
             Error::Interrupted => exit::INTERRUPTED,
         }
     }
@@ -233,6 +244,7 @@ impl Error {
                 "clone it there, or set `repositories.\"{name}\".path` (`tta config set`)"
             )),
             Error::Usage { hint, .. } | Error::Environment { hint, .. } => hint.clone(),
+            Error::ConfigWrite { hint, .. } => Some(hint.clone()),
             Error::State { .. } => Some("check the folder's permissions, or set `state_dir` in the config".into()),
             Error::Locked { .. } => Some("wait for it to finish, or raise --timeout".into()),
             Error::Io { .. } | Error::Interrupted => None,

@@ -1,9 +1,12 @@
 //! Where output goes: machine output (JSON) on stdout, human messages on stderr.
 //!
 //! A closed stdout (`tta status --json | head -1`) is not an error worth a panic; writes
-//! ignore a broken pipe.
+//! ignore a broken pipe. Everything written passes through the scrubber that masks secrets
+//! ([`scrub`]), set once at start.
 
+use std::borrow::Cow;
 use std::io::Write as _;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -23,6 +26,23 @@ pub(crate) fn envelope<T: Serialize>(body: T) -> Envelope<T> {
     Envelope {
         schema_version: SCHEMA_VERSION,
         body,
+    }
+}
+
+/// What every line `tta` writes passes through: set once at start to the function that
+/// masks secrets (`config::secrets::scrub`; this leaf cannot name it).
+static SCRUBBER: OnceLock<fn(&str) -> Cow<'_, str>> = OnceLock::new();
+
+/// Sets the function every line of output passes through.
+pub(crate) fn set_scrubber(f: fn(&str) -> Cow<'_, str>) {
+    let _ = SCRUBBER.set(f);
+}
+
+/// `text` as it may be shown: with secrets masked.
+pub(crate) fn scrub(text: &str) -> Cow<'_, str> {
+    match SCRUBBER.get() {
+        Some(f) => f(text),
+        None => Cow::Borrowed(text),
     }
 }
 
@@ -49,6 +69,7 @@ impl Output {
         reason = "output goes through the run's Output, whatever it holds"
     )]
     pub(crate) fn stdout(&self, text: &str) -> bool {
+        let text = scrub(text);
         let mut o = std::io::stdout().lock();
         o.write_all(text.as_bytes())
             .and_then(|()| o.flush())
@@ -61,8 +82,14 @@ impl Output {
         reason = "output goes through the run's Output, whatever it holds"
     )]
     pub(crate) fn stdout_bytes(&self, bytes: &[u8]) -> bool {
+        // Text still goes through the secrets net; bytes that are not text pass as they are.
+        let scrubbed = std::str::from_utf8(bytes).map(scrub);
+        let out = match &scrubbed {
+            Ok(text) => text.as_bytes(),
+            Err(_) => bytes,
+        };
         let mut o = std::io::stdout().lock();
-        o.write_all(bytes).and_then(|()| o.flush()).is_ok()
+        o.write_all(out).and_then(|()| o.flush()).is_ok()
     }
 
     /// One JSON document on one line of stdout.
@@ -103,6 +130,7 @@ impl Output {
     }
 
     fn stderr(text: &str) {
+        let text = scrub(text);
         let mut e = std::io::stderr().lock();
         let _ = e.write_all(text.as_bytes());
         if !text.ends_with('\n') {

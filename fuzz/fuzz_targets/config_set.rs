@@ -1,9 +1,9 @@
 //! `tta config set`'s text edit (`config::edit::set`).
 //!
 //! Input: the file's text, NUL, a dotted key, NUL, the new value as YAML. Property: when the
-//! edit succeeds, the edited text parses to the old tree with exactly that key changed
-//! (computed here independently of the edit code), so `config set` can never silently
-//! change another key or lose one.
+//! edit succeeds, the edited text loads (merge keys applied, as `tta` loads a file) to the
+//! old configuration with exactly that key changed (computed here independently of the edit
+//! code), so `config set` can never silently change another key or lose one.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -50,13 +50,16 @@ fuzz_target!(|data: &[u8]| {
     let Ok(edited) = edit::set(text, &path, &new) else {
         return;
     };
-    let old: Value = if text.trim().is_empty() {
+    let mut old: Value = if text.trim().is_empty() {
         Value::Null
     } else {
         yaml_serde::from_str(text).expect("an edit succeeded, so the old text parsed")
     };
-    let got: Value = yaml_serde::from_str(&edited)
+    old.apply_merge().expect("an edit succeeded, so the old text loaded");
+    let mut got: Value = yaml_serde::from_str(&edited)
         .unwrap_or_else(|e| panic!("the edited text does not parse ({e}):\n{edited}"));
+    got.apply_merge()
+        .unwrap_or_else(|e| panic!("the edited text does not load ({e}):\n{edited}"));
     let want = expected(old, path.segments(), new)
         .unwrap_or_else(|| panic!("an edit succeeded under a non-mapping:\n{edited}"));
     assert_eq!(got, want, "the edit changed more than `{path}`:\n{edited}");

@@ -3,11 +3,16 @@
 use std::path::Path;
 
 use serde_json::json;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 use yaml_serde::Value;
 
+use crate::cancel::{Cancel, CancelReason};
 use crate::cli::ConfigCommand;
 use crate::config::keypath::KeyPath;
+use crate::config::store::{self, FolderLock, Target};
 use crate::config::{edit, locate, secrets, value};
+use crate::driver::compose::command::default_project_name;
 use crate::error::{Error, Result, exit};
 use crate::output::Output;
 use crate::settings::Settings;
@@ -24,10 +29,17 @@ pub(crate) fn run(config: Option<&Path>, cmd: &ConfigCommand, out: &Output) -> R
             Ok(exit::OK)
         }
         ConfigCommand::Path => path(config, out),
-        ConfigCommand::Get { key, reveal } => get(&Settings::load(config)?, key, *reveal, out),
+        ConfigCommand::Get {
+            key,
+            reveal,
+            show_origin,
+        } => get(&Settings::load(config)?, key, *reveal, *show_origin, out),
         ConfigCommand::Show { reveal } => {
             let settings = Settings::load(config)?;
-            let v = settings.value();
+            if *reveal {
+                secrets::reveal();
+            }
+            let v = settings.resolved_value();
             print_value(
                 out,
                 None,
@@ -76,6 +88,9 @@ fn validate(settings: &Settings, out: &Output) -> u8 {
 }
 
 fn save(settings: &Settings, path: Option<&Path>, include_env: bool, out: &Output) -> Result<u8> {
+    let cancel = interruptible();
+    let waiting =
+        || out.info("waiting for another tta to finish editing a config file in that folder");
     let target = if include_env {
         let text = yaml_serde::to_string(settings.value())
             .map_err(|e| Error::usage(e.to_string(), None))?;
@@ -85,10 +100,9 @@ fn save(settings: &Settings, path: Option<&Path>, include_env: bool, out: &Outpu
             .or_else(|| settings.path().map(Path::to_path_buf))
             .unwrap_or_else(|| cwd.join("tta.yaml"));
         Settings::from_text(text.clone(), Some(target.clone()), &cwd, std::iter::empty())?;
-        crate::config::write_atomic(&target, text.as_bytes())?;
-        target
+        settings.save_with(Some(&target), Some(&text), &cancel, waiting)?
     } else {
-        settings.save(path)?
+        settings.save_with(path, None, &cancel, waiting)?
     };
     if out.json {
         out.json_doc(json!({"saved": target}));
@@ -98,20 +112,72 @@ fn save(settings: &Settings, path: Option<&Path>, include_env: bool, out: &Outpu
     Ok(exit::OK)
 }
 
+/// A cancel that SIGINT, SIGTERM and SIGHUP raise, so that an edit interrupted by one of
+/// them ends cleanly: no temporary file left, the file old or new, exit 130 if nothing was
+/// written.
+fn interruptible() -> Cancel {
+    let cancel = Cancel::new();
+    match Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        Ok(mut signals) => {
+            let c = cancel.clone();
+            std::thread::spawn(move || {
+                for _ in signals.forever() {
+                    c.cancel(CancelReason::Interrupted);
+                }
+            });
+        }
+        Err(e) => tracing::warn!("cannot catch signals during the edit: {e}"),
+    }
+    cancel
+}
+
 fn cwd() -> Result<std::path::PathBuf> {
     std::env::current_dir().map_err(|e| Error::io("read", ".", e))
 }
 
-fn get(settings: &Settings, key: &str, reveal: bool, out: &Output) -> Result<u8> {
-    let v = settings.get(key)?;
-    let secret = KeyPath::parse(key).is_ok_and(|k| secrets::is_secret_path(&k));
-    let shown = match (reveal, secret) {
-        (true, _) => v.clone(),
-        (false, true) if !v.is_null() => Value::from(secrets::MASK),
-        (false, _) => secrets::mask(v),
+fn get(
+    settings: &Settings,
+    key: &str,
+    reveal: bool,
+    show_origin: bool,
+    out: &Output,
+) -> Result<u8> {
+    let (v, origin) = settings.lookup(key, &default_project_name)?;
+    if reveal {
+        secrets::reveal();
+    }
+    let shown = match KeyPath::parse(key) {
+        _ if reveal => v,
+        Ok(k) => secrets::mask_at(&k, &v),
+        Err(_) => secrets::mask(&v),
     };
-    print_value(out, Some(key), &shown);
+    if !show_origin {
+        print_value(out, Some(key), &shown);
+    } else if out.json {
+        out.json_doc(json!({
+            "key": key, "value": shown, "origin": origin.to_string(), "source": origin.kind(),
+        }));
+    } else {
+        let text = match &shown {
+            Value::Mapping(_) | Value::Sequence(_) => {
+                format!(
+                    "{origin}\n{}",
+                    yaml_serde::to_string(&shown).unwrap_or_default()
+                )
+            }
+            other => format!("{origin}\t{}\n", scalar_text(other)),
+        };
+        out.stdout(&text);
+    }
     Ok(exit::OK)
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "null".into(),
+        other => value::to_inline(other),
+    }
 }
 
 fn print_value(out: &Output, key: Option<&str>, v: &Value) {
@@ -124,24 +190,17 @@ fn print_value(out: &Output, key: Option<&str>, v: &Value) {
         return;
     }
     let text = match v {
-        Value::String(s) => format!("{s}\n"),
         Value::Mapping(_) | Value::Sequence(_) => yaml_serde::to_string(v).unwrap_or_default(),
-        Value::Null => "null\n".into(),
-        other => format!("{}\n", value::to_inline(other)),
+        other => format!("{}\n", scalar_text(other)),
     };
     out.stdout(&text);
 }
 
 /// `config set` works from the raw text, so that it can also repair an invalid file: the
-/// edited text must validate before anything is written.
+/// edited text must validate before anything is written. The file's folder stays locked
+/// from the read to the write, so concurrent edits all land, one after another.
 fn set(config: Option<&Path>, key: &str, raw: &str, out: &Output) -> Result<u8> {
     let cwd = cwd()?;
-    let path = locate(config, &cwd)?.unwrap_or_else(|| cwd.join("tta.yaml"));
-    let text = if path.exists() {
-        std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?
-    } else {
-        String::new()
-    };
     let kp = KeyPath::parse(key).map_err(|e| Error::usage(e.to_string(), None))?;
     let new: Value = yaml_serde::from_str(raw).map_err(|e| {
         Error::usage(
@@ -153,19 +212,29 @@ fn set(config: Option<&Path>, key: &str, raw: &str, out: &Output) -> Result<u8> 
             Some("quote strings that contain `:` or `#`".into()),
         )
     })?;
+    let path = locate(config, &cwd)?.unwrap_or_else(|| cwd.join("tta.yaml"));
+    let cancel = interruptible();
+    let target = Target::resolve(&path)?;
+    let _lock = FolderLock::take(&target, &cancel, || {
+        out.info("waiting for another tta to finish editing a config file in that folder");
+    })?;
+    let (form, text) = target.read()?.unwrap_or_default();
     let edited = edit::set(&text, &kp, &new).map_err(|e| {
         Error::usage(
             format!("cannot set `{key}`: {e}"),
             Some(format!("edit {} by hand", path.display())),
         )
     })?;
-    let settings = Settings::from_text(
+    let settings = Settings::from_edit(
         edited,
-        Some(path.clone()),
+        path.clone(),
         &cwd,
         crate::config::env::process_vars(),
+        &text,
+        &kp,
     )?;
-    let saved = settings.save(None)?;
+    store::write(&target, &form.encode(settings.text()), &cancel)?;
+    let saved = path;
     let overridden: Vec<&str> = settings
         .overrides()
         .iter()
@@ -175,11 +244,7 @@ fn set(config: Option<&Path>, key: &str, raw: &str, out: &Output) -> Result<u8> 
         })
         .map(|o| o.var.as_str())
         .collect();
-    let shown = if secrets::is_secret_path(&kp) {
-        Value::from(secrets::MASK)
-    } else {
-        secrets::mask(&new)
-    };
+    let shown = secrets::mask_at(&kp, &new);
     if out.json {
         out.json_doc(
             json!({"key": key, "value": shown, "path": saved, "overridden_by": overridden}),

@@ -306,9 +306,11 @@ fn ports(settings: Settings) -> Vec<Check> {
             ProbeCheck::Http { url, .. } => {
                 let authority = url
                     .trim_start_matches("http://")
-                    .split('/')
+                    .split(['/', '?', '#'])
                     .next()
                     .unwrap_or_default();
+                // Never the userinfo (`user:password@`): only where the probe connects.
+                let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
                 if authority.contains(':') {
                     authority.to_owned()
                 } else {

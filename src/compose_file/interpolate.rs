@@ -4,7 +4,9 @@
 //! `${VAR-default}` (unset), `${VAR:?message}` / `${VAR?message}` (an error), `${VAR:+alt}` /
 //! `${VAR+alt}`, nested templates inside defaults, and `$$` for a literal `$`. An unset
 //! variable without a default becomes the empty string, as Compose does (with a warning).
-//! A `$` followed by anything else is kept as is.
+//! A `$` followed by anything else is kept as is. The same rules serve `tta`'s own
+//! configuration ([`interpolate_reporting`]), which can also leave an unset variable as
+//! written, for a shell to expand.
 
 use std::collections::HashMap;
 
@@ -44,6 +46,56 @@ impl Vars {
 
 /// Replaces every template in `s`. `Err` says what is wrong, as a lowercase fragment.
 pub fn interpolate(s: &str, vars: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut unset = Unset {
+        keep: false,
+        names: Vec::new(),
+    };
+    expand(s, vars, &mut unset)
+}
+
+/// [`interpolate`], also returning the variables that were unset where no default applied
+/// (so the caller can warn, as Compose does). With `keep_unset`, such a `$NAME` or
+/// `${NAME}` stays as written instead of becoming empty: a shell will expand it later.
+pub(crate) fn interpolate_reporting(
+    s: &str,
+    vars: &dyn Fn(&str) -> Option<String>,
+    keep_unset: bool,
+) -> Result<(String, Vec<String>), String> {
+    let mut unset = Unset {
+        keep: keep_unset,
+        names: Vec::new(),
+    };
+    let out = expand(s, vars, &mut unset)?;
+    Ok((out, unset.names))
+}
+
+/// What to do with a variable that is unset where no default applies.
+struct Unset {
+    /// Leave the template as written.
+    keep: bool,
+    /// The names met.
+    names: Vec<String>,
+}
+
+impl Unset {
+    /// The value of a plain `$NAME` or `${NAME}` (`written`).
+    fn plain(&mut self, name: &str, value: Option<String>, written: &str) -> String {
+        value.unwrap_or_else(|| {
+            self.names.push(name.to_owned());
+            if self.keep {
+                written.to_owned()
+            } else {
+                String::new()
+            }
+        })
+    }
+}
+
+fn expand(
+    s: &str,
+    vars: &dyn Fn(&str) -> Option<String>,
+    unset: &mut Unset,
+) -> Result<String, String> {
     if !s.contains('$') {
         return Ok(s.to_owned());
     }
@@ -58,7 +110,7 @@ pub fn interpolate(s: &str, vars: &dyn Fn(&str) -> Option<String>) -> Result<Str
         } else if let Some(body) = after.strip_prefix('{') {
             let end = closing_brace(body)
                 .ok_or_else(|| format!("`${{` without a closing `}}` in `{s}`"))?;
-            out.push_str(&braced(&body[..end], vars)?);
+            out.push_str(&braced(&body[..end], vars, unset)?);
             rest = &body[end + 1..];
         } else {
             let len = name_len(after);
@@ -66,7 +118,8 @@ pub fn interpolate(s: &str, vars: &dyn Fn(&str) -> Option<String>) -> Result<Str
                 out.push('$');
                 rest = after;
             } else {
-                out.push_str(&vars(&after[..len]).unwrap_or_default());
+                let name = &after[..len];
+                out.push_str(&unset.plain(name, vars(name), &rest[i..=i + len]));
                 rest = &after[len..];
             }
         }
@@ -110,7 +163,11 @@ fn closing_brace(body: &str) -> Option<usize> {
 }
 
 /// The value of the inside of `${...}`.
-fn braced(inner: &str, vars: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+fn braced(
+    inner: &str,
+    vars: &dyn Fn(&str) -> Option<String>,
+    unset: &mut Unset,
+) -> Result<String, String> {
     let len = name_len(inner);
     if len == 0 {
         return Err(format!(
@@ -121,9 +178,9 @@ fn braced(inner: &str, vars: &dyn Fn(&str) -> Option<String>) -> Result<String, 
     let value = vars(name);
     let set = value.is_some();
     let non_empty = value.as_deref().is_some_and(|v| !v.is_empty());
-    let arg = |n: usize| interpolate(&op[n..], vars);
+    let mut arg = |n: usize| expand(&op[n..], vars, unset);
     match op.as_bytes() {
-        [] => Ok(value.unwrap_or_default()),
+        [] => Ok(unset.plain(name, value, &format!("${{{inner}}}"))),
         [b':', b'-', ..] => Ok(if non_empty {
             value.unwrap_or_default()
         } else {

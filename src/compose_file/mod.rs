@@ -14,6 +14,7 @@ mod read;
 mod services;
 
 pub(crate) use files::{ProjectEnv, compose_files, project_env, uses_external_network};
+pub(crate) use interpolate::{Vars, interpolate_reporting};
 pub use interpolate::{interpolate, parse_dotenv};
 pub(crate) use read::read_small;
 pub use services::{Service, ServiceDep, load_services};

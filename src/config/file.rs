@@ -20,11 +20,15 @@ pub(crate) const DEFAULT_FILES: [&str; 2] = ["tta.yaml", "config/tta.yaml"];
 pub(crate) fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<Option<PathBuf>> {
     if let Some(p) = explicit {
         let p = cwd.join(p);
-        return if p.is_file() {
-            Ok(Some(p))
-        } else {
-            Err(Error::ConfigNotFound { path: p })
-        };
+        if p.is_file() {
+            return Ok(Some(p));
+        }
+        // Something that is not a regular file (a folder, a FIFO, a device) says what it is;
+        // it is never opened, so a FIFO cannot hang the load.
+        if std::fs::symlink_metadata(&p).is_ok() {
+            super::store::Target::resolve(&p)?;
+        }
+        return Err(Error::ConfigNotFound { path: p });
     }
     Ok(DEFAULT_FILES
         .iter()

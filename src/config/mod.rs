@@ -3,6 +3,7 @@
 //! (discovery and the graph come on top, in the `settings` module).
 
 pub(crate) mod edit;
+pub(crate) mod effective;
 pub(crate) mod env;
 pub(crate) mod file;
 pub(crate) mod keypath;
@@ -11,7 +12,9 @@ pub(crate) mod parse;
 pub(crate) mod problem;
 pub(crate) mod schema;
 pub(crate) mod secrets;
+pub(crate) mod size;
 pub(crate) mod source;
+pub(crate) mod store;
 pub(crate) mod validate;
 pub(crate) mod value;
 

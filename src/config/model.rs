@@ -24,6 +24,33 @@ pub struct Config {
     pub repositories: IndexMap<String, Repository>,
     /// Components, in file order (discovered compose services are appended).
     pub components: IndexMap<String, ComponentSpec>,
+    /// How component logs are kept.
+    pub logs: Logs,
+}
+
+/// `logs:`: how the log of a process or task is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Logs {
+    /// The size in bytes at which a log is rotated.
+    pub max_size: u64,
+    /// How many rotated files are kept (0 to 100).
+    pub keep: u32,
+}
+
+impl Logs {
+    /// The most rotated files `keep` may ask for.
+    pub const MAX_KEEP: u32 = 100;
+    /// The smallest `max_size`: below it, a log would rotate at almost every line.
+    pub const MIN_SIZE: u64 = 1024;
+}
+
+impl Default for Logs {
+    fn default() -> Self {
+        Self {
+            max_size: 10 << 20,
+            keep: 1,
+        }
+    }
 }
 
 /// `defaults:`.
@@ -157,6 +184,15 @@ impl CommandSpec {
     }
 }
 
+/// One `env_file:` entry: a dotenv file whose variables a process or task gets.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EnvFile {
+    /// The file, resolved against the config file's folder.
+    pub path: PathBuf,
+    /// A missing file is an error (the default), or is skipped (`required: false`).
+    pub required: bool,
+}
+
 /// When a dependency counts as satisfied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -271,8 +307,11 @@ pub struct ComponentSpec {
     pub command: Option<CommandSpec>,
     /// For process/task: the working directory (resolved against the config file's folder).
     pub cwd: Option<PathBuf>,
-    /// For process/task: extra environment.
+    /// For process/task: extra environment (with the variables of `env_file` merged in at
+    /// load time; `env` wins).
     pub env: IndexMap<String, String>,
+    /// For process/task: dotenv files read into `env` at load time, in order.
+    pub env_file: Vec<EnvFile>,
     /// Dependencies.
     pub depends_on: Vec<Dependency>,
     /// A host-side readiness probe.
@@ -303,6 +342,7 @@ impl ComponentSpec {
             command: None,
             cwd: None,
             env: IndexMap::new(),
+            env_file: Vec::new(),
             depends_on: Vec::new(),
             probe: None,
             start_timeout: None,

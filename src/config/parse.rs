@@ -13,10 +13,11 @@ use yaml_serde::Value;
 
 use super::keypath::KeyPath;
 use super::model::{
-    CommandSpec, ComponentSpec, ComposeSettings, Condition, Config, Defaults, Dependency, Kind,
-    Probe, ProbeCheck, RESERVED_NAMES, Repository, Retry, valid_name,
+    CommandSpec, ComponentSpec, ComposeSettings, Condition, Config, Defaults, Dependency, EnvFile,
+    Kind, Logs, Probe, ProbeCheck, RESERVED_NAMES, Repository, Retry, valid_name,
 };
 use super::problem::Problem;
+use super::size;
 use crate::diagnostics::did_you_mean;
 use crate::duration;
 
@@ -92,7 +93,10 @@ pub(crate) const ROOT_KEYS: &[&str] = &[
     "compose",
     "repositories",
     "components",
+    "logs",
 ];
+/// Keys of `logs`.
+pub(crate) const LOGS_KEYS: &[&str] = &["max_size", "keep"];
 /// Keys of `defaults`.
 pub(crate) const DEFAULTS_KEYS: &[&str] = &["start_timeout", "stop_timeout", "jobs", "retry"];
 /// Keys of `defaults.retry`.
@@ -117,6 +121,7 @@ pub(crate) const COMPONENT_KEYS: &[&str] = &[
     "shell",
     "cwd",
     "env",
+    "env_file",
     "depends_on",
     "probe",
     "start_timeout",
@@ -135,6 +140,8 @@ pub(crate) const PROBE_KEYS: &[&str] = &[
     "retries",
     "start_period",
 ];
+/// Keys of a long-form `env_file` entry.
+pub(crate) const ENV_FILE_KEYS: &[&str] = &["path", "required"];
 /// Keys of a long-form dependency.
 pub(crate) const DEPENDENCY_KEYS: &[&str] = &["condition", "required"];
 
@@ -158,11 +165,13 @@ pub(crate) fn schema_keys(path: &[String]) -> SchemaKeys {
         ["defaults"] => SchemaKeys::Fixed(DEFAULTS_KEYS),
         ["defaults", "retry"] => SchemaKeys::Fixed(RETRY_KEYS),
         ["compose"] => SchemaKeys::Fixed(COMPOSE_KEYS),
+        ["logs"] => SchemaKeys::Fixed(LOGS_KEYS),
         ["repositories" | "components"] => SchemaKeys::Named,
         ["repositories", _] => SchemaKeys::Fixed(REPOSITORY_KEYS),
         ["components", _] => SchemaKeys::Fixed(COMPONENT_KEYS),
         ["components", _, "probe"] => SchemaKeys::Fixed(PROBE_KEYS),
         ["components", _, "env"] => SchemaKeys::Free,
+        ["components", _, "env_file", _] => SchemaKeys::Fixed(ENV_FILE_KEYS),
         ["components", _, "depends_on"] => SchemaKeys::Named,
         ["components", _, "depends_on", _] => SchemaKeys::Fixed(DEPENDENCY_KEYS),
         _ => SchemaKeys::Leaf,
@@ -265,9 +274,22 @@ impl Parser<'_> {
         out
     }
 
+    /// Refuses a NUL byte: no argument, path or environment variable can carry one, so the
+    /// value could only fail when the component starts.
+    fn no_nul(&mut self, s: &str, path: &At<'_>) -> bool {
+        if s.contains('\0') {
+            self.problem(
+                Problem::new(path.path(), "the value contains a NUL byte (`\\0`), which no command, path or environment variable can carry")
+                    .help("remove the `\\0` from the value"),
+            );
+            return false;
+        }
+        true
+    }
+
     fn string(&mut self, v: &Value, path: &At<'_>) -> Option<String> {
         match v {
-            Value::String(s) => Some(s.clone()),
+            Value::String(s) => self.no_nul(s, path).then(|| s.clone()),
             other => {
                 self.wrong_type(path, "a string", other);
                 None
@@ -275,9 +297,22 @@ impl Parser<'_> {
         }
     }
 
+    /// A string that must not be empty (a name, a profile, a context).
+    fn non_empty(&mut self, v: &Value, path: &At<'_>, what: &str) -> Option<String> {
+        let s = self.string(v, path)?;
+        if s.trim().is_empty() {
+            self.problem(
+                Problem::new(path.path(), format!("{what} is empty"))
+                    .help("give a value, or remove the key"),
+            );
+            return None;
+        }
+        Some(s)
+    }
+
     fn scalar_string(&mut self, v: &Value, path: &At<'_>) -> Option<String> {
         match v {
-            Value::String(s) => Some(s.clone()),
+            Value::String(s) => self.no_nul(s, path).then(|| s.clone()),
             Value::Number(n) => Some(n.to_string()),
             Value::Bool(b) => Some(b.to_string()),
             other => {
@@ -343,6 +378,22 @@ impl Parser<'_> {
         }
     }
 
+    /// A start timeout: more than zero, or every start would time out at once.
+    fn start_timeout(&mut self, v: &Value, path: &At<'_>) -> Option<Duration> {
+        let d = self.duration(v, path)?;
+        if d.is_zero() {
+            self.problem(
+                Problem::new(
+                    path.path(),
+                    "a start timeout of 0s times out every start at once",
+                )
+                .help("give the time a start may take, e.g. `30s`"),
+            );
+            return None;
+        }
+        Some(d)
+    }
+
     fn string_list(&mut self, v: &Value, path: &At<'_>) -> Option<Vec<String>> {
         match v {
             Value::Sequence(items) => {
@@ -389,6 +440,7 @@ impl Parser<'_> {
             compose: ComposeSettings::default(),
             repositories: IndexMap::new(),
             components: IndexMap::new(),
+            logs: Logs::default(),
         };
         for (key, v) in self.entries(root, &r, Some(ROOT_KEYS)) {
             let path = r.key(&key);
@@ -400,6 +452,7 @@ impl Parser<'_> {
                     }
                 }
                 "compose" => config.compose = self.compose(v, &path),
+                "logs" => self.logs(v, &path, &mut config.logs),
                 "repositories" => {
                     for (name, rv) in self.entries(v, &path, None) {
                         let rpath = path.key(&name);
@@ -429,7 +482,7 @@ impl Parser<'_> {
             let p = path.key(&key);
             match key.as_str() {
                 "start_timeout" => {
-                    d.start_timeout = self.duration(v, &p).unwrap_or(d.start_timeout);
+                    d.start_timeout = self.start_timeout(v, &p).unwrap_or(d.start_timeout);
                 }
                 "stop_timeout" => d.stop_timeout = self.duration(v, &p).unwrap_or(d.stop_timeout),
                 "jobs" => {
@@ -459,12 +512,65 @@ impl Parser<'_> {
         }
     }
 
+    fn logs(&mut self, v: &Value, path: &At<'_>, logs: &mut Logs) {
+        for (key, v) in self.entries(v, path, Some(LOGS_KEYS)) {
+            let p = path.key(&key);
+            match key.as_str() {
+                "max_size" => logs.max_size = self.size(v, &p).unwrap_or(logs.max_size),
+                "keep" => {
+                    logs.keep = self
+                        .integer(v, &p, 0, u64::from(Logs::MAX_KEEP))
+                        .and_then(|n| u32::try_from(n).ok())
+                        .unwrap_or(logs.keep);
+                }
+                _ => unreachable!(),
+            }
+        }
+    }
+
+    /// A size such as `10MiB`, at least [`Logs::MIN_SIZE`].
+    fn size(&mut self, v: &Value, path: &At<'_>) -> Option<u64> {
+        let parsed = match v {
+            Value::String(s) => size::parse(s).map_err(|e| e.to_string()),
+            Value::Number(n) => Err(size::SizeError::MissingUnit(n.to_string()).to_string()),
+            other => {
+                self.wrong_type(path, "a size such as `10MiB`", other);
+                return None;
+            }
+        };
+        match parsed {
+            Ok(n) if n >= Logs::MIN_SIZE => Some(n),
+            Ok(n) => {
+                self.problem(
+                    Problem::new(
+                        path.path(),
+                        format!(
+                            "{} is too small: a log would rotate at almost every line",
+                            size::Human(n)
+                        ),
+                    )
+                    .help("use at least `1KiB`, e.g. `10MiB`"),
+                );
+                None
+            }
+            Err(e) => {
+                self.problem(
+                    Problem::new(path.path(), e)
+                        .help("KiB, MiB, GiB count in 1024s; KB, MB, GB in 1000s"),
+                );
+                None
+            }
+        }
+    }
+
     fn compose(&mut self, v: &Value, path: &At<'_>) -> ComposeSettings {
         let mut c = ComposeSettings::default();
         for (key, v) in self.entries(v, path, Some(COMPOSE_KEYS)) {
             let p = path.key(&key);
             c.command = match v {
-                Value::String(s) => Some(s.split_whitespace().map(str::to_owned).collect()),
+                Value::String(s) => self
+                    .no_nul(s, &p)
+                    .then(|| s.split_whitespace().map(str::to_owned).collect()),
                 other => self.string_list(other, &p),
             };
             if c.command.as_ref().is_some_and(Vec::is_empty) {
@@ -523,9 +629,17 @@ impl Parser<'_> {
                         }
                     }
                 }
-                "profiles" => repo.profiles = self.string_list(v, &p).unwrap_or_default(),
+                "profiles" => {
+                    repo.profiles = self.string_list(v, &p).unwrap_or_default();
+                    if let Some(i) = repo.profiles.iter().position(|x| x.trim().is_empty()) {
+                        self.problem(
+                            Problem::new(p.index(i).path(), "a profile name is empty")
+                                .help("remove it, or name a profile of the compose files"),
+                        );
+                    }
+                }
                 "discover" => repo.discover = self.bool(v, &p).unwrap_or(true),
-                "context" => repo.context = self.string(v, &p),
+                "context" => repo.context = self.non_empty(v, &p, "the docker context"),
                 _ => unreachable!(),
             }
         }
@@ -580,13 +694,20 @@ impl Parser<'_> {
         match key {
             "kind" => d.kind = self.string(v, &p).and_then(|k| self.kind(&k, &p)),
             "repository" => c.repository = self.string(v, &p),
-            "service" => c.service = self.string(v, &p),
+            "service" => c.service = self.non_empty(v, &p, "the service name"),
             "command" => d.argv = self.command(v, &p),
-            "shell" => d.shell = self.string(v, &p),
+            "shell" => d.shell = self.non_empty(v, &p, "`shell`"),
             "cwd" => c.cwd = self.string(v, &p).map(|s| self.path(&s)),
             "env" => {
                 for (k, ev) in self.entries(v, &p, None) {
-                    if let Some(s) = self.scalar_string(ev, &p.key(&k)) {
+                    let kp = p.key(&k);
+                    if let Err(why) = check_env_name(&k) {
+                        self.problem(Problem::new(kp.path(), why).help(
+                            "environment variable names are letters, digits and `_`, without `=`",
+                        ));
+                        continue;
+                    }
+                    if let Some(s) = self.scalar_string(ev, &kp) {
                         c.env.insert(k, s);
                     }
                 }
@@ -606,12 +727,66 @@ impl Parser<'_> {
                     c.depends_on.retain(|d| d.name != name);
                 }
             }
+            "env_file" => c.env_file = self.env_file(v, &p),
             "probe" => c.probe = self.probe(v, &p),
-            "start_timeout" => c.start_timeout = self.duration(v, &p),
+            "start_timeout" => c.start_timeout = self.start_timeout(v, &p),
             "stop_timeout" => c.stop_timeout = self.duration(v, &p),
             "enabled" => c.enabled = self.bool(v, &p).unwrap_or(true),
             "description" => c.description = self.scalar_string(v, &p),
             _ => unreachable!("entries() keeps only component keys"),
+        }
+    }
+
+    /// `env_file:` as Compose takes it: a path, a list of paths, or a list of
+    /// `{ path, required }`.
+    fn env_file(&mut self, v: &Value, p: &At<'_>) -> Vec<EnvFile> {
+        let one = |this: &mut Self, item: &Value, at: &At<'_>| -> Option<EnvFile> {
+            match item {
+                Value::String(_) => {
+                    this.non_empty(item, at, "the env file's path")
+                        .map(|s| EnvFile {
+                            path: this.path(&s),
+                            required: true,
+                        })
+                }
+                Value::Mapping(_) => {
+                    let mut file = EnvFile {
+                        path: PathBuf::new(),
+                        required: true,
+                    };
+                    let mut has_path = false;
+                    for (key, x) in this.entries(item, at, Some(ENV_FILE_KEYS)) {
+                        let kp = at.key(&key);
+                        if key == "path" {
+                            if let Some(s) = this.non_empty(x, &kp, "the env file's path") {
+                                file.path = this.path(&s);
+                                has_path = true;
+                            }
+                        } else {
+                            file.required = this.bool(x, &kp).unwrap_or(true);
+                        }
+                    }
+                    if !has_path {
+                        this.problem(
+                            Problem::new(at.path(), "an `env_file` entry needs a `path`")
+                                .help("write `{ path: .env.local, required: false }`"),
+                        );
+                    }
+                    has_path.then_some(file)
+                }
+                other => {
+                    this.wrong_type(at, "a path or `{ path, required }`", other);
+                    None
+                }
+            }
+        };
+        match v {
+            Value::Sequence(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| one(self, item, &p.index(i)))
+                .collect(),
+            other => one(self, other, p).into_iter().collect(),
         }
     }
 
@@ -648,8 +823,18 @@ impl Parser<'_> {
         };
         if argv.as_ref().is_some_and(Vec::is_empty) {
             self.problem(Problem::new(p.path(), "`command` is empty"));
+        } else if argv.as_ref().is_some_and(|a| a[0].trim().is_empty()) {
+            self.empty_program(p);
         }
         argv
+    }
+
+    /// An argv whose program is an empty string: nothing could ever run.
+    fn empty_program(&mut self, p: &At<'_>) {
+        self.problem(
+            Problem::new(p.index(0).path(), "the program to run is an empty string")
+                .help("name the program first, e.g. `[python3, app.py]`"),
+        );
     }
 
     fn external_keys(&mut self, d: &Draft, path: &At<'_>, before: usize) {
@@ -666,6 +851,7 @@ impl Parser<'_> {
                 ("shell", d.shell.is_some()),
                 ("cwd", c.cwd.is_some()),
                 ("env", !c.env.is_empty()),
+                ("env_file", !c.env_file.is_empty()),
                 ("repository", c.repository.is_some()),
                 ("service", c.service.is_some()),
             ],
@@ -688,6 +874,7 @@ impl Parser<'_> {
                 ("shell", d.shell.is_some()),
                 ("cwd", d.c.cwd.is_some()),
                 ("env", !d.c.env.is_empty()),
+                ("env_file", !d.c.env_file.is_empty()),
             ],
             |key| format!("`{key}` does not apply to a compose component"),
             "compose services take their command and environment from the compose file",
@@ -851,6 +1038,10 @@ impl Parser<'_> {
                     self.problem(Problem::new(p.path(), "`exec` is empty"));
                     return None;
                 }
+                if a[0].trim().is_empty() {
+                    self.empty_program(p);
+                    return None;
+                }
                 Some(ProbeCheck::Exec(a))
             }
         }
@@ -901,6 +1092,23 @@ impl Parser<'_> {
         }
     }
 
+    /// Whether an HTTP probe can ever see `status` as its answer: never a 1xx (not a final
+    /// answer), nor a redirect, which the probe follows.
+    fn reachable_status(&mut self, status: u16, p: &At<'_>) -> bool {
+        let why = match status {
+            100..=199 => "is not a final answer, so a probe never sees it",
+            301 | 302 | 303 | 307 | 308 => {
+                "is a redirect, which the probe follows, so it sees the status of the page it leads to"
+            }
+            _ => return true,
+        };
+        self.problem(
+            Problem::new(p.path(), format!("status {status} {why}"))
+                .help("expect the status of the final answer, e.g. `200`, or remove `status` to accept any 2xx"),
+        );
+        false
+    }
+
     fn probe(&mut self, v: &Value, path: &At<'_>) -> Option<Probe> {
         let before = self.problems.len();
         let mut checks = Vec::new();
@@ -919,7 +1127,8 @@ impl Parser<'_> {
                 "status" => {
                     status = self
                         .integer(x, &p, 100, 599)
-                        .and_then(|n| u16::try_from(n).ok());
+                        .and_then(|n| u16::try_from(n).ok())
+                        .filter(|n| self.reachable_status(*n, &p));
                 }
                 "interval" => probe.interval = self.duration(x, &p).unwrap_or(probe.interval),
                 "timeout" => probe.timeout = self.duration(x, &p).unwrap_or(probe.timeout),
@@ -969,8 +1178,44 @@ pub(crate) fn check_host_port(s: &str) -> Result<(), String> {
         return Err(format!("`{s}` has no host"));
     }
     match port.parse::<u16>() {
-        Ok(p) if p > 0 => Ok(()),
-        _ => Err(format!("`{port}` is not a port (1 to 65535)")),
+        Ok(p) if p > 0 => {}
+        _ => return Err(format!("`{port}` is not a port (1 to 65535)")),
+    }
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return v6
+            .parse::<std::net::Ipv6Addr>()
+            .map(drop)
+            .map_err(|_| format!("`{host}` is not an IPv6 address"));
+    }
+    if host.contains(':') {
+        return Err(format!(
+            "`{s}` is ambiguous: write an IPv6 address in brackets, e.g. `[::1]:{port}`"
+        ));
+    }
+    if !host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    {
+        return Err(format!(
+            "`{host}` is not a host name or address (letters, digits, `.`, `-`)"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an environment variable's name: `execve` takes `NAME=value`, so a name with `=`
+/// (or a NUL byte, or none at all) cannot be passed.
+pub(crate) fn check_env_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        Err("an environment variable has an empty name".into())
+    } else if name.contains('=') {
+        Err(format!(
+            "`{name}` cannot name an environment variable: it contains `=`"
+        ))
+    } else if name.contains('\0') {
+        Err("an environment variable's name contains a NUL byte".into())
+    } else {
+        Ok(())
     }
 }
 
@@ -984,10 +1229,17 @@ fn check_url(s: &str) -> Result<(), String> {
             format!("`{s}` is not an http:// URL")
         });
     };
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.is_empty() {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host_port.is_empty() {
         return Err(format!("`{s}` has no host"));
     }
+    if s.parse::<ureq::http::Uri>().is_err() {
+        return Err(format!(
+            "`{s}` is not a valid URL (spaces and other special characters must be %-encoded)"
+        ));
+    }
+    let authority = host_port;
     if let Some((_, port)) = authority.rsplit_once(':')
         && !port.ends_with(']')
         && !matches!(port.parse::<u16>(), Ok(p) if p > 0)
@@ -1131,6 +1383,40 @@ components:
         );
         assert!(joined.contains("`nohost` has no port"), "{joined}");
         assert_eq!(m.len(), 8, "{joined}");
+    }
+
+    #[test]
+    fn the_logs_section_has_defaults_sizes_and_limits() {
+        let c = parse_str("{}").unwrap();
+        assert_eq!(
+            c.logs,
+            Logs {
+                max_size: 10 << 20,
+                keep: 1
+            }
+        );
+        let c = parse_str("logs: { max_size: 512KiB, keep: 0 }").unwrap();
+        assert_eq!(
+            c.logs,
+            Logs {
+                max_size: 512 << 10,
+                keep: 0
+            }
+        );
+        let m = messages("logs: { max_size: 10, keep: 101 }\n").join("\n");
+        assert!(
+            m.contains("logs.max_size: `10` has no unit; write `10MiB`"),
+            "{m}"
+        );
+        assert!(
+            m.contains("logs.keep: expected a whole number from 0 to 100"),
+            "{m}"
+        );
+        let m = messages("logs: { max_size: 10mb, kep: 1 }\n").join("\n");
+        assert!(m.contains("unknown unit `mb`"), "{m}");
+        assert!(m.contains("did you mean `keep`?"), "{m}");
+        let m = messages("logs: { max_size: 10B }\n").join("\n");
+        assert!(m.contains("10B is too small"), "{m}");
     }
 
     #[test]

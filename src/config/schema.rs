@@ -7,6 +7,7 @@
 use serde_json::{Value, json};
 
 const DURATION: &str = "^([0-9]+(ms|s|m|h))+$";
+const SIZE: &str = "^[0-9]+(\\.[0-9]+)? ?(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)$";
 
 fn duration(description: &str) -> Value {
     json!({"type": "string", "pattern": DURATION, "description": description, "examples": ["500ms", "30s", "2m"]})
@@ -22,6 +23,55 @@ pub(crate) fn json_schema() -> Value {
     let name = json!({"type": "string", "pattern": "^[A-Za-z0-9._-]+$"});
     let condition = json!({
         "enum": ["started", "healthy", "completed_successfully", "service_started", "service_healthy", "service_completed_successfully"]
+    });
+    let logs = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "how the log of each process and task is kept",
+        "properties": {
+            "max_size": {"type": "string", "pattern": SIZE, "description": "size at which a log is rotated (default 10MiB; at least 1KiB)", "examples": ["10MiB", "512KiB", "1GB"]},
+            "keep": {"type": "integer", "minimum": 0, "maximum": 100, "description": "rotated files kept (default 1)"}
+        }
+    });
+    let depends_on = json!({
+        "oneOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "object", "additionalProperties": {
+                "oneOf": [
+                    {"type": "null"},
+                    condition,
+                    {"type": "object", "additionalProperties": false, "properties": {
+                        "condition": condition, "required": {"type": "boolean"}
+                    }}
+                ]
+            }}
+        ]
+    });
+    let env_file = json!({
+        "description": "dotenv files read into env (relative to this file; env wins)",
+        "oneOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"oneOf": [
+                {"type": "string"},
+                {"type": "object", "additionalProperties": false, "required": ["path"], "properties": {
+                    "path": {"type": "string"}, "required": {"type": "boolean"}
+                }}
+            ]}}
+        ]
+    });
+    let probe = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "tcp": {"type": "string", "description": "host:port"},
+            "http": {"type": "string", "pattern": "^http://"},
+            "exec": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "status": {"type": "integer", "minimum": 100, "maximum": 599},
+            "interval": duration("time between attempts (default 250ms)"),
+            "timeout": duration("time one attempt may take (default 2s)"),
+            "retries": {"type": "integer", "minimum": 0},
+            "start_period": duration("failures in this period do not count")
+        }
     });
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -48,6 +98,7 @@ pub(crate) fn json_schema() -> Value {
                 }
             },
             "state_dir": {"type": "string", "description": "where records and logs live (default .tta)"},
+            "logs": logs,
             "compose": {
                 "type": "object",
                 "additionalProperties": false,
@@ -89,34 +140,9 @@ pub(crate) fn json_schema() -> Value {
                         "shell": {"type": "string", "description": "a line run with sh -c"},
                         "cwd": {"type": "string"},
                         "env": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
-                        "depends_on": {
-                            "oneOf": [
-                                {"type": "array", "items": {"type": "string"}},
-                                {"type": "object", "additionalProperties": {
-                                    "oneOf": [
-                                        {"type": "null"},
-                                        condition,
-                                        {"type": "object", "additionalProperties": false, "properties": {
-                                            "condition": condition, "required": {"type": "boolean"}
-                                        }}
-                                    ]
-                                }}
-                            ]
-                        },
-                        "probe": {
-                            "type": "object",
-                            "additionalProperties": false,
-                            "properties": {
-                                "tcp": {"type": "string", "description": "host:port"},
-                                "http": {"type": "string", "pattern": "^http://"},
-                                "exec": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                                "status": {"type": "integer", "minimum": 100, "maximum": 599},
-                                "interval": duration("time between attempts (default 250ms)"),
-                                "timeout": duration("time one attempt may take (default 2s)"),
-                                "retries": {"type": "integer", "minimum": 0},
-                                "start_period": duration("failures in this period do not count")
-                            }
-                        },
+                        "env_file": env_file,
+                        "depends_on": depends_on,
+                        "probe": probe,
                         "start_timeout": duration("overrides defaults.start_timeout"),
                         "stop_timeout": duration("overrides defaults.stop_timeout"),
                         "enabled": {"type": "boolean"},
@@ -132,8 +158,8 @@ pub(crate) fn json_schema() -> Value {
 mod tests {
     use super::json_schema;
     use crate::config::parse::{
-        COMPONENT_KEYS, COMPOSE_KEYS, DEFAULTS_KEYS, PROBE_KEYS, REPOSITORY_KEYS, RETRY_KEYS,
-        ROOT_KEYS,
+        COMPONENT_KEYS, COMPOSE_KEYS, DEFAULTS_KEYS, LOGS_KEYS, PROBE_KEYS, REPOSITORY_KEYS,
+        RETRY_KEYS, ROOT_KEYS,
     };
 
     fn keys(v: &serde_json::Value) -> Vec<String> {
@@ -164,6 +190,7 @@ mod tests {
             sorted(RETRY_KEYS)
         );
         assert_eq!(keys(&p["compose"]), sorted(COMPOSE_KEYS));
+        assert_eq!(keys(&p["logs"]), sorted(LOGS_KEYS));
         assert_eq!(
             keys(&p["repositories"]["additionalProperties"]),
             sorted(REPOSITORY_KEYS)

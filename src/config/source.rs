@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::keypath::KeyPath;
 
@@ -27,8 +27,12 @@ pub(crate) struct Pos {
 /// The shape of a node, as far as editing needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
-    /// A scalar or an alias.
+    /// A scalar on one or more lines, plain or quoted.
     Scalar,
+    /// A literal (`|`) or folded (`>`) block scalar: its span starts at the header.
+    BlockScalar,
+    /// An alias (`*name`) of an anchored node.
+    Alias,
     /// A block mapping (`key: value` lines).
     BlockMap,
     /// A flow mapping (`{a: 1}`).
@@ -44,12 +48,26 @@ pub(crate) enum Shape {
 pub(crate) struct Node {
     /// Where its key stands, for a mapping entry.
     pub key: Option<Pos>,
-    /// Where the value starts.
+    /// Where its key ends (the byte after it), for a mapping entry.
+    pub key_end: Option<usize>,
+    /// Where the value starts, with its anchor and tag.
     pub start: Pos,
-    /// Where the value ends (exclusive): for a block collection, the end of its last entry.
+    /// Where the value ends (exclusive): for a block collection, the end of its last entry;
+    /// for a block scalar, the end of its last line of text.
     pub end: Pos,
     /// What it is.
     pub shape: Shape,
+    /// For a block collection: the column (from 0) its entries are indented to.
+    pub indent: usize,
+    /// It is a flow collection or stands inside one, where `,`, `[`, `]`, `{`, `}` end a
+    /// plain scalar.
+    pub in_flow: bool,
+    /// For a flow mapping: where its last value ends, which is where an entry is added.
+    pub last_entry_end: Option<usize>,
+    /// Its anchor's id (`&name`), or 0.
+    pub anchor: usize,
+    /// For an alias, the id of the anchor it refers to.
+    pub alias_of: usize,
 }
 
 /// A YAML syntax error with its position.
@@ -65,6 +83,10 @@ pub(crate) struct SyntaxError {
 #[derive(Debug, Default)]
 pub(crate) struct SourceIndex {
     nodes: HashMap<KeyPath, Node>,
+    /// Anchor id → the path of the node it is on.
+    anchors: HashMap<usize, KeyPath>,
+    /// Every alias: the anchor it refers to and its own path.
+    aliases: Vec<(usize, KeyPath)>,
 }
 
 impl SourceIndex {
@@ -97,6 +119,20 @@ impl SourceIndex {
             p = q.parent();
         }
         None
+    }
+
+    /// Every alias in the document: the anchor it refers to, and its path.
+    pub(crate) fn aliases(&self) -> &[(usize, KeyPath)] {
+        &self.aliases
+    }
+
+    /// Every anchor on a node at `path` or under it.
+    pub(crate) fn anchors_under(&self, path: &KeyPath) -> Vec<usize> {
+        self.anchors
+            .iter()
+            .filter(|(_, p)| p.segments().starts_with(path.segments()))
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// The position to report for `path`: its key if it has one, else its value.
@@ -178,6 +214,24 @@ impl<'t> CharOffsets<'t> {
         }
     }
 
+    /// The position of a byte offset (on a character boundary) near a known position `at`:
+    /// only the text between the two is read, so a large file costs nothing extra.
+    fn pos_near(&self, at: Pos, offset: usize) -> Pos {
+        let (lo, hi) = (offset.min(at.offset), offset.max(at.offset));
+        let lines = self.text[lo..hi].matches('\n').count();
+        let line = if offset <= at.offset {
+            at.line - lines
+        } else {
+            at.line + lines
+        };
+        let line_start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        Pos {
+            line,
+            column: self.text[line_start..offset].chars().count() + 1,
+            offset,
+        }
+    }
+
     fn pos(&self, m: saphyr_parser::Marker) -> Pos {
         Pos {
             line: m.line(),
@@ -221,7 +275,11 @@ impl<'t> Builder<'t> {
             match e {
                 Event::StreamStart | Event::DocumentStart(_) | Event::Nothing => {}
                 Event::StreamEnd | Event::DocumentEnd => return Ok(()),
-                _ => return self.node_from((e, span), &KeyPath::root(), None).map(drop),
+                _ => {
+                    return self
+                        .node_from((e, span), &KeyPath::root(), None, false)
+                        .map(drop);
+                }
             }
         }
     }
@@ -231,64 +289,183 @@ impl<'t> Builder<'t> {
         &mut self,
         (first, span): (Event<'t>, Span),
         path: &KeyPath,
-        key: Option<Pos>,
+        key: Option<(Pos, usize)>,
+        in_flow: bool,
     ) -> Result<Pos, Fail> {
         let start = self.offsets.pos(span.start);
-        let text = self.offsets.text;
-        let (shape, end) = match first {
-            Event::MappingStart(..) => {
-                let flow = text[start.offset..].starts_with('{');
-                let mut last = start;
-                while !self.peek_is_end() {
-                    let (k, kspan) = self.next()?;
-                    let kpos = self.offsets.pos(kspan.start);
-                    let child = match &k {
-                        Event::Scalar(s, ..) => path.join(s.to_string()),
-                        _ => path.join(format!("<complex key at {}:{}>", kpos.line, kpos.column)),
-                    };
-                    if !matches!(k, Event::Scalar(..)) {
-                        self.node_from((k, kspan), &child.join("<key>"), None)?;
-                    }
-                    let v = self.next()?;
-                    last = self.node_from(v, &child, Some(kpos))?;
-                }
-                let (_, espan) = self.next()?;
-                if flow {
-                    (Shape::FlowMap, self.offsets.pos(espan.end))
-                } else {
-                    (Shape::BlockMap, last)
-                }
-            }
-            Event::SequenceStart(..) => {
-                let flow = text[start.offset..].starts_with('[');
-                let mut last = start;
-                let mut i = 0usize;
-                while !self.peek_is_end() {
-                    let v = self.next()?;
-                    last = self.node_from(v, &path.join(i.to_string()), None)?;
-                    i += 1;
-                }
-                let (_, espan) = self.next()?;
-                if flow {
-                    (Shape::FlowSeq, self.offsets.pos(espan.end))
-                } else {
-                    (Shape::BlockSeq, last)
-                }
-            }
-            Event::Scalar(..) | Event::Alias(_) => (Shape::Scalar, self.offsets.pos(span.end)),
-            other => return Err((span, format!("unexpected {other:?}"))),
+        let opening = &self.offsets.text[start.offset..self.offsets.byte(span.end.index())];
+        let mut node = Node {
+            key: key.map(|k| k.0),
+            key_end: key.map(|k| k.1),
+            start,
+            end: start,
+            shape: Shape::Scalar,
+            indent: 0,
+            in_flow,
+            last_entry_end: None,
+            anchor: 0,
+            alias_of: 0,
         };
-        self.index.nodes.insert(
-            path.clone(),
-            Node {
-                key,
-                start,
-                end,
-                shape,
-            },
-        );
-        Ok(end)
+        match first {
+            Event::MappingStart(anchor, _) => {
+                node.anchor = anchor;
+                let flow = opening.trim_end().ends_with('{');
+                node.in_flow |= flow;
+                self.mapping(&mut node, path, flow)?;
+            }
+            Event::SequenceStart(anchor, _) => {
+                node.anchor = anchor;
+                let flow = opening.trim_end().ends_with('[');
+                node.in_flow |= flow;
+                self.sequence(&mut node, path, flow)?;
+            }
+            Event::Scalar(value, style, anchor, _) => {
+                node.anchor = anchor;
+                node.end = self.offsets.pos(span.end);
+                self.scalar(&mut node, value.is_empty(), style, opening);
+            }
+            Event::Alias(id) => {
+                node.shape = Shape::Alias;
+                node.alias_of = id;
+                node.end = self.offsets.pos(span.end);
+                self.index.aliases.push((id, path.clone()));
+            }
+            other => return Err((span, format!("unexpected {other:?}"))),
+        }
+        if node.anchor != 0 {
+            self.index.anchors.insert(node.anchor, path.clone());
+        }
+        self.index.nodes.insert(path.clone(), node);
+        Ok(node.end)
     }
+
+    /// The entries of a mapping whose start `node` holds, to its end.
+    fn mapping(&mut self, node: &mut Node, path: &KeyPath, flow: bool) -> Result<(), Fail> {
+        let mut last = node.start;
+        let mut first_key = None;
+        while !self.peek_is_end() {
+            let (k, kspan) = self.next()?;
+            let kpos = self.offsets.pos(kspan.start);
+            first_key.get_or_insert(kpos);
+            let child = match &k {
+                Event::Scalar(s, ..) => path.join(s.to_string()),
+                _ => path.join(format!("<complex key at {}:{}>", kpos.line, kpos.column)),
+            };
+            let kend = if matches!(k, Event::Scalar(..)) {
+                self.offsets.byte(kspan.end.index())
+            } else {
+                self.node_from((k, kspan), &child.join("<key>"), None, node.in_flow)?
+                    .offset
+            };
+            let v = self.next()?;
+            last = self.node_from(v, &child, Some((kpos, kend)), node.in_flow)?;
+            node.last_entry_end = Some(last.offset);
+        }
+        let (_, espan) = self.next()?;
+        if flow {
+            node.shape = Shape::FlowMap;
+            node.end = self.offsets.pos(espan.end);
+        } else {
+            node.shape = Shape::BlockMap;
+            node.end = last;
+            node.indent = first_key.map_or(node.start.column - 1, |k| {
+                entry_column(self.offsets.text, k)
+            });
+            node.last_entry_end = None;
+        }
+        Ok(())
+    }
+
+    /// The items of a sequence whose start `node` holds, to its end.
+    fn sequence(&mut self, node: &mut Node, path: &KeyPath, flow: bool) -> Result<(), Fail> {
+        let mut last = node.start;
+        let mut i = 0usize;
+        while !self.peek_is_end() {
+            let v = self.next()?;
+            last = self.node_from(v, &path.join(i.to_string()), None, node.in_flow)?;
+            i += 1;
+        }
+        let (_, espan) = self.next()?;
+        if flow {
+            node.shape = Shape::FlowSeq;
+            node.end = self.offsets.pos(espan.end);
+        } else {
+            node.shape = Shape::BlockSeq;
+            node.end = last;
+            node.indent = node.start.column - 1;
+        }
+        Ok(())
+    }
+
+    /// A scalar's span: an empty plain scalar has none; a block scalar's starts at its
+    /// header and ends with its last line of text.
+    fn scalar(&self, node: &mut Node, empty: bool, style: ScalarStyle, opening: &str) {
+        let text = self.offsets.text;
+        // An empty plain scalar (`key:`, an empty document) has no text of its own,
+        // whatever the parser's span covers (a `...` after it).
+        if empty && style == ScalarStyle::Plain && !opening.starts_with(['&', '!']) {
+            node.end = node.start;
+        }
+        if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            // The span holds the text only: the header (`|-`, with its anchor and tag) is
+            // on an earlier line, and trailing blank lines are clipped.
+            node.shape = Shape::BlockScalar;
+            if let Some(h) = block_header(text, node.start.offset) {
+                node.start = self.offsets.pos_near(node.start, h);
+            }
+            let body = text[..node.end.offset].trim_end_matches([' ', '\t', '\r', '\n']);
+            node.end = self
+                .offsets
+                .pos_near(node.end, body.len().max(node.start.offset));
+        }
+    }
+}
+
+/// The column (from 0) of a block mapping's entries, from its first key: the key's own
+/// column, or that of the `?` before an explicit key.
+fn entry_column(text: &str, key: Pos) -> usize {
+    let line_start = text[..key.offset].rfind('\n').map_or(0, |i| i + 1);
+    let before = text[line_start..key.offset].trim_end_matches([' ', '\t']);
+    match before.strip_suffix('?') {
+        Some(lead) if lead.trim_start_matches([' ', '-']).is_empty() => lead.chars().count(),
+        _ => key.column - 1,
+    }
+}
+
+/// Where the header of a block scalar whose text starts at `content` begins: its indicator
+/// (`|`, `>`, with chomping and indentation digits), and the anchor and tag before it on
+/// the same line.
+fn block_header(text: &str, content: usize) -> Option<usize> {
+    let before = text[..content].trim_end_matches([' ', '\t', '\r', '\n']);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = &before[line_start..];
+    // Drop a comment: a `#` after whitespace.
+    let code = line
+        .char_indices()
+        .find(|&(i, c)| c == '#' && line[..i].ends_with([' ', '\t']))
+        .map_or(line, |(i, _)| &line[..i])
+        .trim_end();
+    let tokens: Vec<(usize, &str)> = code
+        .split([' ', '\t'])
+        .scan(0usize, |at, tok| {
+            let here = *at;
+            *at += tok.len() + 1;
+            Some((here, tok))
+        })
+        .filter(|(_, t)| !t.is_empty())
+        .collect();
+    let (mut at, header) = *tokens.last()?;
+    if !header.starts_with(['|', '>']) {
+        return None;
+    }
+    for &(i, tok) in tokens.iter().rev().skip(1) {
+        if tok.starts_with(['&', '!']) {
+            at = i;
+        } else {
+            break;
+        }
+    }
+    Some(line_start + at)
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
 //! Checks across components, after discovery has added compose services: dependencies on
 //! unknown, disabled or self components, conditions a dependency cannot meet, and compose
-//! components naming an unknown repository. Cycles are found by the graph.
+//! components naming an unknown repository, and timings that can only fail (a probe
+//! attempt allowed longer than the whole start). Cycles are found by the graph.
 
 use crate::config::keypath::KeyPath;
 use crate::config::model::{Condition, Config, Kind};
 use crate::config::problem::Problem;
 use crate::diagnostics::did_you_mean;
+use crate::duration::Human;
 
 /// Every cross-reference problem of `config`.
 /// `declared` are all names under `components:` in the file, including those that had
@@ -69,6 +71,47 @@ pub(crate) fn references(config: &Config, declared: &[&str]) -> Vec<Problem> {
                     .help("use `healthy` or `started`, or make it `kind: task`"),
                 );
             }
+        }
+    }
+    problems
+}
+
+/// Timings that can only fail when the component starts: a probe `timeout` written longer
+/// than the whole start (the start times out before such a probe could answer). The default
+/// probe timeout is not held against a short start: an attempt is cut to the time left.
+/// `tree` is the document as loaded, to tell a written timeout from the default.
+pub(crate) fn timings(config: &Config, tree: &yaml_serde::Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (name, spec) in &config.components {
+        let Some(probe) = &spec.probe else { continue };
+        let key = KeyPath::root()
+            .join("components")
+            .join(name.clone())
+            .join("probe")
+            .join("timeout");
+        if crate::config::value::get(tree, &key).is_none() {
+            continue;
+        }
+        let start = spec.start_timeout.unwrap_or(config.defaults.start_timeout);
+        if probe.timeout > start {
+            let whose = if spec.start_timeout.is_some() {
+                format!("its `start_timeout` ({})", Human(start))
+            } else {
+                format!("`defaults.start_timeout` ({})", Human(start))
+            };
+            problems.push(
+                Problem::new(
+                    key,
+                    format!(
+                        "the probe may take {} per attempt, longer than {whose}: the start would time out before the probe answers",
+                        Human(probe.timeout)
+                    ),
+                )
+                .help(format!(
+                    "lower `probe.timeout` below {}, or raise the start timeout",
+                    Human(start)
+                )),
+            );
         }
     }
     problems

@@ -34,11 +34,6 @@ pub(super) const SETTLE: Duration = Duration::from_millis(100);
 /// How many log lines a failure report carries.
 pub(crate) const TAIL_LINES: usize = 10;
 
-/// A log larger than this is rotated when a component starts or is looked at.
-const LOG_MAX_SIZE: u64 = 10 * 1024 * 1024;
-/// Rotated logs kept.
-const LOG_KEEP: u32 = 1;
-
 struct Spawned {
     child: Child,
     at: Instant,
@@ -53,6 +48,9 @@ pub(super) struct Local {
     names: Vec<String>,
     specs: Vec<Option<ComponentSpec>>,
     children: Mutex<HashMap<NodeId, Spawned>>,
+    /// When a log is rotated (when a component starts or is looked at), and how many
+    /// rotated files are kept.
+    logs: crate::config::model::Logs,
 }
 
 /// A fingerprint of what a process is started from: command, environment, folder, probe.
@@ -149,6 +147,7 @@ impl Local {
             names: graph.names().to_vec(),
             specs,
             children: Mutex::new(HashMap::new()),
+            logs: config.logs,
         }
     }
 
@@ -194,7 +193,11 @@ impl Local {
     /// Observes one component from its record.
     fn observe_one(&self, id: NodeId) -> Observation {
         let name = &self.names[id];
-        let _ = log::rotate(&self.state.log_path(name), LOG_MAX_SIZE, LOG_KEEP);
+        let _ = log::rotate(
+            &self.state.log_path(name),
+            self.logs.max_size,
+            self.logs.keep,
+        );
         let record = match self.state.read(name) {
             Ok(Some(r)) => r,
             Ok(None) => return self.observe_stopped(id),
@@ -375,7 +378,11 @@ impl Local {
         let name = &self.names[id];
         let spec = self.spec(id);
         let argv = spec.command.as_ref().map(|c| c.argv()).unwrap_or_default();
-        let _ = log::rotate(&self.state.log_path(name), LOG_MAX_SIZE, LOG_KEEP);
+        let _ = log::rotate(
+            &self.state.log_path(name),
+            self.logs.max_size,
+            self.logs.keep,
+        );
         let mut log = self
             .state
             .open_log(name)
@@ -415,7 +422,7 @@ impl Local {
         let spec = self.spec(id);
         let argv = spec.command.as_ref().map(|c| c.argv()).unwrap_or_default();
         let path = self.state.log_path(name);
-        let _ = log::rotate(&path, LOG_MAX_SIZE, LOG_KEEP);
+        let _ = log::rotate(&path, self.logs.max_size, self.logs.keep);
         let mut log = self
             .state
             .open_log(name)

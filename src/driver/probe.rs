@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::config::model::ProbeCheck;
+use crate::config::secrets;
 use crate::duration::Human;
 use crate::process::{RunError, Spec};
 
@@ -81,15 +82,18 @@ pub(crate) fn check(check: &ProbeCheck, timeout: Duration, cwd: &Path) -> Result
     }
 }
 
-/// A one-line description of a probe, for progress and status output.
+/// A one-line description of a probe, for progress and status output (secrets masked).
 pub(crate) fn describe(check: &ProbeCheck) -> String {
     match check {
         ProbeCheck::Tcp(a) => format!("tcp {a}"),
-        ProbeCheck::Http { url, status } => match status {
-            Some(s) => format!("http {url} = {s}"),
-            None => format!("http {url}"),
-        },
-        ProbeCheck::Exec(argv) => format!("exec {}", argv.join(" ")),
+        ProbeCheck::Http { url, status } => {
+            let url = secrets::redact(url);
+            match status {
+                Some(s) => format!("http {url} = {s}"),
+                None => format!("http {url}"),
+            }
+        }
+        ProbeCheck::Exec(argv) => format!("exec {}", secrets::redact_argv(argv).join(" ")),
     }
 }
 
@@ -130,21 +134,21 @@ fn http(url: &str, expected: Option<u16>, timeout: Duration) -> Result<(), Probe
                 Ok(())
             } else {
                 Err(ProbeError::Status {
-                    url: url.to_owned(),
+                    url: secrets::redact(url).into_owned(),
                     got,
                     expected,
                 })
             }
         }
         Err(e) => Err(ProbeError::Http {
-            url: url.to_owned(),
-            error: e.to_string(),
+            url: secrets::redact(url).into_owned(),
+            error: secrets::redact(&e.to_string()).into_owned(),
         }),
     }
 }
 
 fn exec(argv: &[String], timeout: Duration, cwd: &Path) -> Result<(), ProbeError> {
-    let command = argv.join(" ");
+    let command = secrets::redact_argv(argv).join(" ");
     let program = argv
         .first()
         .ok_or_else(|| ProbeError::CannotRun("empty exec probe".into()))?;

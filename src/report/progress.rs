@@ -98,6 +98,7 @@ impl Progress {
     }
 
     fn say(&self, id: NodeId, text: &str, done: bool) {
+        let text = &*crate::output::scrub(text);
         let name = &self.names[id];
         match &self.mode {
             Mode::Silent => {}

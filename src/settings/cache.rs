@@ -19,6 +19,10 @@ use crate::config::model::{Config, Defaults};
 use crate::config::write_atomic;
 use crate::graph::Graph;
 
+/// The layout of an entry: raised whenever `Config` or `Graph` change shape, so an entry
+/// written by an older build is never decoded as the new one.
+const FORMAT: u8 = 3;
+
 /// Files smaller than this are parsed every time.
 pub(super) const MIN_SIZE: usize = 32 * 1024;
 
@@ -32,6 +36,8 @@ struct Entry {
     defaults: Defaults,
     graph: Graph,
     overrides: Vec<Override>,
+    /// The secret values found in it, for the output's mask.
+    secrets: Vec<String>,
     /// The configuration, encoded on its own: commands that need only the graph (a plan,
     /// `tta graph`) never pay for decoding it.
     config: Vec<u8>,
@@ -39,6 +45,8 @@ struct Entry {
 
 /// A cached load.
 pub(super) struct Hit {
+    /// The secret values found in it.
+    pub secrets: Vec<String>,
     /// The defaults (needed by plans without the rest of the configuration).
     pub defaults: Defaults,
     /// Its graph.
@@ -78,12 +86,15 @@ pub(super) fn key(
     env: &[(String, String)],
 ) -> Option<Key> {
     let path = path?;
-    if text.len() < MIN_SIZE {
+    // Below the size that pays, or with inputs beyond the key: `${VAR}` templates read the
+    // whole environment and `.env`, and `env_file` reads other files.
+    if text.len() < MIN_SIZE || text.contains('$') || text.contains("env_file") {
         return None;
     }
     let hash = |salt: u8| {
         let mut h = DefaultHasher::new();
         h.write_u8(salt);
+        h.write_u8(FORMAT);
         h.write(env!("CARGO_PKG_VERSION").as_bytes());
         h.write(path.as_os_str().as_encoded_bytes());
         h.write_u8(0);
@@ -111,6 +122,7 @@ pub(super) fn load(path: &Path, key: Key) -> Option<Hit> {
     let mut graph = entry.graph;
     graph.reindex();
     Some(Hit {
+        secrets: entry.secrets,
         defaults: entry.defaults,
         graph,
         overrides: entry.overrides,
@@ -119,7 +131,13 @@ pub(super) fn load(path: &Path, key: Key) -> Option<Hit> {
 }
 
 /// Stores a validated load (best effort: a cache that cannot be written is skipped).
-pub(super) fn store(path: &Path, key: Key, config: &Config, graph: &Graph, overrides: &[Override]) {
+pub(super) fn store(
+    path: &Path,
+    key: Key,
+    (config, graph): (&Config, &Graph),
+    overrides: &[Override],
+    secrets: &[String],
+) {
     if config.repositories.values().any(|r| r.discover) {
         return;
     }
@@ -132,6 +150,7 @@ pub(super) fn store(path: &Path, key: Key, config: &Config, graph: &Graph, overr
         defaults: config.defaults.clone(),
         graph: graph.clone(),
         overrides: overrides.to_vec(),
+        secrets: secrets.to_vec(),
         config: config_bytes,
     };
     let Ok(bytes) = postcard::to_allocvec(&entry) else {

@@ -5,20 +5,25 @@
 //! and only then located (`file:line:column`, or the variable that set the value), so the
 //! source index is built only when there is something to report.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use yaml_serde::Value;
 
-use super::{cache, discover};
+use super::{cache, discover, files, variables};
+use crate::cancel::Cancel;
+use crate::compose_file::Vars;
+use crate::config::effective::{self, Origin};
 use crate::config::env::{self, Override};
 use crate::config::file::{
-    DEFAULT_FILES, display_name, locate, locate_problems, parse_yaml, read_text, write_atomic,
+    DEFAULT_FILES, display_name, locate, locate_problems, parse_yaml, read_text,
 };
 use crate::config::keypath::KeyPath;
 use crate::config::model::{Config, Defaults};
 use crate::config::problem::Problem;
-use crate::config::{edit, parse, validate, value};
+use crate::config::store::{self, FolderLock, Target, TextForm};
+use crate::config::{edit, parse, secrets, validate, value};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 
@@ -62,6 +67,67 @@ pub struct Settings {
     /// The encoded configuration of a cached load, decoded on first use.
     config_blob: Vec<u8>,
     graph: Graph,
+    /// The tree with `${VAR}` templates resolved, when it had any.
+    resolved: Option<Value>,
+    /// The whole environment given, which templates read.
+    vars: std::sync::Arc<HashMap<String, String>>,
+    /// The byte-order mark and line endings of the file, put back when it is saved.
+    form: TextForm,
+    /// What the file held when it was loaded (or last saved), to refuse a save that would
+    /// undo someone else's edit.
+    origin: Loaded,
+}
+
+/// What a file held when it was read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Seen {
+    /// Not known: the text did not come from the file.
+    #[default]
+    Unknown,
+    /// There was no file.
+    Missing,
+    /// A digest of its bytes.
+    Bytes(u64),
+}
+
+/// What the file held when it was loaded (or last saved).
+#[derive(Debug, Default)]
+struct Loaded(std::sync::Mutex<Seen>);
+
+impl Clone for Loaded {
+    fn clone(&self) -> Self {
+        Self(std::sync::Mutex::new(self.get()))
+    }
+}
+
+impl Loaded {
+    fn get(&self) -> Seen {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn set(&self, v: Seen) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = v;
+    }
+}
+
+/// What `path` holds now.
+fn digest(path: &Path) -> Result<Seen> {
+    use std::hash::{Hash as _, Hasher as _};
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let mut h = std::hash::DefaultHasher::new();
+            bytes.hash(&mut h);
+            Ok(Seen::Bytes(h.finish()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Seen::Missing),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
 }
 
 impl Settings {
@@ -78,11 +144,19 @@ impl Settings {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self> {
         let path = locate(explicit, cwd)?;
-        let text = match &path {
-            Some(p) => read_text(p)?,
-            None => String::new(),
+        let (raw, origin) = match &path {
+            Some(p) => {
+                let raw = read_text(p)?;
+                let origin = digest(p)?;
+                (raw, origin)
+            }
+            None => (String::new(), Seen::Missing),
         };
-        Self::from_text(text, path, cwd, env)
+        let (form, text) = TextForm::decode(&raw);
+        let mut settings = Self::from_text(text, path, cwd, env)?;
+        settings.form = form;
+        settings.origin.set(origin);
+        Ok(settings)
     }
 
     /// Loads from text. `path` is where it came from (and where `save` writes); relative
@@ -93,11 +167,75 @@ impl Settings {
         cwd: &Path,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self> {
-        let env: Vec<(String, String)> = env
-            .into_iter()
+        let vars: HashMap<String, String> = env.into_iter().collect();
+        let mut env: Vec<(String, String)> = vars
+            .iter()
             .filter(|(k, _)| k.starts_with(env::PREFIX))
+            .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        Self::build(text, path, cwd, env, true)
+        env.sort();
+        Self::build(text, path, cwd, env, std::sync::Arc::new(vars), true)
+    }
+
+    /// `${VAR}` templates in `value` resolved from `vars` and the `.env` beside the file,
+    /// when it has any; `None` when nothing needed resolving.
+    fn resolve(
+        text: &str,
+        env: &[(String, String)],
+        value: &Value,
+        base_dir: &Path,
+        vars: &HashMap<String, String>,
+    ) -> Result<(Option<Value>, Vec<Problem>)> {
+        if !text.contains('$') && !env.iter().any(|(_, v)| v.contains('$')) {
+            return Ok((None, Vec::new()));
+        }
+        let dotenv = variables::dotenv(base_dir, vars)?;
+        let (resolved, problems) =
+            variables::interpolate(value, &Vars::new(vars.clone()).with_dotenv(dotenv));
+        Ok((Some(resolved), problems))
+    }
+
+    /// Parses `tree` (templates resolved; `written` as written) and runs every check on it;
+    /// returns the configuration and the secret values found in it.
+    fn check(
+        tree: &Value,
+        written: &Value,
+        base_dir: &Path,
+        vars: &HashMap<String, String>,
+        problems: &mut Vec<Problem>,
+    ) -> (Config, Vec<String>) {
+        let (mut config, parsed) = parse::parse_partial(tree, base_dir);
+        problems.extend(parsed);
+        problems.extend(variables::env_files(&mut config, vars));
+        // Before any problem is shown: a message may quote a secret value.
+        let found = secrets::register(
+            tree,
+            config
+                .components
+                .values()
+                .flat_map(|c| c.env.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        );
+        if TOLERANT.with(std::cell::Cell::get) {
+            let (found, broken) = discover::apply_tolerant(&mut config);
+            problems.extend(found);
+            for p in broken {
+                tracing::warn!(
+                    "{}: {} (its services are left out; its running containers are found by their labels)",
+                    p.path,
+                    p.message
+                );
+            }
+        } else {
+            problems.extend(discover::apply(&mut config));
+        }
+        let declared: Vec<&str> = value::get(written, &KeyPath::root().join("components"))
+            .and_then(Value::as_mapping)
+            .map(|m| m.keys().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        problems.extend(validate::references(&config, &declared));
+        problems.extend(validate::timings(&config, tree));
+        problems.extend(files::problems(&config));
+        (config, found)
     }
 
     /// Loads for `tta stop`: a repository whose compose files do not load is skipped with a
@@ -110,11 +248,8 @@ impl Settings {
             Some(p) => read_text(p)?,
             None => String::new(),
         };
-        let env: Vec<(String, String)> = env::process_vars()
-            .filter(|(k, _)| k.starts_with(env::PREFIX))
-            .collect();
         TOLERANT.with(|t| t.set(true));
-        let loaded = Self::build(text, path, &cwd, env, true);
+        let loaded = Self::from_text(text, path, &cwd, env::process_vars());
         TOLERANT.with(|t| t.set(false));
         loaded
     }
@@ -124,6 +259,7 @@ impl Settings {
         path: Option<PathBuf>,
         cwd: &Path,
         env: Vec<(String, String)>,
+        vars: std::sync::Arc<HashMap<String, String>>,
         use_cache: bool,
     ) -> Result<Self> {
         let display = display_name(path.as_deref(), cwd);
@@ -131,6 +267,7 @@ impl Settings {
         if let (Some(p), Some(k)) = (path.as_deref(), cache_key)
             && let Some(hit) = cache::load(p, k)
         {
+            secrets::remember(&hit.secrets);
             return Ok(Self {
                 path,
                 cwd: cwd.to_path_buf(),
@@ -142,6 +279,10 @@ impl Settings {
                 config: OnceLock::new(),
                 config_blob: hit.config,
                 graph: hit.graph,
+                resolved: None,
+                vars,
+                form: TextForm::default(),
+                origin: Loaded::default(),
             });
         }
         let mut value = parse_yaml(&text, &display)?;
@@ -159,25 +300,14 @@ impl Settings {
             source_name: display.clone(),
             problems: locate_problems(problems, &display, &text, &overrides),
         };
-        let (mut config, mut problems) = parse::parse_partial(&value, &base_dir);
-        if TOLERANT.with(std::cell::Cell::get) {
-            let (found, broken) = discover::apply_tolerant(&mut config);
-            problems.extend(found);
-            for p in broken {
-                tracing::warn!(
-                    "{}: {} (its services are left out; its running containers are found by their labels)",
-                    p.path,
-                    p.message
-                );
-            }
-        } else {
-            problems.extend(discover::apply(&mut config));
-        }
-        let declared: Vec<&str> = value::get(&value, &KeyPath::root().join("components"))
-            .and_then(Value::as_mapping)
-            .map(|m| m.keys().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        problems.extend(validate::references(&config, &declared));
+        let (resolved, mut problems) = Self::resolve(&text, &env, &value, &base_dir, &vars)?;
+        let (config, found) = Self::check(
+            resolved.as_ref().unwrap_or(&value),
+            &value,
+            &base_dir,
+            &vars,
+            &mut problems,
+        );
         let graph = match Graph::build(&config) {
             Ok(g) if problems.is_empty() => g,
             Ok(_) => return Err(fail(problems)),
@@ -187,7 +317,7 @@ impl Settings {
             }
         };
         if let (Some(p), Some(k)) = (path.as_deref(), cache_key) {
-            cache::store(p, k, &config, &graph, &overrides);
+            cache::store(p, k, (&config, &graph), &overrides, &found);
         }
         Ok(Self {
             path,
@@ -200,6 +330,10 @@ impl Settings {
             config: OnceLock::from(config),
             config_blob: Vec::new(),
             graph,
+            resolved,
+            vars,
+            form: TextForm::default(),
+            origin: Loaded::default(),
         })
     }
 
@@ -223,6 +357,7 @@ impl Settings {
                     self.path.clone(),
                     &self.cwd,
                     self.env.clone(),
+                    self.vars.clone(),
                     false,
                 )
                 .ok()
@@ -252,6 +387,11 @@ impl Settings {
         })
     }
 
+    /// The effective tree with `${VAR}` templates resolved: what `tta` runs with.
+    pub(crate) fn resolved_value(&self) -> &Value {
+        self.resolved.as_ref().unwrap_or_else(|| self.value())
+    }
+
     /// The environment overrides that were applied.
     pub fn overrides(&self) -> &[Override] {
         &self.overrides
@@ -270,6 +410,50 @@ impl Settings {
         })
     }
 
+    /// [`Settings::from_text`] for the text `config set` made by setting `key` in
+    /// `original`: a problem with the value is reported at the value given (the edited
+    /// text was never written, so its lines mean nothing to the user), any other problem
+    /// at its place in `original`, the file as it is.
+    pub(crate) fn from_edit(
+        edited: String,
+        path: PathBuf,
+        cwd: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+        original: &str,
+        key: &KeyPath,
+    ) -> Result<Self> {
+        let display = display_name(Some(&path), cwd);
+        Self::from_text(edited, Some(path), cwd, env).map_err(|e| match e {
+            Error::InvalidConfig {
+                source_name,
+                problems,
+            } => Error::InvalidConfig {
+                source_name,
+                problems: relocate(problems, original, &display, key),
+            },
+            other => other,
+        })
+    }
+
+    /// The value `tta` uses for a dotted key, written or not, and where it comes from; an
+    /// error with "did you mean" for a key the schema does not have.
+    pub(crate) fn lookup(
+        &self,
+        key: &str,
+        project_name: &dyn Fn(&str, &Path) -> String,
+    ) -> Result<(Value, Origin)> {
+        let path = KeyPath::parse(key).map_err(|e| Error::usage(e.to_string(), None))?;
+        let display = self.display_name();
+        let sources = effective::Sources {
+            written: self.resolved_value(),
+            text: &self.text,
+            display: &display,
+            overrides: &self.overrides,
+            config: self.config(),
+        };
+        effective::lookup(&sources, &path, project_name)
+    }
+
     /// Sets a key in the file's text, keeping comments and order, and validates the result.
     /// Nothing is written until [`Settings::save`]; on error, `self` is unchanged.
     pub fn set(&mut self, key: &str, new: &Value) -> Result<()> {
@@ -280,20 +464,111 @@ impl Settings {
                 Some(format!("edit {} by hand", self.display_name())),
             )
         })?;
-        let next = Self::from_text(text, self.path.clone(), &self.cwd, self.env.clone())?;
+        let mut next = Self::build(
+            text,
+            self.path.clone(),
+            &self.cwd,
+            self.env.clone(),
+            self.vars.clone(),
+            true,
+        )?;
+        next.form = self.form;
+        next.origin = self.origin.clone();
         *self = next;
         Ok(())
     }
 
-    /// Writes the file's text (without environment overrides) atomically to `path`, or to
-    /// the file it came from, or to `./tta.yaml` when there was none. Returns where.
+    /// Writes the file's text (without environment overrides) to `path`, or to the file it
+    /// came from, or to `./tta.yaml` when there was none; returns where. The file stays the
+    /// user's: a link is written through, hard links, owner, group, mode, byte-order mark and
+    /// line endings are kept, a read-only file or one that is not a regular file is refused,
+    /// and saving over the file this came from fails when the file changed since it was
+    /// loaded (another edit would be lost).
     pub fn save(&self, path: Option<&Path>) -> Result<PathBuf> {
-        let target = match (path, &self.path) {
+        self.save_with(path, None, &Cancel::new(), || {})
+    }
+
+    /// [`Settings::save`] with `text` instead of the file's text, a cancel that ends a wait
+    /// for another edit, and `on_wait` called if there is such a wait.
+    pub(crate) fn save_with(
+        &self,
+        path: Option<&Path>,
+        text: Option<&str>,
+        cancel: &Cancel,
+        on_wait: impl FnOnce(),
+    ) -> Result<PathBuf> {
+        let named = match (path, &self.path) {
             (Some(p), _) => self.cwd.join(p),
             (None, Some(p)) => p.clone(),
             (None, None) => self.cwd.join(DEFAULT_FILES[0]),
         };
-        write_atomic(&target, self.text.as_bytes())?;
-        Ok(target)
+        let target = Target::resolve(&named)?;
+        let _lock = FolderLock::take(&target, cancel, on_wait)?;
+        let own = match &self.path {
+            None => path.is_none(),
+            Some(p) => Target::resolve(p).is_ok_and(|t| same_file(&t.real, &target.real)),
+        };
+        let expected = self.origin.get();
+        if own && expected != Seen::Unknown {
+            let now = digest(&target.real)?;
+            if now != expected {
+                return Err(Error::ConfigWrite {
+                    path: named,
+                    message: "it changed since it was loaded; saving would undo that change".into(),
+                    hint: "load it again and repeat the change".into(),
+                });
+            }
+        }
+        let bytes = self.form.encode(text.unwrap_or(&self.text));
+        store::write(&target, &bytes, cancel)?;
+        if own {
+            self.origin.set(digest(&target.real)?);
+        }
+        Ok(named)
+    }
+}
+
+/// Locates the problems of an edit: at the value given, or in the file as it is.
+fn relocate(
+    problems: Vec<crate::Located>,
+    original: &str,
+    display: &str,
+    key: &KeyPath,
+) -> Vec<crate::Located> {
+    let index = crate::config::source::SourceIndex::build(original).ok();
+    let mut given = Vec::new();
+    let mut elsewhere = Vec::new();
+    for mut l in problems {
+        if l.location.ends_with("(environment)") {
+            elsewhere.push(l);
+            continue;
+        }
+        let Ok(at) = KeyPath::parse(&l.key) else {
+            elsewhere.push(l);
+            continue;
+        };
+        let in_file = index.as_ref().and_then(|i| i.get(&at)).is_some();
+        if at.segments().starts_with(key.segments()) || !in_file {
+            // The value given, or what it created (a new component that lacks a key).
+            l.location = format!("the value given for {key}");
+            given.push(l);
+        } else {
+            l.location = match index.as_ref().and_then(|i| i.position(&at)) {
+                Some(p) => format!("{display}:{}:{}", p.line, p.column),
+                None => display.to_owned(),
+            };
+            elsewhere.push(l);
+        }
+    }
+    given.extend(elsewhere);
+    given
+}
+
+/// Whether two paths name the same file (the same one, or the same inode).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
+        _ => a == b,
     }
 }

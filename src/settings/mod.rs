@@ -5,7 +5,9 @@
 
 mod cache;
 mod discover;
+mod files;
 mod load;
+mod variables;
 
 pub(crate) use discover::apply as discover;
 pub use load::Settings;

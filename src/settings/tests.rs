@@ -463,3 +463,46 @@ fn compose_file_from_the_dotenv_decides_the_files() {
     let names: Vec<&str> = c.components.keys().map(String::as_str).collect();
     assert_eq!(names, ["r/one", "r/two"]);
 }
+
+#[test]
+fn the_library_save_keeps_the_file_the_users_and_never_undoes_another_edit() {
+    use std::os::unix::fs::PermissionsExt as _;
+    use yaml_serde::Value;
+
+    use crate::settings::Settings;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "real/tta.yaml", "defaults:\r\n  jobs: 4\r\n");
+    std::os::unix::fs::symlink("real/tta.yaml", d.join("tta.yaml")).unwrap();
+    let env = std::iter::empty::<(String, String)>;
+    let mut first = Settings::load_from(None, d, env()).unwrap();
+    let mut second = Settings::load_from(None, d, env()).unwrap();
+    first.set("defaults.jobs", &Value::from(5)).unwrap();
+    first.save(None).unwrap();
+    // Through the link, CRLF kept; a second save of the same settings is fine.
+    assert!(d.join("tta.yaml").is_symlink());
+    let text = std::fs::read_to_string(d.join("real/tta.yaml")).unwrap();
+    assert_eq!(text, "defaults:\r\n  jobs: 5\r\n");
+    first.set("defaults.jobs", &Value::from(6)).unwrap();
+    first.save(None).unwrap();
+    // `second` was loaded before `first` saved: its save would undo that edit, so it fails.
+    second
+        .set("defaults.start_timeout", &Value::from("5s"))
+        .unwrap();
+    let e = second.save(None).unwrap_err().to_string();
+    assert!(e.contains("changed since it was loaded"), "{e}");
+    assert!(
+        std::fs::read_to_string(d.join("real/tta.yaml"))
+            .unwrap()
+            .contains("jobs: 6")
+    );
+    // Saved elsewhere, it is a copy: no such check. A read-only file is refused.
+    second.save(Some(Path::new("copy.yaml"))).unwrap();
+    std::fs::set_permissions(d.join("copy.yaml"), std::fs::Permissions::from_mode(0o444)).unwrap();
+    let e = second
+        .save(Some(Path::new("copy.yaml")))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("read-only"), "{e}");
+}

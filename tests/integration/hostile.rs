@@ -246,7 +246,7 @@ fn names_with_shell_metacharacters_or_traversal_are_refused() {
             "metacharacters in a `config get` key",
             OK_CONFIG,
             &["config", "get", "components.`id`"],
-            Want::Exit(2, "key `components.`id`` is not set"),
+            Want::Exit(2, "nothing under `components` is named ``id``"),
         ),
     ]);
 }

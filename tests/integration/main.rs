@@ -15,6 +15,10 @@ mod signals;
 mod generated;
 // insta snapshots of the human output.
 mod snapshots;
+// Config files stay the user's: links, hard links, owner, mode, endings, FIFOs, concurrent edits, signals.
+mod config_files;
+// `${VAR}` templates, `.env` and `env_file:`, resolved at load time like compose.
+mod variables;
 // Secrets in a config never reach stdout or stderr unless revealed.
 mod secrets;
 // Everyday use: the shipped TTA stack, external components, doctor.
