@@ -982,7 +982,7 @@ _tta() {
             return 0
             ;;
         tta__subcmd__logs)
-            opts="-n -f -c -v -q -h -V --lines --follow --config --json --verbose --quiet --color --help --version"
+            opts="-n -f -t -c -v -q -h -V --lines --follow --timestamps --since --config --json --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -993,6 +993,10 @@ _tta() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

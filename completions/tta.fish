@@ -120,12 +120,14 @@ complete -c tta -n "__fish_tta_using_subcommand graph" -s v -l verbose -d 'More 
 complete -c tta -n "__fish_tta_using_subcommand graph" -s q -l quiet -d 'Only errors on stderr'
 complete -c tta -n "__fish_tta_using_subcommand graph" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tta -n "__fish_tta_using_subcommand graph" -s V -l version -d 'Print version'
-complete -c tta -n "__fish_tta_using_subcommand logs" -s n -l lines -d 'How many lines from the end' -r
+complete -c tta -n "__fish_tta_using_subcommand logs" -s n -l lines -d 'How many lines of each from the end [default: 50; all with `--since`]' -r
+complete -c tta -n "__fish_tta_using_subcommand logs" -l since -d 'Only lines since a time: a duration back from now (`10m`, `1h30m`) or a time (`2026-12-01T09:30:00Z`)' -r
 complete -c tta -n "__fish_tta_using_subcommand logs" -s c -l config -d 'The config file (default: ./tta.yaml, then ./config/tta.yaml)' -r -F
 complete -c tta -n "__fish_tta_using_subcommand logs" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always'
 never\t'Never'"
-complete -c tta -n "__fish_tta_using_subcommand logs" -s f -l follow -d 'Keep printing new lines until Ctrl-C'
+complete -c tta -n "__fish_tta_using_subcommand logs" -s f -l follow -d 'Keep printing new lines, of every component shown, until Ctrl-C'
+complete -c tta -n "__fish_tta_using_subcommand logs" -s t -l timestamps -d 'Show each line\'s time (RFC 3339, UTC)'
 complete -c tta -n "__fish_tta_using_subcommand logs" -l json -d 'Machine-readable output on stdout (with a `schema_version`)'
 complete -c tta -n "__fish_tta_using_subcommand logs" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); see also `TTA_LOG`'
 complete -c tta -n "__fish_tta_using_subcommand logs" -s q -l quiet -d 'Only errors on stderr'

@@ -12,6 +12,14 @@ use crate::output::Output;
 
 /// Runs `tta` with the process's arguments.
 pub fn main() -> ExitCode {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == commands::keep::COMMAND)
+    {
+        // Not a command of the CLI (not in its help, completions or manual): `tta start`
+        // runs it.
+        return ExitCode::from(commands::keep::main());
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -25,7 +33,17 @@ pub fn main() -> ExitCode {
         }
     };
     crate::output::set_scrubber(crate::config::secrets::scrub);
-    let out = Output::new(cli.json, cli.quiet, color_enabled(cli.color));
+    let out = Output::new(
+        cli.json,
+        cli.quiet,
+        color_enabled(cli.color, &console::Term::stderr()),
+    )
+    .with_color_stdout(color_enabled(cli.color, &console::Term::stdout()));
+    // Processes and tasks get a keeper (this binary) that writes their logs with times and
+    // records their exit codes, even after this run has ended.
+    if let Ok(me) = std::env::current_exe() {
+        crate::driver::use_keeper(me);
+    }
     init_logging(&cli, &out);
     match run(&cli, &out) {
         Ok(code) => ExitCode::from(code),
@@ -44,13 +62,13 @@ pub(crate) fn report(out: &Output, e: &Error) {
     out.error(&error::render(e));
 }
 
-fn color_enabled(choice: ColorChoice) -> bool {
+fn color_enabled(choice: ColorChoice, term: &console::Term) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
             std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && console::Term::stderr().features().colors_supported()
+                && term.features().colors_supported()
         }
     }
 }

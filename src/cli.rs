@@ -215,15 +215,22 @@ pub(crate) struct GraphArgs {
 /// `tta logs`.
 #[derive(Debug, Args)]
 pub(crate) struct LogsArgs {
-    /// Components whose logs to show.
-    #[arg(value_name = "NAME", required = true)]
+    /// Components whose logs to show (all of them when none is named).
+    #[arg(value_name = "NAME")]
     pub names: Vec<String>,
-    /// How many lines from the end.
-    #[arg(short = 'n', long, default_value_t = 50, value_name = "N")]
-    pub lines: usize,
-    /// Keep printing new lines until Ctrl-C.
+    /// How many lines of each from the end [default: 50; all with `--since`].
+    #[arg(short = 'n', long, value_name = "N")]
+    pub lines: Option<usize>,
+    /// Keep printing new lines, of every component shown, until Ctrl-C.
     #[arg(short, long)]
     pub follow: bool,
+    /// Show each line's time (RFC 3339, UTC).
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Only lines since a time: a duration back from now (`10m`, `1h30m`) or a time
+    /// (`2026-12-01T09:30:00Z`).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
 }
 
 /// `tta config ...`.

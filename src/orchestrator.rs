@@ -608,6 +608,15 @@ impl Orchestrator {
         self.driver.log_tail(id, n)
     }
 
+    /// Where a component's logs are read from (see [`crate::driver::LogSource`]).
+    pub fn log_sources(
+        &self,
+        id: NodeId,
+        query: &crate::driver::LogQuery,
+    ) -> Vec<crate::driver::LogSource> {
+        self.driver.log_sources(id, query)
+    }
+
     /// A handle on one component (the spec's `Component`).
     pub fn component(&self, name: &str) -> Result<Component<'_>> {
         let id = self.graph().resolve(name)?;

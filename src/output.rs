@@ -55,12 +55,26 @@ pub(crate) struct Output {
     pub quiet: bool,
     /// Colour on stderr.
     pub color: bool,
+    /// Colour on stdout (`tta logs` colours each component's name).
+    pub color_stdout: bool,
 }
 
 impl Output {
     /// Output settings.
     pub(crate) fn new(json: bool, quiet: bool, color: bool) -> Self {
-        Self { json, quiet, color }
+        Self {
+            json,
+            quiet,
+            color,
+            color_stdout: false,
+        }
+    }
+
+    /// With colour on stdout too.
+    #[must_use]
+    pub(crate) fn with_color_stdout(mut self, on: bool) -> Self {
+        self.color_stdout = on;
+        self
     }
 
     /// Writes to stdout as is; false when stdout is gone (its reader closed the pipe).

@@ -1,156 +1,567 @@
-//! `tta logs`: a component's log — a local process or task's log file, or a compose
-//! service's container log — the last lines or followed; several components are shown
-//! with a name prefix on each line.
+//! `tta logs`: the logs of components as compose shows its services' — every component
+//! (or those named) interleaved by time, each line after its component's name in a colour
+//! of its own; `--follow` goes on with what any of them writes, local processes and
+//! containers of several repositories alike, until Ctrl-C.
+//!
+//! A local component's log is the file its keeper writes, with each line's time and stream
+//! beside it ([`crate::state::journal`]); a compose service's is `docker logs --timestamps`
+//! of its containers ([`crate::driver::LogSource`]). `--json` gives JSON Lines
+//! (`{component, stream, time, line}`).
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime};
 
 use crate::cli::LogsArgs;
 use crate::config::model::Kind;
+use crate::driver::{LogQuery, LogSource};
 use crate::error::{Error, Result, exit};
 use crate::graph::NodeId;
 use crate::orchestrator::Orchestrator;
 use crate::output::Output;
+use crate::process::{Kill, LineTx, Sink, Spec, Stream};
 use crate::runner::{Cancel, signals};
-use crate::state::{StateDir, log};
+use crate::state::journal::{self, Entry, Origin};
 
-/// Log files of local components (name, path).
-type Files = Vec<(String, PathBuf)>;
+/// How many lines each component shows when neither `-n` nor `--since` says.
+const DEFAULT_LINES: usize = 50;
 
-/// Where each named component's log is: a file (processes, tasks) or the engine (compose).
-fn sources(settings: &crate::settings::Settings, names: &[String]) -> Result<(Files, Vec<NodeId>)> {
-    let g = settings.graph();
-    let state = StateDir::new(&settings.config().state_dir);
-    let mut files = Vec::new();
-    let mut services = Vec::new();
-    for name in names {
-        let id = g.resolve(name)?;
-        match g.kind(id) {
-            Kind::External => {
-                return Err(Error::usage(
-                    format!(
-                        "`{}` is external: tta does not run it, so it has no log here",
-                        g.name(id)
-                    ),
-                    Some(format!(
-                        "`tta status {}` shows what its probe says",
-                        g.name(id)
-                    )),
-                ));
-            }
-            Kind::Compose => services.push(id),
-            Kind::Process | Kind::Task => {
-                files.push((g.name(id).to_owned(), state.log_path(g.name(id))));
-            }
-        }
-    }
-    Ok((files, services))
+/// How often followed log files are looked at.
+const FILE_POLL: Duration = Duration::from_millis(100);
+
+/// How long after a followed container's log ends (it stopped, or was replaced) its
+/// component is looked up again.
+const REATTACH: Duration = Duration::from_secs(1);
+
+/// One line to show.
+#[derive(Debug)]
+struct Shown {
+    /// Index into the labels.
+    who: usize,
+    time: Option<SystemTime>,
+    origin: Option<Origin>,
+    bytes: Vec<u8>,
 }
 
 /// Prints logs.
-pub(crate) fn run(config: Option<&Path>, args: &LogsArgs, out: &Output) -> Result<u8> {
+pub(crate) fn run(config: Option<&std::path::Path>, args: &LogsArgs, out: &Output) -> Result<u8> {
     let orch = Orchestrator::load(config)?;
-    let settings = orch.settings();
-    let g = settings.graph();
-    let (files, services) = sources(settings, &args.names)?;
-    if args.follow && !services.is_empty() {
-        // Compose follows its own logs; one service at a time keeps the streams apart.
-        let [id] = services[..] else {
-            return Err(Error::usage(
-                "`--follow` takes one compose service at a time",
-                Some("run one `tta logs -f NAME` per service".into()),
-            ));
-        };
-        if !files.is_empty() {
-            return Err(Error::usage(
-                "`--follow` cannot mix compose services and local components",
-                None,
-            ));
-        }
-        return follow_compose(settings, id, args.lines, out);
-    }
-    let width = files
-        .iter()
-        .map(|(n, _)| n.len())
-        .chain(services.iter().map(|&id| g.name(id).len()))
-        .max()
-        .unwrap_or(0);
-    let several = files.len() + services.len() > 1;
-    let show = |name: &str, line: &[u8]| {
-        let mut text = Vec::with_capacity(line.len() + width + 4);
-        if several {
-            text.extend_from_slice(format!("{name:<width$} | ").as_bytes());
-        }
-        text.extend_from_slice(line);
-        text.push(b'\n');
-        out.stdout_bytes(&text)
+    let ids = targets(&orch, &args.names)?;
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let tail = match (args.lines, since) {
+        (Some(n), _) => Some(n),
+        (None, Some(_)) => None,
+        (None, None) => Some(DEFAULT_LINES),
     };
-    for &id in &services {
-        for line in orch.log_tail(id, args.lines) {
-            show(g.name(id), line.as_bytes());
-        }
-    }
-    let mut any = !services.is_empty();
-    for (name, path) in &files {
-        if path.exists() {
-            any = true;
-        } else {
-            out.info(&format!(
-                "{name} has no log yet ({} does not exist); it has not been started",
-                path.display()
-            ));
-        }
-        for line in log::tail(path, args.lines) {
-            show(name, &line);
-        }
-    }
-    if !args.follow {
-        return Ok(if any { exit::OK } else { exit::FAILED });
-    }
-    Ok(follow_files(&files, show))
-}
-
-/// `compose logs --follow` for one service, in its repository.
-fn follow_compose(
-    settings: &crate::settings::Settings,
-    id: NodeId,
-    lines: usize,
-    out: &Output,
-) -> Result<u8> {
-    let spec = &settings.config().components[settings.graph().name(id)];
-    let repo = spec.repository.clone().unwrap_or_default();
-    let service = spec.service.clone().unwrap_or_default();
-    // `--`: a service may be named like an option (`-V`).
-    let args = [
-        "logs",
-        "--follow",
-        "--tail",
-        &lines.to_string(),
-        "--",
-        &service,
-    ]
-    .map(str::to_owned);
-    super::compose::passthrough(settings, &[repo], &args, out)
-}
-
-/// Prints lines appended to the files until Ctrl-C (exit 130) or until stdout's reader
-/// goes (exit 0). A file that appears later, is truncated or is rotated is followed on.
-fn follow_files(files: &[(String, PathBuf)], show: impl Fn(&str, &[u8]) -> bool) -> u8 {
+    let query = LogQuery {
+        tail,
+        since,
+        follow: false,
+    };
     let cancel = Cancel::new();
     signals::install(&cancel);
-    let mut followers: Vec<(&str, log::Follower)> = files
-        .iter()
-        .map(|(n, p)| (n.as_str(), log::Follower::new(p)))
-        .collect();
-    while !cancel.is_cancelled() {
-        for (name, f) in &mut followers {
-            for line in f.lines() {
-                if !show(name, &line) {
-                    return exit::OK;
+    let fetched_at = SystemTime::now();
+    let mut view = View::new(out, args.timestamps);
+    let mut sources = Vec::new();
+    for &id in &ids {
+        for source in orch.log_sources(id, &query) {
+            sources.push((id, source));
+        }
+    }
+    // Local logs are followed from before they are read, so nothing written meanwhile is
+    // lost (what was read already is not shown twice: see `Follow::file`).
+    let mut followers: Vec<(usize, journal::Follower)> = Vec::new();
+    let mut lines = Vec::new();
+    let mut found = vec![false; ids.len()];
+    for (id, source) in &sources {
+        let name = orch.graph().name(*id);
+        let slot = ids.iter().position(|i| i == id).unwrap_or(0);
+        match source {
+            LogSource::File(path) => {
+                let who = view.label(name);
+                if args.follow {
+                    followers.push((who, journal::Follower::new(path)));
+                }
+                if path.exists() {
+                    found[slot] = true;
+                }
+                lines.extend(read_file(path, &query).into_iter().map(|e| shown(who, e)));
+            }
+            LogSource::Command { label, argv, env } => {
+                let who = view.label(label);
+                found[slot] = true;
+                match read_command(who, argv, env, &cancel) {
+                    Ok(got) => lines.extend(got),
+                    Err(why) => out.info(&format!("{label}: cannot read its log: {why}")),
                 }
             }
         }
-        cancel.sleep(Duration::from_millis(200));
     }
-    exit::INTERRUPTED
+    for (slot, &id) in ids.iter().enumerate() {
+        if !found[slot] {
+            out.info(&no_log(&orch, id));
+        }
+    }
+    // By time; lines without one (a log from before times were kept) first, in order.
+    lines.sort_by_key(|l| l.time);
+    for line in &lines {
+        if !view.show(line) {
+            return Ok(exit::OK);
+        }
+    }
+    if cancel.is_cancelled() {
+        return Ok(exit::INTERRUPTED);
+    }
+    if !args.follow {
+        let named_but_empty = !args.names.is_empty() && !found.contains(&true);
+        return Ok(if named_but_empty {
+            exit::FAILED
+        } else {
+            exit::OK
+        });
+    }
+    let last = last_times(&lines);
+    let follow = Follow {
+        orch: &orch,
+        ids: &ids,
+        cancel: &cancel,
+        since: since.unwrap_or(fetched_at),
+    };
+    Ok(follow.run(&mut view, followers, &last))
+}
+
+/// The components to show: those named, or every one that can have a log.
+fn targets(orch: &Orchestrator, names: &[String]) -> Result<Vec<NodeId>> {
+    let g = orch.graph();
+    if names.is_empty() {
+        return Ok((0..g.len())
+            .filter(|&id| g.kind(id) != Kind::External)
+            .collect());
+    }
+    let mut ids = Vec::new();
+    for name in names {
+        let id = g.resolve(name)?;
+        if g.kind(id) == Kind::External {
+            return Err(Error::usage(
+                format!(
+                    "`{}` is external: tta does not run it, so it has no log here",
+                    g.name(id)
+                ),
+                Some(format!(
+                    "`tta status {}` shows what its probe says",
+                    g.name(id)
+                )),
+            ));
+        }
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Why a component shows nothing.
+fn no_log(orch: &Orchestrator, id: NodeId) -> String {
+    let name = orch.graph().name(id);
+    match orch.graph().kind(id) {
+        Kind::Compose => format!("{name} has no container; it has not been started"),
+        _ => format!("{name} has no log yet; it has not been started"),
+    }
+}
+
+/// `--since`: a duration back from now (`10m`, `1h30m`) or a time (RFC 3339, `2026-12-01
+/// 09:30:00` in UTC).
+fn parse_since(text: &str) -> Result<SystemTime> {
+    if let Ok(d) = humantime::parse_duration(text.trim()) {
+        return Ok(SystemTime::now()
+            .checked_sub(d)
+            .unwrap_or(SystemTime::UNIX_EPOCH));
+    }
+    humantime::parse_rfc3339_weak(text.trim()).map_err(|_| {
+        Error::usage(
+            format!("--since {text:?} is neither a duration nor a time"),
+            Some(
+                "give a duration back from now (`10m`, `1h30m`) or a time (`2026-12-01T09:30:00Z`)"
+                    .into(),
+            ),
+        )
+    })
+}
+
+/// The lines of a local log the query asks for: the latest run's last lines, or with
+/// `since` every line since then (all runs in the current file).
+fn read_file(path: &std::path::Path, query: &LogQuery) -> Vec<Entry> {
+    let Some(since) = query.since else {
+        return journal::tail(path, query.tail.unwrap_or(usize::MAX));
+    };
+    let mut got: Vec<Entry> = journal::all(path)
+        .into_iter()
+        .filter(|e| !e.is_header() && e.time.is_some_and(|t| t >= since))
+        .collect();
+    if let Some(n) = query.tail {
+        got.drain(..got.len().saturating_sub(n));
+    }
+    got
+}
+
+fn shown(who: usize, e: Entry) -> Shown {
+    Shown {
+        who,
+        time: e.time,
+        origin: e.origin,
+        bytes: e.bytes,
+    }
+}
+
+/// The time at the start of a `docker logs --timestamps` line, and the rest.
+fn split_time(bytes: &[u8]) -> (Option<SystemTime>, &[u8]) {
+    let Some(space) = bytes.iter().position(|&b| b == b' ') else {
+        return (None, bytes);
+    };
+    let time = std::str::from_utf8(&bytes[..space])
+        .ok()
+        .and_then(|t| humantime::parse_rfc3339(t).ok());
+    match time {
+        Some(t) => (Some(t), &bytes[space + 1..]),
+        None => (None, bytes),
+    }
+}
+
+fn from_line(who: usize, line: &crate::process::Line) -> Shown {
+    let origin = match line.stream {
+        Stream::Stdout => Origin::Stdout,
+        Stream::Stderr => Origin::Stderr,
+    };
+    let (time, rest) = split_time(&line.bytes);
+    Shown {
+        who,
+        time,
+        origin: Some(origin),
+        bytes: rest.to_vec(),
+    }
+}
+
+/// Starts a log command, its lines (both streams) coming to the receiver.
+fn spawn_reader(
+    argv: &[String],
+    env: &[(String, String)],
+) -> std::result::Result<
+    (crate::process::Child, mpsc::Receiver<crate::process::Line>),
+    crate::process::RunError,
+> {
+    let (tx, rx) = mpsc::channel();
+    let child = Spec::new(argv.to_vec())
+        .envs(env.iter().cloned())
+        .stdout(Sink::Lines(LineTx::new(tx.clone(), 0)))
+        .stderr(Sink::Lines(LineTx::new(tx, 1)))
+        .spawn()?;
+    Ok((child, rx))
+}
+
+/// Runs a log command to its end (a cancel ends it) and returns its lines.
+fn read_command(
+    who: usize,
+    argv: &[String],
+    env: &[(String, String)],
+    cancel: &Cancel,
+) -> std::result::Result<Vec<Shown>, String> {
+    let (child, rx) = spawn_reader(argv, env).map_err(|e| e.to_string())?;
+    let collect = std::thread::spawn(move || rx.into_iter().collect::<Vec<_>>());
+    let waited = child.wait(None, Some((cancel, crate::cancel::Level::Graceful)));
+    if !matches!(waited, crate::process::Waited::Exited(_)) {
+        child.end(Kill::Now, None);
+    }
+    let got = collect.join().unwrap_or_default();
+    if child.status().is_some_and(|s| !s.success()) {
+        let said: Vec<String> = got
+            .iter()
+            .map(|l| String::from_utf8_lossy(&l.bytes).into_owned())
+            .collect();
+        return Err(said.join("; "));
+    }
+    Ok(got.iter().map(|l| from_line(who, l)).collect())
+}
+
+/// The time of each label's last line shown.
+fn last_times(lines: &[Shown]) -> HashMap<usize, SystemTime> {
+    let mut last = HashMap::new();
+    for l in lines {
+        if let Some(t) = l.time {
+            last.insert(l.who, t);
+        }
+    }
+    last
+}
+
+/// Following: log files polled, container logs streamed (and picked up again when their
+/// container is replaced), until Ctrl-C or until stdout's reader goes.
+struct Follow<'a> {
+    orch: &'a Orchestrator,
+    ids: &'a [NodeId],
+    cancel: &'a Cancel,
+    /// Where container logs start when nothing of them was shown.
+    since: SystemTime,
+}
+
+impl Follow<'_> {
+    fn run(
+        &self,
+        view: &mut View<'_>,
+        mut files: Vec<(usize, journal::Follower)>,
+        last: &HashMap<usize, SystemTime>,
+    ) -> u8 {
+        let (tx, rx) = mpsc::channel::<(String, Shown)>();
+        let labels: Vec<String> = view.labels.clone();
+        std::thread::scope(|s| {
+            for &id in self.ids {
+                if self.orch.graph().kind(id) != Kind::Compose {
+                    continue;
+                }
+                let tx = tx.clone();
+                let labels = &labels;
+                s.spawn(move || self.container(id, labels, last, &tx));
+            }
+            drop(tx);
+            let code = loop {
+                if self.cancel.is_cancelled() {
+                    break exit::INTERRUPTED;
+                }
+                if !Self::files(view, &mut files, last) {
+                    break exit::OK;
+                }
+                match rx.recv_timeout(FILE_POLL) {
+                    Ok((label, line)) => {
+                        let who = view.label(&label);
+                        if !view.show(&Shown { who, ..line }) {
+                            break exit::OK;
+                        }
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        // No containers to follow: only the files are looked at.
+                        self.cancel.sleep(FILE_POLL);
+                    }
+                }
+            };
+            // The container threads end with the cancel.
+            self.cancel.cancel(crate::cancel::CancelReason::Interrupted);
+            code
+        })
+    }
+
+    /// Shows what the log files got since the last look; false when stdout is gone.
+    fn files(
+        view: &mut View<'_>,
+        files: &mut [(usize, journal::Follower)],
+        last: &HashMap<usize, SystemTime>,
+    ) -> bool {
+        for (who, f) in files.iter_mut() {
+            for e in f.entries() {
+                // Shown already (written between the follower's start and the read).
+                let old = e.time.zip(last.get(who)).is_some_and(|(t, l)| t <= *l);
+                if old || e.is_header() {
+                    continue;
+                }
+                if !view.show(&shown(*who, e)) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Streams the logs of one compose component's containers into `tx`, looking its
+    /// containers up again whenever a stream ends, until the cancel.
+    fn container(
+        &self,
+        id: NodeId,
+        labels: &[String],
+        last: &HashMap<usize, SystemTime>,
+        tx: &mpsc::Sender<(String, Shown)>,
+    ) {
+        // The last time seen per container label: a stream picked up again starts there.
+        let mut seen: HashMap<String, SystemTime> = labels
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| last.get(&i).map(|t| (l.clone(), *t)))
+            .collect();
+        while !self.cancel.is_cancelled() {
+            let query = LogQuery {
+                tail: None,
+                since: Some(seen.values().min().copied().unwrap_or(self.since)),
+                follow: true,
+            };
+            let sources = self.orch.log_sources(id, &query);
+            std::thread::scope(|s| {
+                let mut handles = Vec::new();
+                for source in sources {
+                    let LogSource::Command { label, argv, env } = source else {
+                        continue;
+                    };
+                    let from = seen.get(&label).copied();
+                    handles.push(s.spawn(move || {
+                        (label.clone(), self.stream(&label, &argv, &env, from, tx))
+                    }));
+                }
+                for h in handles {
+                    if let Ok((label, Some(t))) = h.join() {
+                        seen.insert(label, t);
+                    }
+                }
+            });
+            self.cancel.sleep(REATTACH);
+        }
+    }
+
+    /// Streams one container's log until it ends or the cancel; returns the time of the
+    /// last line sent.
+    fn stream(
+        &self,
+        label: &str,
+        argv: &[String],
+        env: &[(String, String)],
+        after: Option<SystemTime>,
+        tx: &mpsc::Sender<(String, Shown)>,
+    ) -> Option<SystemTime> {
+        let (child, lrx) = spawn_reader(argv, env).ok()?;
+        let mut newest = after;
+        loop {
+            match lrx.recv_timeout(FILE_POLL) {
+                Ok(line) => {
+                    let s = from_line(0, &line);
+                    if s.time.zip(after).is_some_and(|(t, a)| t <= a) {
+                        continue; // shown before the stream was picked up again
+                    }
+                    newest = s.time.or(newest);
+                    if tx.send((label.to_owned(), s)).is_err() {
+                        break;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if self.cancel.is_cancelled() {
+                break;
+            }
+        }
+        child.end(Kill::Now, None);
+        newest
+    }
+}
+
+/// How lines are shown: name prefix and colour, times, JSON Lines.
+struct View<'o> {
+    out: &'o Output,
+    timestamps: bool,
+    labels: Vec<String>,
+}
+
+/// The colours component names take, by a hash of the name (so a component keeps its
+/// colour whichever others are shown with it).
+const PALETTE: [console::Color; 6] = [
+    console::Color::Cyan,
+    console::Color::Yellow,
+    console::Color::Green,
+    console::Color::Magenta,
+    console::Color::Blue,
+    console::Color::Red,
+];
+
+impl<'o> View<'o> {
+    fn new(out: &'o Output, timestamps: bool) -> Self {
+        Self {
+            out,
+            timestamps,
+            labels: Vec::new(),
+        }
+    }
+
+    fn label(&mut self, name: &str) -> usize {
+        if let Some(i) = self.labels.iter().position(|l| l == name) {
+            return i;
+        }
+        self.labels.push(name.to_owned());
+        self.labels.len() - 1
+    }
+
+    /// Shows one line; false when stdout is gone.
+    fn show(&self, line: &Shown) -> bool {
+        let label = self.labels.get(line.who).map_or("?", String::as_str);
+        let bytes = &line.bytes[..];
+        if self.out.json {
+            let v = serde_json::json!({
+                "component": label,
+                "stream": line.origin,
+                "time": line.time.map(|t| humantime::format_rfc3339_nanos(t).to_string()),
+                "line": String::from_utf8_lossy(bytes),
+            });
+            let mut s = v.to_string();
+            s.push('\n');
+            return self.out.stdout(&s);
+        }
+        let width = self.labels.iter().map(String::len).max().unwrap_or(0);
+        let mut text = Vec::with_capacity(bytes.len() + width + 40);
+        if self.labels.len() > 1 {
+            let padded = format!("{label:<width$} | ");
+            if self.out.color_stdout {
+                let c = PALETTE[fnv(label) % PALETTE.len()];
+                text.extend_from_slice(
+                    console::style(padded)
+                        .fg(c)
+                        .force_styling(true)
+                        .to_string()
+                        .as_bytes(),
+                );
+            } else {
+                text.extend_from_slice(padded.as_bytes());
+            }
+        }
+        if self.timestamps {
+            let t = line.time.map_or_else(
+                || format!("{:<24}", "-"),
+                |t| humantime::format_rfc3339_millis(t).to_string(),
+            );
+            text.extend_from_slice(t.as_bytes());
+            text.push(b' ');
+        }
+        text.extend_from_slice(bytes);
+        text.push(b'\n');
+        self.out.stdout_bytes(&text)
+    }
+}
+
+/// A small stable hash (FNV-1a): the same name gives the same colour on every machine.
+fn fnv(s: &str) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    usize::try_from(h % 1_000_003).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_timestamps_are_split_from_the_line() {
+        let (t, rest) = split_time(b"2026-12-01T09:30:00.123456789Z hello world");
+        assert_eq!(rest, b"hello world");
+        assert_eq!(
+            humantime::format_rfc3339_nanos(t.unwrap()).to_string(),
+            "2026-12-01T09:30:00.123456789Z"
+        );
+        assert_eq!(split_time(b"no time here"), (None, &b"no time here"[..]));
+    }
+
+    #[test]
+    fn since_takes_durations_and_times_and_says_what_it_wants() {
+        let ago = parse_since("10m").unwrap();
+        let d = SystemTime::now().duration_since(ago).unwrap();
+        assert!(d >= Duration::from_secs(600) && d < Duration::from_secs(610));
+        assert!(parse_since("2026-12-01T09:30:00Z").is_ok());
+        let e = crate::error::render(&parse_since("yesterday-ish").unwrap_err());
+        assert!(e.contains("--since") && e.contains("10m"), "{e}");
+    }
 }

@@ -7,6 +7,7 @@ pub(crate) mod doctor;
 pub(crate) mod generate;
 pub(crate) mod graph;
 pub(crate) mod init;
+pub(crate) mod keep;
 pub(crate) mod lifecycle;
 pub(crate) mod logs;
 pub(crate) mod run;

@@ -24,6 +24,7 @@ use crate::config::model::{ComponentSpec, Config, Kind, ProbeCheck};
 use crate::graph::{Graph, NodeId};
 use crate::process::tree::{MARKER, Remains, Tree, new_marker};
 use crate::process::{Child, Group, Kill, Line, LineTx, RunError, Sink, Spec, Stdin, Stream, stat};
+use crate::state::journal::{Origin, Writer};
 use crate::state::{LastFailure, Record, StateDir, log, now_epoch};
 
 /// A process without a probe counts as running once it has stayed up this long, so that a
@@ -35,9 +36,24 @@ pub(super) const SETTLE: Duration = Duration::from_millis(100);
 pub(crate) const TAIL_LINES: usize = 10;
 
 struct Spawned {
+    /// The component itself, or its keeper.
     child: Child,
     at: Instant,
+    /// With a keeper: what it tells (started, exited), and the exit it told of.
+    events: Option<(mpsc::Receiver<Line>, Option<Ended>)>,
 }
+
+/// The program that keeps processes and tasks (this binary, for the CLI); without one (the
+/// library), `tta` runs them directly with their output appended to their logs.
+static KEEPER: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Runs processes and tasks under a keeper, `program __keep ...` (see `commands::keep`).
+pub(crate) fn use_keeper(program: PathBuf) {
+    let _ = KEEPER.set(program);
+}
+
+/// How long a keeper may take to say it started its component.
+const KEEPER_HANDSHAKE: Duration = Duration::from_secs(10);
 
 /// Runs local processes and tasks.
 pub(super) struct Local {
@@ -105,23 +121,80 @@ fn answers(addr: &str, port: u16) -> bool {
         .any(|a| TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok())
 }
 
+/// How a component ended: its exit code, or none when a signal ended it (or its keeper
+/// went without saying).
+#[derive(Debug, Clone, Copy)]
+struct Ended(Option<i32>);
+
+/// Whether the component of `sp` has exited, and with which code (`Some(None)`: a signal
+/// ended it, or its keeper went without telling).
+fn exited(sp: &mut Spawned) -> Option<Ended> {
+    let Some((rx, told)) = &mut sp.events else {
+        return Some(Ended(sp.child.status()?.code()));
+    };
+    let read = |told: &mut Option<Ended>, line: Line| {
+        let v: serde_json::Value = serde_json::from_slice(&line.bytes).unwrap_or_default();
+        if let Some(e) = v.get("exited") {
+            *told = Some(Ended(
+                e["code"].as_i64().and_then(|c| i32::try_from(c).ok()),
+            ));
+        }
+    };
+    while let Ok(line) = rx.try_recv() {
+        read(told, line);
+    }
+    if told.is_none() && sp.child.status().is_some() {
+        // The keeper has gone: what it said last may still be on its way.
+        let until = Instant::now() + Duration::from_secs(1);
+        while let Ok(line) = rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            read(told, line);
+        }
+        // Without a word about its component, the keeper was killed with it.
+        told.get_or_insert(Ended(None));
+    }
+    *told
+}
+
+/// Waits (up to a second) for the keeper a record names to go: it leaves once its
+/// component's output ends, and must not write the record after it is removed.
+fn await_keeper(record: &Record) {
+    let Some((pid, ticks)) = record.keeper else {
+        return;
+    };
+    let until = Instant::now() + Duration::from_secs(1);
+    while crate::process::group::is_ours(pid, ticks) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// A foreground task's lines and the log they are copied to.
-type Tee = (mpsc::Receiver<Line>, std::fs::File);
+type Tee = (mpsc::Receiver<Line>, Writer);
 
 /// Copies each line to tta's stdout or stderr (as its stream was) and to the log, until the
 /// child's streams close.
-fn tee(rx: mpsc::Receiver<Line>, mut log: &std::fs::File) {
+fn tee(rx: mpsc::Receiver<Line>, mut log: Writer) {
     for line in rx {
-        let mut bytes = line.bytes;
-        bytes.push(b'\n');
-        let _ = log.write_all(&bytes);
-        let _ = match line.stream {
+        let (stream, newline) = (line.stream, line.newline);
+        let mut bytes = line.into_written();
+        let _ = log.write(origin(stream), &bytes, newline);
+        if newline {
+            bytes.push(b'\n');
+        }
+        let _ = match stream {
             Stream::Stdout => {
                 let mut o = std::io::stdout().lock();
                 o.write_all(&bytes).and_then(|()| o.flush())
             }
             Stream::Stderr => std::io::stderr().lock().write_all(&bytes),
         };
+    }
+}
+
+/// The origin a stream's lines have in a log.
+fn origin(stream: Stream) -> Origin {
+    match stream {
+        Stream::Stdout => Origin::Stdout,
+        Stream::Stderr => Origin::Stderr,
     }
 }
 
@@ -303,6 +376,11 @@ impl Local {
                 Status::Error,
                 Some("did not finish (interrupted)".to_owned()),
             )
+        } else if let Some(code) = record.exit_code {
+            Observation::new(
+                Status::Error,
+                Some(format!("exited with code {code}; see `tta logs {name}`")),
+            )
         } else {
             Observation::new(
                 Status::Error,
@@ -378,17 +456,11 @@ impl Local {
         let name = &self.names[id];
         let spec = self.spec(id);
         let argv = spec.command.as_ref().map(|c| c.argv()).unwrap_or_default();
-        let _ = log::rotate(
-            &self.state.log_path(name),
-            self.logs.max_size,
-            self.logs.keep,
-        );
-        let mut log = self
-            .state
-            .open_log(name)
-            .map_err(|e| crate::error::render(&e))?;
-        let _ = writeln!(
-            log,
+        self.state.ensure().map_err(|e| crate::error::render(&e))?;
+        let path = self.state.log_path(name);
+        let mut log = Writer::open(&path, self.logs.max_size, self.logs.keep)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let header = format!(
             "=== tta: run {name} at {:.3}: {}{} ===",
             now_epoch(),
             argv.join(" "),
@@ -398,6 +470,7 @@ impl Local {
                 ""
             }
         );
+        let _ = log.write(Origin::Tta, header.as_bytes(), true);
         let base = Spec::new(argv)
             .cwd(cwd)
             .envs(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())))
@@ -417,11 +490,60 @@ impl Local {
         Ok((s, Some((rx, log))))
     }
 
+    /// Starts a component under its keeper and waits for the keeper to say it started.
+    fn spawn_kept(
+        &self,
+        keeper: &Path,
+        id: NodeId,
+        cwd: &Path,
+        marker: &str,
+    ) -> Result<(Child, mpsc::Receiver<Line>), String> {
+        let name = &self.names[id];
+        let spec = self.spec(id);
+        let argv = spec.command.as_ref().map(|c| c.argv()).unwrap_or_default();
+        let mut args: Vec<String> = vec![keeper.display().to_string(), "__keep".into()];
+        let mut opt = |k: &str, v: String| args.extend([k.to_owned(), v]);
+        opt("--state", self.state.root().display().to_string());
+        opt("--name", name.clone());
+        opt("--kind", spec.kind.as_str().to_owned());
+        opt("--cwd", cwd.display().to_string());
+        opt("--marker", marker.to_owned());
+        opt("--spec", fingerprint(spec, cwd));
+        opt("--log-max", self.logs.max_size.to_string());
+        opt("--log-keep", self.logs.keep.to_string());
+        if let Some(c) = &self.config_file {
+            opt("--config", c.display().to_string());
+        }
+        args.push("--".into());
+        args.extend(argv);
+        let (tx, rx) = mpsc::channel();
+        let child = Spec::new(args)
+            .cwd(cwd)
+            .envs(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())))
+            .stdout(Sink::Lines(LineTx::new(tx, 0)))
+            .spawn()
+            .map_err(|e| format!("cannot start the keeper of {name}: {e}"))?;
+        let first = rx.recv_timeout(KEEPER_HANDSHAKE).ok();
+        let v: serde_json::Value = first
+            .and_then(|l| serde_json::from_slice(&l.bytes).ok())
+            .unwrap_or_default();
+        if v.get("started").is_some() {
+            return Ok((child, rx));
+        }
+        child.end(Kill::Now, None);
+        Err(v["error"].as_str().map_or_else(
+            || format!("the keeper of {name} did not start it"),
+            str::to_owned,
+        ))
+    }
+
     fn spawn(&self, id: NodeId, cwd: &Path, marker: &str) -> Result<Child, String> {
         let name = &self.names[id];
         let spec = self.spec(id);
         let argv = spec.command.as_ref().map(|c| c.argv()).unwrap_or_default();
         let path = self.state.log_path(name);
+        // Written to directly from here on: an index from a keeper would no longer match.
+        let _ = std::fs::remove_file(crate::state::journal::index_path(&path));
         let _ = log::rotate(&path, self.logs.max_size, self.logs.keep);
         let mut log = self
             .state
@@ -465,6 +587,18 @@ impl Driver for Local {
         self.check_start(id, &cwd).map_err(fail)?;
         self.state.clear_failure(name);
         let marker = new_marker(name);
+        if let Some(keeper) = KEEPER.get() {
+            let (child, events) = self.spawn_kept(keeper, id, &cwd, &marker).map_err(fail)?;
+            self.children.lock().expect("children lock").insert(
+                id,
+                Spawned {
+                    child,
+                    at: Instant::now(),
+                    events: Some((events, None)),
+                },
+            );
+            return Ok(());
+        }
         let child = self.spawn(id, &cwd, &marker).map_err(fail)?;
         let record = Record {
             pid: child.pid(),
@@ -481,6 +615,7 @@ impl Driver for Local {
             marker: Some(marker),
             config: self.config_file.clone(),
             spec: Some(fingerprint(self.spec(id), &cwd)),
+            keeper: None,
         };
         if let Err(e) = self.state.write(name, &record) {
             // Untracked, it could never be stopped: take it down again.
@@ -495,6 +630,7 @@ impl Driver for Local {
             Spawned {
                 child,
                 at: Instant::now(),
+                events: None,
             },
         );
         Ok(())
@@ -514,7 +650,7 @@ impl Driver for Local {
                 _ => Poll::Failed(self.failure(id, "is not running".into(), None)),
             };
         };
-        let Some(status) = sp.child.status() else {
+        let Some(Ended(code)) = exited(sp) else {
             if task || (sp.at.elapsed() < SETTLE && self.spec(id).probe.is_none()) {
                 return Poll::Pending(None);
             }
@@ -522,17 +658,16 @@ impl Driver for Local {
         };
         let at = sp.at;
         drop(children);
-        let code = status.code();
+        let how = code.map_or_else(
+            || "was killed by a signal".to_owned(),
+            |c| format!("exited with code {c}"),
+        );
         if task {
             self.children.lock().expect("children lock").remove(&id);
             self.finish_task(id, code.unwrap_or(-1));
             if code == Some(0) {
                 return Poll::Completed;
             }
-            let how = code.map_or_else(
-                || format!("was killed ({status})"),
-                |c| format!("exited with code {c}"),
-            );
             return Poll::Failed(self.failure(id, how, code));
         }
         if code == Some(0)
@@ -546,10 +681,6 @@ impl Driver for Local {
             return Poll::Running;
         }
         self.children.lock().expect("children lock").remove(&id);
-        let how = code.map_or_else(
-            || format!("was killed ({status})"),
-            |c| format!("exited with code {c}"),
-        );
         Poll::Failed(self.failure(id, format!("{how} before it was ready"), code))
     }
 
@@ -591,6 +722,7 @@ impl Driver for Local {
                 record.pid
             ))));
         }
+        await_keeper(&record);
         self.state
             .remove(name)
             .map_err(|e| ActionError::permanent(Failure::new(crate::error::render(&e))))?;
@@ -604,6 +736,10 @@ impl Driver for Local {
     /// The last lines of a component's log.
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
         self.state.log_tail(&self.names[id], n)
+    }
+
+    fn log_sources(&self, id: NodeId, _: &super::LogQuery) -> Vec<super::LogSource> {
+        vec![super::LogSource::File(self.state.log_path(&self.names[id]))]
     }
 
     fn run(&self, id: NodeId, cancel: &Cancel) -> Result<Option<i32>, ActionError> {
@@ -639,6 +775,7 @@ impl Driver for Local {
             marker: Some(marker),
             config: self.config_file.clone(),
             spec: Some(fingerprint(self.spec(id), &cwd)),
+            keeper: None,
         };
         if let Err(e) = self.state.write(name, &record) {
             child.end(Kill::Now, None);
@@ -648,7 +785,7 @@ impl Driver for Local {
             )));
         }
         // The lines are copied while the task runs; the wait below is what a cancel ends.
-        let copier = lines.map(|(rx, log)| std::thread::spawn(move || tee(rx, &log)));
+        let copier = lines.map(|(rx, log)| std::thread::spawn(move || tee(rx, log)));
         let grace = Kill::Graceful(
             self.spec(id)
                 .stop_timeout
@@ -686,6 +823,7 @@ impl Driver for Local {
             }
             let (before, gone) = Self::tree(&record).terminate(grace, cancel);
             let result = if gone {
+                await_keeper(&record);
                 let _ = self.state.remove(&name);
                 self.state.clear_failure(&name);
                 Ok(if before.is_empty() {

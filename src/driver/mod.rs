@@ -14,8 +14,9 @@ mod stack;
 mod types;
 
 pub use compose::ComposeRun;
-pub(crate) use local::TAIL_LINES;
+pub(crate) use local::{TAIL_LINES, use_keeper};
 pub(crate) use stack::Stack;
 pub use types::{
-    ActionError, BatchKey, Driver, Failure, Health, Observation, Poll, Scope, Status, StopOutcome,
+    ActionError, BatchKey, Driver, Failure, Health, LogQuery, LogSource, Observation, Poll, Scope,
+    Status, StopOutcome,
 };

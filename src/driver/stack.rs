@@ -217,6 +217,10 @@ impl Driver for Stack {
         self.driver(id).log_tail(id, n)
     }
 
+    fn log_sources(&self, id: NodeId, query: &super::LogQuery) -> Vec<super::LogSource> {
+        self.driver(id).log_sources(id, query)
+    }
+
     fn run(&self, id: NodeId, cancel: &Cancel) -> Result<Option<i32>, ActionError> {
         self.driver(id).run(id, cancel)
     }

@@ -258,6 +258,12 @@ pub trait Driver: Send + Sync {
     /// The last lines of a component's log, for failure reports.
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String>;
 
+    /// Where a component's log is read from (`tta logs`): none when it has none (yet).
+    fn log_sources(&self, id: NodeId, query: &LogQuery) -> Vec<LogSource> {
+        let _ = (id, query);
+        Vec::new()
+    }
+
     /// Runs a one-shot component in the foreground: stdin is `tta`'s, its output streams to
     /// `tta`'s own (and, where it is not a terminal, to its log too); a cancel ends it (TERM,
     /// its grace period, KILL). Returns its exit code (`None`: a signal ended it).
@@ -301,4 +307,34 @@ pub trait Driver: Send + Sync {
     ) -> Vec<Result<StopOutcome, ActionError>> {
         ids.iter().map(|&id| self.stop(id, grace, cancel)).collect()
     }
+}
+
+/// Which part of a log to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogQuery {
+    /// The last this many lines (`None`: all of them).
+    pub tail: Option<usize>,
+    /// Only lines written at or after this time.
+    pub since: Option<std::time::SystemTime>,
+    /// Keep reading what is written later.
+    pub follow: bool,
+}
+
+/// Where one log of a component is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogSource {
+    /// A log file kept by `tta` (with an index of each line's time and stream beside it;
+    /// see `state::journal`).
+    File(std::path::PathBuf),
+    /// A command that prints a container's log (`docker logs --timestamps ...`): each line
+    /// begins with its RFC 3339 time; the container's stdout and stderr are the command's.
+    Command {
+        /// Which of the component's containers (its name, with the replica's number when
+        /// it has several).
+        label: String,
+        /// The command.
+        argv: Vec<String>,
+        /// Its extra environment (`DOCKER_HOST` of a remote engine).
+        env: Vec<(String, String)>,
+    },
 }

@@ -153,30 +153,53 @@ fn stdio_for(
     })
 }
 
+/// The longest line handed over whole; a longer one is handed over in pieces of this size
+/// (each marked as having no line break), so an endless line never exhausts memory.
+const MAX_LINE: usize = 1024 * 1024;
+
 fn pump(pipe: impl io::Read + Send + 'static, to: LineTx, stream: Stream) -> JoinHandle<()> {
     std::thread::spawn(move || {
         let mut reader = BufReader::new(pipe);
+        let mut buf = Vec::new();
         loop {
-            let mut buf = Vec::new();
-            match reader.read_until(b'\n', &mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    if buf.last() == Some(&b'\n') {
-                        buf.pop();
-                        if buf.last() == Some(&b'\r') {
-                            buf.pop();
-                        }
-                    }
-                    let line = Line {
-                        source: to.source,
-                        stream,
-                        bytes: buf,
-                    };
-                    if to.tx.send(line).is_err() {
-                        break; // nobody listens any more
+            let (done, used) = match reader.fill_buf() {
+                Ok([]) | Err(_) => break,
+                Ok(avail) => {
+                    if let Some(i) = avail.iter().position(|&b| b == b'\n') {
+                        buf.extend_from_slice(&avail[..i]);
+                        (true, i + 1)
+                    } else {
+                        buf.extend_from_slice(avail);
+                        (false, avail.len())
                     }
                 }
+            };
+            reader.consume(used);
+            if done || buf.len() >= MAX_LINE {
+                let crlf = done && buf.last() == Some(&b'\r');
+                if crlf {
+                    buf.pop();
+                }
+                let line = Line {
+                    source: to.source,
+                    stream,
+                    bytes: std::mem::take(&mut buf),
+                    newline: done,
+                    crlf,
+                };
+                if to.tx.send(line).is_err() {
+                    return; // nobody listens any more
+                }
             }
+        }
+        if !buf.is_empty() {
+            let _ = to.tx.send(Line {
+                source: to.source,
+                stream,
+                bytes: buf,
+                newline: false,
+                crlf: false,
+            });
         }
     })
 }

@@ -43,8 +43,24 @@ pub(crate) struct Line {
     pub source: usize,
     /// Which stream.
     pub stream: Stream,
-    /// The bytes, as written (not decoded).
+    /// The bytes, as written (not decoded), without the line break and a `\r` before it.
     pub bytes: Vec<u8>,
+    /// It ended with a line break (a partial line, at the end or cut at the length limit,
+    /// did not).
+    pub newline: bool,
+    /// Its line break was `\r\n`.
+    pub crlf: bool,
+}
+
+impl Line {
+    /// The bytes as written, with the `\r` of a `\r\n` line break (without the `\n`).
+    pub(crate) fn into_written(self) -> Vec<u8> {
+        let mut bytes = self.bytes;
+        if self.crlf {
+            bytes.push(b'\r');
+        }
+        bytes
+    }
 }
 
 /// Where a [`Sink::Lines`] stream sends its lines.

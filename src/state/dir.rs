@@ -46,6 +46,9 @@ pub(crate) struct Record {
     /// when the configuration changed since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<String>,
+    /// The keeper that writes its log and record (pid, start time), when one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keeper: Option<(u32, Option<u64>)>,
 }
 
 /// Why a component's last start failed, kept until it starts again or is stopped.
@@ -301,6 +304,7 @@ mod tests {
             marker: None,
             config: None,
             spec: None,
+            keeper: None,
         };
         s.write("a", &r).unwrap();
         assert_eq!(s.read("a").unwrap(), Some(r));

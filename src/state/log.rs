@@ -161,6 +161,10 @@ pub(crate) fn rotate(path: &Path, max_size: u64, keep: u32) -> io::Result<bool> 
     let Ok(meta) = fs::metadata(path) else {
         return Ok(false);
     };
+    if super::journal::index_path(path).exists() {
+        // A keeper writes this log, and rotates it (with its index) itself.
+        return Ok(false);
+    }
     if !meta.is_file() || meta.len() <= max_size {
         return Ok(false);
     }

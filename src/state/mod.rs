@@ -12,6 +12,7 @@
 //! treated as absent and reported, never trusted.
 
 mod dir;
+pub(crate) mod journal;
 pub(crate) mod log;
 
 pub(crate) use dir::{LastFailure, Record, RunLock, StateDir, now_epoch};

@@ -397,6 +397,17 @@ fn tta_compose_with_one_repository_is_compose() {
 }
 
 /// The pids of processes whose command line contains `needle`.
+/// The processes whose command line holds both.
+fn pids_with_both(needle: &str, also: &str) -> Vec<u32> {
+    pids_with(needle)
+        .into_iter()
+        .filter(|p| {
+            let cmd = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&cmd).contains(also)
+        })
+        .collect()
+}
+
 fn pids_with(needle: &str) -> Vec<u32> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -437,14 +448,23 @@ fn signals_reach_compose_and_no_compose_is_left_behind() {
     let s = &r.stack;
     s.tta(&["start"]).ok();
     let a = r.repo("a");
-    for (args, sig) in [
+    let db = r
+        .containers()
+        .into_iter()
+        .find(|c| c.0.starts_with(&a) && c.1 == "db")
+        .expect("a's db runs")
+        .3;
+    for (args, sig, needle) in [
         (
             vec!["logs".to_owned(), "-f".to_owned(), format!("{a}/db")],
             "INT",
+            // `tta logs -f` reads the container's log from the engine.
+            "logs --timestamps --tail all --since".to_owned(),
         ),
         (
             vec!["compose".to_owned(), "logs".to_owned(), "-f".to_owned()],
             "TERM",
+            format!("-p {a}"),
         ),
     ] {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -454,9 +474,9 @@ fn signals_reach_compose_and_no_compose_is_left_behind() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let running = || pids_with_both(&needle, if sig == "INT" { &db[..12] } else { "" });
         assert!(
-            eventually(Duration::from_secs(20), || !pids_with(&format!("-p {a}"))
-                .is_empty()),
+            eventually(Duration::from_secs(20), || !running().is_empty()),
             "compose never ran"
         );
         std::thread::sleep(Duration::from_millis(500));
@@ -476,10 +496,8 @@ fn signals_reach_compose_and_no_compose_is_left_behind() {
         let _ = child.kill();
         let _ = child.wait();
         assert!(ended, "tta {args:?} did not end on SIG{sig}");
-        let gone = eventually(Duration::from_secs(5), || {
-            pids_with(&format!("-p {a}")).is_empty()
-        });
-        for pid in pids_with(&format!("-p {a}")) {
+        let gone = eventually(Duration::from_secs(5), || running().is_empty());
+        for pid in running() {
             // Leave nothing of this test running, then fail.
             let _ = Command::new("kill").arg(pid.to_string()).status();
         }

@@ -189,7 +189,10 @@ fn ctrl_c_at_random_points_of_start_all_leaves_a_consistent_stack() {
             // Before the handler is installed (while the config loads) the default action
             // ends tta, which a shell reports as 130 too; nothing had started then.
             (-1, Some(2)) => early += 1,
-            _ => panic!("{ctx}: exit {} signal {sig:?}\n{}", r.code, r.stderr),
+            _ => panic!(
+                "{ctx}: exit {} signal {sig:?}\n{}\n{}",
+                r.code, r.stdout, r.stderr
+            ),
         }
         assert!(!r.stderr.contains("panicked"), "{ctx}: {}", r.stderr);
 
@@ -200,9 +203,14 @@ fn ctrl_c_at_random_points_of_start_all_leaves_a_consistent_stack() {
             .filter(|(_, v)| v.get("exit_code").is_none())
             .map(|(_, v)| u32::try_from(v["pid"].as_u64().unwrap()).unwrap())
             .collect();
+        // A process's keeper (which writes its log) is named by its record too.
+        let keepers: BTreeSet<u32> = recs
+            .iter()
+            .filter_map(|(_, v)| u32::try_from(v["keeper"][0].as_u64()?).ok())
+            .collect();
         for p in procs_in(s.path()) {
             assert!(
-                pgid(p).is_some_and(|g| running.contains(&g)),
+                keepers.contains(&p) || pgid(p).is_some_and(|g| running.contains(&g)),
                 "{ctx}: orphan process {p} (group {:?}); records: {recs:?}",
                 pgid(p)
             );

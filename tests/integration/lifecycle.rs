@@ -313,7 +313,7 @@ fn a_crash_after_ready_shows_as_error_with_its_log() {
     s.tta(&["status"])
         .code(1)
         .stdout_has("error")
-        .stdout_has("exited unexpectedly; see `tta logs c`");
+        .stdout_has("exited with code 1; see `tta logs c`");
     s.tta(&["logs", "c"]).ok().stdout_has("crashing after");
 }
 

@@ -9,6 +9,8 @@ mod config_cmd;
 mod graph_cmd;
 // start/stop/restart/status/logs with real local processes and tasks.
 mod lifecycle;
+// `tta logs`: interleaved by time, streams, --since, --json, colours, -f over processes and containers; the keeper.
+mod logs;
 // Ctrl-C, locks and crash behaviour.
 mod signals;
 // Checked-in completions, man page and schema match the binary.

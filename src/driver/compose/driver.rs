@@ -716,6 +716,39 @@ impl crate::driver::Driver for Compose {
         Compose::log_tail(self, id, n)
     }
 
+    /// `docker logs` of each of the service's containers (one per replica), oldest first.
+    fn log_sources(
+        &self,
+        id: NodeId,
+        query: &crate::driver::LogQuery,
+    ) -> Vec<crate::driver::LogSource> {
+        let Some(node) = self.node(id) else {
+            return Vec::new();
+        };
+        let engine = self.engine_of(node);
+        let Ok(snap) = &*engine.snapshot(None) else {
+            return Vec::new();
+        };
+        let mut cs = self.containers(node, snap);
+        cs.sort_by(|a, b| a.name.cmp(&b.name));
+        let several = cs.len() > 1;
+        cs.iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let (argv, env) = engine.logs_command(&c.id, query);
+                crate::driver::LogSource::Command {
+                    label: if several {
+                        format!("{}-{}", node.name, i + 1)
+                    } else {
+                        node.name.clone()
+                    },
+                    argv,
+                    env,
+                }
+            })
+            .collect()
+    }
+
     fn note_failure(&self, id: NodeId, failure: &Failure) {
         if let Some(node) = self.node(id) {
             self.state

@@ -311,6 +311,38 @@ impl Engine {
         *lock(&self.cache) = None;
     }
 
+    /// `docker logs --timestamps ...` of a container for `query`, and its environment.
+    pub(crate) fn logs_command(
+        &self,
+        container: &str,
+        query: &crate::driver::LogQuery,
+    ) -> (Vec<String>, Vec<(String, String)>) {
+        let mut args = vec![
+            "logs".to_owned(),
+            "--timestamps".to_owned(),
+            "--tail".to_owned(),
+            query
+                .tail
+                .map_or_else(|| "all".to_owned(), |n| n.to_string()),
+        ];
+        if let Some(t) = query.since {
+            args.push("--since".to_owned());
+            args.push(humantime::format_rfc3339_nanos(t).to_string());
+        }
+        if query.follow {
+            args.push("--follow".to_owned());
+        }
+        args.push("--".to_owned());
+        args.push(container.to_owned());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env = self
+            .host
+            .iter()
+            .map(|h| ("DOCKER_HOST".to_owned(), h.clone()))
+            .collect();
+        (self.cli.argv(self.context(), &args), env)
+    }
+
     /// The last `n` lines of a container's log (both streams), or none when it cannot be
     /// read.
     pub(crate) fn logs(&self, container: &str, n: usize) -> Vec<String> {
