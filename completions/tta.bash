@@ -28,6 +28,9 @@ _tta() {
             tta,doctor)
                 cmd="tta__subcmd__doctor"
                 ;;
+            tta,down)
+                cmd="tta__subcmd__down"
+                ;;
             tta,graph)
                 cmd="tta__subcmd__graph"
                 ;;
@@ -118,6 +121,9 @@ _tta() {
             tta__subcmd__help,doctor)
                 cmd="tta__subcmd__help__subcmd__doctor"
                 ;;
+            tta__subcmd__help,down)
+                cmd="tta__subcmd__help__subcmd__down"
+                ;;
             tta__subcmd__help,graph)
                 cmd="tta__subcmd__help__subcmd__graph"
                 ;;
@@ -176,7 +182,7 @@ _tta() {
 
     case "${cmd}" in
         tta)
-            opts="-c -v -q -h -V --config --json --verbose --quiet --color --help --version start stop restart run status graph logs config doctor completions man compose init help"
+            opts="-c -v -q -h -V --config --json --verbose --quiet --color --help --version start stop down restart run status graph logs config doctor completions man compose init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -613,6 +619,36 @@ _tta() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tta__subcmd__down)
+            opts="-c -v -q -h -V --volumes --no-deps --timeout --config --json --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tta__subcmd__graph)
             opts="-f -c -v -q -h -V --format --config --json --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -648,7 +684,7 @@ _tta() {
             return 0
             ;;
         tta__subcmd__help)
-            opts="start stop restart run status graph logs config doctor completions man compose init help"
+            opts="start stop down restart run status graph logs config doctor completions man compose init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -802,6 +838,20 @@ _tta() {
             return 0
             ;;
         tta__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tta__subcmd__help__subcmd__down)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1114,7 +1164,7 @@ _tta() {
             return 0
             ;;
         tta__subcmd__start)
-            opts="-j -c -v -q -h -V --no-deps --jobs --timeout --fail-fast --dry-run --config --json --verbose --quiet --color --help --version"
+            opts="-j -c -v -q -h -V --no-deps --jobs --timeout --fail-fast --build --pull --dry-run --config --json --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

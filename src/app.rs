@@ -128,6 +128,7 @@ pub(crate) fn run(cli: &Cli, out: &Output) -> Result<u8, Error> {
         Command::Graph(a) => commands::graph::run(config, a, out),
         Command::Start(a) => commands::lifecycle::start(config, a, out),
         Command::Stop(a) => commands::lifecycle::stop(config, a, out),
+        Command::Down(a) => commands::down::run(config, a, out),
         Command::Restart(a) => commands::lifecycle::restart(config, a, out),
         Command::Run(a) => commands::run::run(config, a, out),
         Command::Status(a) => commands::status::run(config, a, out),
@@ -153,6 +154,7 @@ fn needs_config(command: &Command) -> bool {
     match command {
         Command::Start(_)
         | Command::Stop(_)
+        | Command::Down(_)
         | Command::Restart(_)
         | Command::Run(_)
         | Command::Status(_)

@@ -67,6 +67,9 @@ pub(crate) enum Command {
     Start(StartArgs),
     /// Stop components, after the running components that depend on them (no names: all).
     Stop(StopArgs),
+    /// Stop components (dependents first), then remove their containers: compose `down` in
+    /// each repository taken whole, `rm -f` of the services otherwise.
+    Down(DownArgs),
     /// Stop, then start again, components and the dependents that were running.
     Restart(RestartArgs),
     /// Run a one-shot task on its own, its output streamed, and exit with its exit code.
@@ -136,6 +139,12 @@ pub(crate) struct StartArgs {
     /// On the first failure, stop starting anything else.
     #[arg(long)]
     pub fail_fast: bool,
+    /// Build compose services' images before starting them (`compose up --build`).
+    #[arg(long)]
+    pub build: bool,
+    /// Pull compose services' images before starting them (`compose pull`, then `up`).
+    #[arg(long)]
+    pub pull: bool,
     /// Print what would start, in which order, and what each waits for; start nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -156,6 +165,24 @@ pub(crate) struct StopArgs {
     /// Print what would stop, in which order; stop nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `tta down`.
+#[derive(Debug, Args)]
+pub(crate) struct DownArgs {
+    /// Components to take down; `all` or none for every component.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Remove volumes too: named volumes of repositories taken whole (compose `down -v`),
+    /// anonymous ones of the services removed. (Long form only: `-v` is `--verbose`.)
+    #[arg(long)]
+    pub volumes: bool,
+    /// Take down only the named components, not the running components that depend on them.
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Give up on the stop after this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// `tta run`.

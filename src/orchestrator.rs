@@ -104,6 +104,10 @@ pub struct RunOptions {
     pub fail_fast: bool,
     /// Leave out dependencies (start) or dependents (stop).
     pub no_deps: bool,
+    /// Build compose services' images before starting them (start only).
+    pub build: bool,
+    /// Pull compose services' images before starting them (start only).
+    pub pull: bool,
 }
 
 /// One component of a stack, as the specification's `Component` class: start (with its
@@ -278,6 +282,10 @@ impl Orchestrator {
     ) -> Result<RunReport> {
         let sel = self.start_selection(names, opts.no_deps)?;
         self.bound_by(opts);
+        self.driver.set_up_options(crate::driver::UpOptions {
+            build: opts.build,
+            pull: opts.pull,
+        });
         self.preflight(names, &sel)?;
         let _lock = self.lock_for_run(opts)?;
         Ok(self.start_locked(&sel, opts, reporter))

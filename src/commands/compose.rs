@@ -15,6 +15,7 @@
 //! `{"schema_version":1,"repositories":{NAME:{exit_code,stdout,stderr}}}` instead. Ctrl-C
 //! and SIGTERM reach compose; a second one kills it.
 
+use std::io::IsTerminal as _;
 use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
@@ -170,6 +171,8 @@ pub(crate) fn passthrough(
     } else {
         Mode::Lines(&printer)
     };
+    let terminal = matches!(mode, Mode::Direct) && std::io::stdin().is_terminal();
+    let args = &without_tty_unless(terminal, args);
     let cancel = Cancel::new();
     signals::install(&cancel);
     hangup_cancels(&cancel);
@@ -188,6 +191,53 @@ pub(crate) fn passthrough(
         return Ok(u8::try_from(r.exit_code).unwrap_or(exit::FAILED));
     }
     Ok(summarize(&results, args, width, out))
+}
+
+/// `exec` and `run` get a terminal only when there is one to give them: without one (a
+/// script, CI, several repositories) `-T` is added, as compose v2 does by itself, so
+/// `tta compose exec db ls` works there instead of failing with "the input device is not a
+/// TTY". A `-T`, `--no-TTY`, `-t` or `--tty` the user wrote is left to decide.
+fn without_tty_unless(terminal: bool, args: &[String]) -> Vec<String> {
+    let mut out = args.to_vec();
+    let Some(sub) = args.first().map(String::as_str) else {
+        return out;
+    };
+    if terminal || !matches!(sub, "exec" | "run") {
+        return out;
+    }
+    // The options before the service (those that take a value skip it).
+    let takes_value = |o: &str| {
+        matches!(
+            o,
+            "-e" | "--env"
+                | "-u"
+                | "--user"
+                | "-w"
+                | "--workdir"
+                | "--index"
+                | "-l"
+                | "--label"
+                | "-p"
+                | "--publish"
+                | "-v"
+                | "--volume"
+                | "--name"
+                | "--entrypoint"
+        )
+    };
+    let mut i = 1;
+    while let Some(a) = args.get(i) {
+        if a == "--" || !a.starts_with('-') {
+            break;
+        }
+        let short_t = !a.starts_with("--") && (a.contains('T') || a.contains('t'));
+        if short_t || matches!(a.as_str(), "--no-TTY" | "--tty") {
+            return out;
+        }
+        i += if takes_value(a) { 2 } else { 1 };
+    }
+    out.insert(1, "-T".to_owned());
+    out
 }
 
 /// A SIGHUP (a closed terminal, `kill -HUP`) ends compose too, as Ctrl-C does: compose may
@@ -269,6 +319,29 @@ mod tests {
             panic!("not compose: {line}")
         };
         split_args(&a.args).unwrap()
+    }
+
+    #[test]
+    fn exec_and_run_get_no_tty_without_a_terminal() {
+        let v = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        let t = |terminal: bool, s: &str| without_tty_unless(terminal, &v(s)).join(" ");
+        assert_eq!(t(false, "exec db ls -la"), "exec -T db ls -la");
+        assert_eq!(
+            t(false, "run --rm -e A=t db sh"),
+            "run -T --rm -e A=t db sh"
+        );
+        assert_eq!(
+            t(true, "exec db sh"),
+            "exec db sh",
+            "a terminal: compose allocates one"
+        );
+        // The user's own choice stands.
+        assert_eq!(t(false, "exec -T db ls"), "exec -T db ls");
+        assert_eq!(t(false, "exec -it db sh"), "exec -it db sh");
+        assert_eq!(t(false, "run --no-TTY db ls"), "run --no-TTY db ls");
+        // Options after the service are the command's, not compose's.
+        assert_eq!(t(false, "exec db ls -t"), "exec -T db ls -t");
+        assert_eq!(t(false, "up -d"), "up -d");
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub(crate) fn start(config: Option<&Path>, args: &StartArgs, out: &Output) -> Re
         timeout: args.timeout,
         fail_fast: args.fail_fast,
         no_deps: args.no_deps,
+        build: args.build,
+        pull: args.pull,
     };
     run(&orch, out, |o, p| o.start(&args.names, &opts, p))
 }

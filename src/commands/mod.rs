@@ -4,6 +4,7 @@
 pub(crate) mod compose;
 pub(crate) mod config;
 pub(crate) mod doctor;
+pub(crate) mod down;
 pub(crate) mod generate;
 pub(crate) mod graph;
 pub(crate) mod init;

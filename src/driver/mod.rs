@@ -18,5 +18,5 @@ pub(crate) use local::{TAIL_LINES, use_keeper};
 pub(crate) use stack::Stack;
 pub use types::{
     ActionError, BatchKey, Driver, Failure, Health, LogQuery, LogSource, Observation, Poll, Scope,
-    Status, StopOutcome,
+    Status, StopOutcome, UpOptions,
 };

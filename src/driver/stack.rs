@@ -217,6 +217,10 @@ impl Driver for Stack {
         self.driver(id).log_tail(id, n)
     }
 
+    fn set_up_options(&self, options: super::UpOptions) {
+        self.compose.set_up_options(options);
+    }
+
     fn log_sources(&self, id: NodeId, query: &super::LogQuery) -> Vec<super::LogSource> {
         self.driver(id).log_sources(id, query)
     }

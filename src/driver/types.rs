@@ -77,6 +77,9 @@ pub struct Observation {
     /// It runs as configured before: its configuration changed since it started, so a start
     /// restarts it.
     pub changed: bool,
+    /// It runs, but a start should still run its start action, which changes only what
+    /// needs it (`tta start --build`: compose recreates a service whose image changed).
+    pub refresh: bool,
     /// Where it can be reached, as the driver knows it (a service's published ports).
     pub endpoints: Vec<String>,
 }
@@ -258,6 +261,11 @@ pub trait Driver: Send + Sync {
     /// The last lines of a component's log, for failure reports.
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String>;
 
+    /// How later starts bring compose services up (`tta start --build/--pull`).
+    fn set_up_options(&self, options: UpOptions) {
+        let _ = options;
+    }
+
     /// Where a component's log is read from (`tta logs`): none when it has none (yet).
     fn log_sources(&self, id: NodeId, query: &LogQuery) -> Vec<LogSource> {
         let _ = (id, query);
@@ -337,4 +345,13 @@ pub enum LogSource {
         /// Its extra environment (`DOCKER_HOST` of a remote engine).
         env: Vec<(String, String)>,
     },
+}
+
+/// How compose services are brought up (`tta start --build`, `--pull`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpOptions {
+    /// Build images before starting (`up --build`).
+    pub build: bool,
+    /// Pull images before starting (`pull` of the services, then `up`).
+    pub pull: bool,
 }

@@ -122,6 +122,8 @@ impl<'r> Board<'r> {
             self.st[id] = St::Waiting;
             let healthy = matches!(o.health, None | Some(Health::Healthy));
             let done = match o.status() {
+                // Its start action runs again (and decides what to change).
+                Status::Running | Status::Starting if o.refresh => None,
                 Status::Running | Status::Starting if o.changed => {
                     self.found.changed[id] = true;
                     None

@@ -674,3 +674,70 @@ fn exit_0_is_completed_only_for_one_shots() {
         ]
     );
 }
+
+#[test]
+fn build_pull_and_down_run_the_compose_calls_users_know() {
+    let s = stack(TWO_REPOS, &["docker", "docker-compose"]);
+    s.tta(&["start", "--pull", "--build", "beta/api"]).ok();
+    let logged = calls(&s, false);
+    let beta: Vec<&String> = logged.iter().filter(|c| c.starts_with("beta:")).collect();
+    assert_eq!(
+        beta,
+        [
+            "beta: docker-compose -p pb -f compose.yaml -f extra.yaml pull -- api",
+            "beta: docker-compose -p pb -f compose.yaml -f extra.yaml up -d --no-deps --build -- api",
+        ],
+        "{logged:?}"
+    );
+    // Running already: a plain start leaves it; --build runs up again (compose recreates
+    // what changed).
+    let ups = |s: &Stack| {
+        calls(s, false)
+            .iter()
+            .filter(|c| c.contains(" up "))
+            .count()
+    };
+    s.tta(&["start", "beta/api"]).ok();
+    assert_eq!(ups(&s), 1);
+    s.tta(&["start", "--build", "beta/api"]).ok();
+    assert_eq!(ups(&s), 2);
+
+    // down of one service: stopped, then removed alone (the rest of beta stays).
+    s.tta(&["start"]).ok();
+    s.tta(&["down", "beta/api"])
+        .ok()
+        .stderr_has("beta: removed (compose rm -f -- api)");
+    assert!(calls(&s, false).contains(
+        &"beta: docker-compose -p pb -f compose.yaml -f extra.yaml rm -f -- api".to_owned()
+    ));
+    let st = s.tta(&["--json", "status"]).json();
+    let row = |n: &str| {
+        st["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == n)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(row("beta/api"), "stopped");
+    assert_eq!(row("beta/worker"), "running");
+
+    // down of everything: compose down in each repository, volumes when asked.
+    let down = s.tta(&["--json", "down", "--volumes"]);
+    down.ok();
+    let v = down.json();
+    assert_eq!(v["action"], "down");
+    assert_eq!(v["removed"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["removed"][0]["command"], "down --remove-orphans -v");
+    for repo in [
+        "alpha: docker-compose -p pa -f compose.yaml --profile gpu",
+        "beta: docker-compose -p pb -f compose.yaml -f extra.yaml",
+    ] {
+        assert!(
+            calls(&s, false).contains(&format!("{repo} down --remove-orphans -v")),
+            "{:?}",
+            calls(&s, false)
+        );
+    }
+}

@@ -601,3 +601,140 @@ fn a_hostile_dotenv_never_hangs_a_command() {
         .code(2)
         .stderr_has("more than the 1048576 read at most");
 }
+
+#[test]
+fn down_removes_what_stop_leaves_and_volumes_only_when_asked() {
+    if !engine_ready() {
+        return;
+    }
+    let r = Real::new(
+        &[(
+            "a",
+            "services:
+  db: { image: IMAGE, command: [sleep, '3600'], init: true, volumes: ['data:/data'] }
+  web: { image: IMAGE, command: [sleep, '3600'], init: true, depends_on: [db] }
+volumes:
+  data: {}
+",
+        )],
+        "",
+    );
+    let s = &r.stack;
+    let a = r.repo("a");
+    let volumes = || {
+        docker(&["volume", "ls", "--format", "{{.Name}}"])
+            .1
+            .lines()
+            .filter(|v| v.starts_with(&a))
+            .count()
+    };
+    let networks = || {
+        docker(&["network", "ls", "--format", "{{.Name}}"])
+            .1
+            .lines()
+            .filter(|n| n.starts_with(&a))
+            .count()
+    };
+    s.tta(&["start"]).ok();
+    // One service: its dependents go first, as with stop; what it depends on stays.
+    s.tta(&["down", &format!("{a}/web")])
+        .ok()
+        .stderr_has("removed (compose rm -f -- web)");
+    let services: Vec<String> = r.containers().into_iter().map(|c| c.1).collect();
+    assert_eq!(services, ["db"], "web removed, db kept");
+    assert_eq!(r.running("db"), 1);
+    // Everything: no container, no network; the named volume is kept...
+    s.tta(&["down"]).ok();
+    assert!(r.containers().is_empty(), "{:?}", r.containers());
+    assert_eq!(networks(), 0);
+    assert_eq!(volumes(), 1, "a plain down keeps named volumes");
+    // ...unless asked.
+    s.tta(&["start"]).ok();
+    let j = s.tta(&["--json", "down", "--volumes"]);
+    j.ok();
+    assert_eq!(j.json()["removed"][0]["success"], true);
+    assert!(r.containers().is_empty());
+    assert_eq!(volumes(), 0, "down --volumes removes them");
+    // And down twice is a no-op that succeeds.
+    s.tta(&["down"]).ok();
+}
+
+#[test]
+fn start_build_rebuilds_and_recreates_only_when_asked() {
+    if !engine_ready() {
+        return;
+    }
+    let r = Real::new(
+        &[(
+            "a",
+            "services:
+  app: { build: ., command: [sleep, '3600'], init: true }
+",
+        )],
+        "",
+    );
+    let s = &r.stack;
+    let dockerfile = |v: &str| {
+        s.write(
+            "a/Dockerfile",
+            &format!("FROM {IMAGE}\nRUN echo {v} > /version\n"),
+        );
+    };
+    let version = || docker(&["exec", &r.id("app"), "cat", "/version"]).1;
+    dockerfile("v1");
+    s.tta(&["start"]).ok();
+    assert_eq!(version(), "v1");
+    let first = r.id("app");
+    dockerfile("v2");
+    s.tta(&["start"]).ok();
+    assert_eq!(
+        version(),
+        "v1",
+        "a plain start leaves a running service alone"
+    );
+    s.tta(&["start", "--build"]).ok();
+    assert_eq!(
+        version(),
+        "v2",
+        "--build rebuilt the image and recreated the container"
+    );
+    assert_ne!(r.id("app"), first);
+    let (_, images) = docker(&["images", "--format", "{{.Repository}}"]);
+    for image in images.lines().filter(|i| i.starts_with(&r.repo("a"))) {
+        docker(&["rmi", "-f", image]);
+    }
+}
+
+#[test]
+fn exec_gets_a_terminal_only_when_there_is_one() {
+    if !engine_ready() {
+        return;
+    }
+    let r = Real::new(
+        &[(
+            "a",
+            "services:\n  db: { image: IMAGE, command: [sleep, '3600'], init: true }\n",
+        )],
+        "",
+    );
+    let s = &r.stack;
+    s.tta(&["start"]).ok();
+    // A script, CI: no terminal, so none is asked for (compose v1 would refuse).
+    let piped = s.tta(&["compose", "exec", "db", "sh", "-c", "tty; echo done"]);
+    piped.ok().stdout_has("not a tty").stdout_has("done");
+    // A terminal (a pseudo-terminal made by `script`): compose allocates one.
+    let tta = crate::harness::tta_bin().display().to_string();
+    let pty = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{tta} compose exec db sh -c 'tty; echo done'"),
+            "/dev/null",
+        ])
+        .current_dir(s.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("script(1) from util-linux");
+    let text = String::from_utf8_lossy(&pty.stdout);
+    assert!(pty.status.success(), "{text}");
+    assert!(text.contains("/dev/pts/"), "no terminal inside: {text}");
+}

@@ -109,6 +109,8 @@ pub(crate) struct Compose {
     restarts: Mutex<HashMap<String, u32>>,
     /// The run's deadline, if it has one.
     deadline: Mutex<Option<Instant>>,
+    /// `--build`, `--pull` of the run.
+    up_options: Mutex<crate::driver::UpOptions>,
 }
 
 /// The projects of every configured repository and the engines that serve them (one per
@@ -185,6 +187,7 @@ impl Compose {
             started: Mutex::new(HashMap::new()),
             restarts: Mutex::new(HashMap::new()),
             deadline: Mutex::new(None),
+            up_options: Mutex::new(crate::driver::UpOptions::default()),
         }
     }
 
@@ -346,10 +349,13 @@ impl Compose {
                 .unwrap_or_default(),
         );
         let shared = &self.engines[project.engine].shared_up;
-        let result = project.up(&cmd, target, &services, deadline, cancel, shared);
+        let options = *lock(&self.up_options);
+        let result = project.up(&cmd, target, &services, options, deadline, cancel, shared);
         let shown = format!(
-            "{} up -d --no-deps -- {}",
+            "{} {}up -d --no-deps{} -- {}",
             cmd.argv.join(" "),
+            if options.pull { "pull, then " } else { "" },
+            if options.build { " --build" } else { "" },
             services.join(" ")
         );
         match result {
@@ -631,7 +637,12 @@ impl Compose {
                     .node(id)
                     .and_then(|n| snaps.get(&self.projects[n.repo].engine))
                 {
-                    Some(snap) => self.observe_node(id, snap),
+                    Some(snap) => {
+                        let mut o = self.observe_node(id, snap);
+                        let options = *lock(&self.up_options);
+                        o.refresh = options.build || options.pull;
+                        o
+                    }
                     None => Observation::new(
                         crate::driver::Status::Error,
                         Some("not a compose component".to_owned()),
@@ -714,6 +725,10 @@ impl crate::driver::Driver for Compose {
 
     fn log_tail(&self, id: NodeId, n: usize) -> Vec<String> {
         Compose::log_tail(self, id, n)
+    }
+
+    fn set_up_options(&self, options: crate::driver::UpOptions) {
+        *lock(&self.up_options) = options;
     }
 
     /// `docker logs` of each of the service's containers (one per replica), oldest first.

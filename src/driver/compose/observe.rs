@@ -328,6 +328,7 @@ fn running(c: &Container, now: f64) -> Observation {
         },
         detail: Some(c.status.clone()),
         changed: false,
+        refresh: false,
         endpoints: Vec::new(),
     }
 }

@@ -80,22 +80,46 @@ impl Project {
         Spec::new(argv).cwd(&target.path).envs(env).capture()
     }
 
-    /// `up -d --no-deps SERVICES`, ended after `deadline` or by a forced `cancel`.
-    /// `shared_network` is the engine's lock for projects on an external network.
+    /// `up -d --no-deps [--build] SERVICES` (after `pull SERVICES` when asked), ended after
+    /// `deadline` or by a forced `cancel`. `shared_network` is the engine's lock for
+    /// projects on an external network.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one compose call and all it depends on"
+    )]
     pub(crate) fn up(
         &self,
         cmd: &ComposeCommand,
         target: &Target,
         services: &[String],
+        options: crate::driver::UpOptions,
         deadline: Duration,
         cancel: &Cancel,
         shared_network: &Mutex<()>,
     ) -> Result<Finished, RunError> {
-        let mut args: Vec<String> = ["up", "-d", "--no-deps", "--"].map(str::to_owned).to_vec();
+        let started = std::time::Instant::now();
+        if options.pull {
+            // `pull` first, not `up --pull always`: compose v1 has no `up --pull`.
+            let mut args = vec!["pull".to_owned(), "--".to_owned()];
+            args.extend(services.iter().cloned());
+            let pulled = self
+                .spec(cmd, target, &args)
+                .deadline(deadline)
+                .cancel(cancel, Level::Forced)
+                .run()?;
+            if !pulled.success() {
+                return Ok(pulled);
+            }
+        }
+        let mut args: Vec<String> = ["up", "-d", "--no-deps"].map(str::to_owned).to_vec();
+        if options.build {
+            args.push("--build".to_owned());
+        }
+        args.push("--".to_owned());
         args.extend(services.iter().cloned());
         let spec = self
             .spec(cmd, target, &args)
-            .deadline(deadline)
+            .deadline(deadline.saturating_sub(started.elapsed()))
             .cancel(cancel, Level::Forced);
         let _one_per_repository = lock(&self.up);
         let shared = *self
