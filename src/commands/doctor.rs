@@ -1,6 +1,8 @@
 //! `tta doctor`: checks what a stack needs, one line each with the fix: the config, each
-//! repository and its compose files, the docker CLI, the compose command, the engine, the
-//! state directory, and ports that probes need but something else holds. Exit 0 only when
+//! repository and its compose files, the docker CLI, the compose command, each engine the
+//! repositories use (where it is, whether `tta` speaks its API or falls back to the CLI,
+//! what compose v1 is handed for a context), the state directory, probes that cannot work
+//! as written, and ports that probes need but something else holds. Exit 0 only when
 //! every check passes (checks that do not apply are skipped).
 
 use std::net::{TcpStream, ToSocketAddrs as _};
@@ -10,7 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::config::model::{Kind, ProbeCheck};
-use crate::driver::compose::{ComposeCommand, engine_hint, error_line, output_text};
+use crate::driver::compose::{Compose, ComposeCommand, engine_hint, error_line, output_text};
 use crate::error::{self, exit};
 use crate::orchestrator::Orchestrator;
 use crate::output::Output;
@@ -137,6 +139,7 @@ pub(crate) fn run(config: Option<&Path>, out: &Output) -> u8 {
     if let Some(s) = &settings {
         checks.extend(commands(s));
         checks.push(state_dir(&s.config().state_dir));
+        checks.extend(probe_warnings(s));
         checks.extend(ports(s.clone()));
     }
     let all_ok = checks.iter().all(|c| !matches!(c.status, Verdict::Failed));
@@ -210,7 +213,12 @@ fn docker_checks(settings: Option<&Settings>) -> Vec<Check> {
         }
         Err(u) => checks.push(failed("compose", u.message, u.hint)),
     }
-    if which("docker").is_some() {
+    let engines = settings
+        .filter(|s| !s.config().repositories.is_empty())
+        .map(engine_checks);
+    if let Some(e) = engines {
+        checks.extend(e);
+    } else if which("docker").is_some() {
         let argv: Vec<String> = ["docker", "info", "--format", "{{.ServerVersion}}"]
             .map(str::to_owned)
             .to_vec();
@@ -234,6 +242,92 @@ fn docker_checks(settings: Option<&Settings>) -> Vec<Check> {
         }
     }
     checks
+}
+
+/// One check per engine the repositories use: where it is and how it was found, whether
+/// `tta` reads it through the Engine API or falls back to the CLI (and why), its version;
+/// and, for compose v1 with a context, what compose is handed instead of the context.
+fn engine_checks(settings: &Settings) -> Vec<Check> {
+    let compose = Compose::new(settings.config(), settings.graph());
+    let v1 = compose.command().is_ok_and(|c| c.is_v1());
+    let mut checks = Vec::new();
+    for (engine, repos) in compose.engines() {
+        let name = format!("engine of {}", repos.join(", "));
+        let ep = match engine.endpoint() {
+            Ok(ep) => ep,
+            Err(why) => {
+                let ctx = engine.context().unwrap_or_default();
+                checks.push(failed(
+                    &name,
+                    why,
+                    format!("create it (`docker context create {ctx} --docker host=...`), or change the repository's `context`"),
+                ));
+                continue;
+            }
+        };
+        let mut detail = ep.describe();
+        let answer = match engine.through_api() {
+            Ok(()) => engine
+                .version()
+                .map(|(v, api)| format!("\nthrough the Engine API: Docker Engine {v} (API {api})")),
+            Err(why) => cli_version(engine.context(), engine.host()).map(|v| {
+                format!("\nthrough the docker CLI, not the Engine API ({why}): Docker Engine {v}")
+            }),
+        };
+        match answer {
+            Ok(a) => detail.push_str(&a),
+            Err(e) => {
+                checks.push(failed(
+                    &name,
+                    format!("{detail}\ndoes not answer: {e}"),
+                    engine_hint(engine.context()),
+                ));
+                continue;
+            }
+        }
+        if v1 && engine.context().is_some() {
+            detail.push_str(&format!(
+                "\ncompose v1 cannot read docker contexts: it is handed DOCKER_HOST={}{}",
+                ep.host,
+                if ep.tls.is_some() {
+                    " and the TLS variables"
+                } else {
+                    ""
+                }
+            ));
+        }
+        checks.push(ok(&name, detail));
+    }
+    checks
+}
+
+/// Probes that cannot work as written: a loopback probe of a component whose engine is on
+/// another host.
+fn probe_warnings(s: &Settings) -> Vec<Check> {
+    let stack = crate::driver::Stack::new(s.config(), s.graph(), s.path());
+    stack
+        .warnings(s.graph())
+        .into_iter()
+        .map(|w| failed("probe", w, "probe the engine's host with `{engine_host}`"))
+        .collect()
+}
+
+/// `docker version` of an engine read through the CLI.
+fn cli_version(context: Option<&str>, host: Option<&str>) -> Result<String, String> {
+    let mut argv = vec!["docker".to_owned()];
+    if let Some(c) = context {
+        argv.extend(["--context".to_owned(), c.to_owned()]);
+    }
+    argv.extend(["version", "--format", "{{.Server.Version}}"].map(str::to_owned));
+    let mut spec = Spec::new(argv).capture().deadline(Duration::from_secs(10));
+    if let Some(h) = host {
+        spec = spec.envs([("DOCKER_HOST", h)]);
+    }
+    match spec.run() {
+        Ok(c) if c.success() => Ok(c.stdout_text().trim().to_owned()),
+        Ok(c) => Err(error_line(&output_text(&c))),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn state_dir(dir: &Path) -> Check {

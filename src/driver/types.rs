@@ -240,6 +240,34 @@ pub trait Driver: Send + Sync {
     /// How often to poll a component.
     fn poll_interval(&self, id: NodeId) -> Duration;
 
+    /// Sleeps between two polls of a starting component: until `until`, a cancel, or
+    /// (where the backend has events, as a container engine does) something that
+    /// happened to it since its last poll.
+    fn wait(&self, id: NodeId, until: Instant, cancel: &Cancel) {
+        let _ = id;
+        cancel.sleep(until.saturating_duration_since(Instant::now()));
+    }
+
+    /// What `{engine_host}` in a component's probe stands for: the host of the engine it
+    /// runs on (`None`: this driver knows no engine; probes then aim at `127.0.0.1`).
+    fn engine_host(&self, id: NodeId) -> Option<String> {
+        let _ = id;
+        None
+    }
+
+    /// How many changes the backend's events told of so far (none: it has no events).
+    fn change_count(&self) -> u64 {
+        0
+    }
+
+    /// Waits for a change after `seen` ([`Driver::change_count`]), `until`, or a cancel;
+    /// true when a change came. A backend without events sleeps until `until`.
+    fn wait_for_change(&self, seen: u64, until: Instant, cancel: &Cancel) -> bool {
+        let _ = seen;
+        cancel.sleep(until.saturating_duration_since(Instant::now()));
+        false
+    }
+
     /// Whether several components may go to [`Driver::start_batch`] together.
     fn batch_key(&self, id: NodeId) -> Option<BatchKey> {
         let _ = id;

@@ -12,6 +12,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use super::command::{ComposeCommand, Target};
+use super::engine::Engine;
 use super::lock;
 use crate::cancel::{Cancel, Level};
 use crate::config::model::Repository;
@@ -80,8 +81,9 @@ impl Project {
         Spec::new(argv).cwd(&target.path).envs(env).capture()
     }
 
-    /// `up -d --no-deps SERVICES`, ended after `deadline` or by a forced `cancel`.
-    /// `shared_network` is the engine's lock for projects on an external network.
+    /// `up -d --no-deps SERVICES`, ended after `deadline` or by a forced `cancel`. The
+    /// engine's lock is held for projects on an external network, and for every `up` on
+    /// an engine that takes one call at a time (`ssh://`: docker/compose#8856).
     pub(crate) fn up(
         &self,
         cmd: &ComposeCommand,
@@ -89,7 +91,7 @@ impl Project {
         services: &[String],
         deadline: Duration,
         cancel: &Cancel,
-        shared_network: &Mutex<()>,
+        engine: &Engine,
     ) -> Result<Finished, RunError> {
         let mut args: Vec<String> = ["up", "-d", "--no-deps", "--"].map(str::to_owned).to_vec();
         args.extend(services.iter().cloned());
@@ -101,7 +103,7 @@ impl Project {
         let shared = *self
             .shared
             .get_or_init(|| crate::compose_file::uses_external_network(&self.config));
-        let _one_per_shared_network = shared.then(|| lock(shared_network));
+        let _one_per_shared_network = (shared || engine.serial()).then(|| lock(&engine.shared_up));
         spec.run()
     }
 }
