@@ -211,6 +211,23 @@ impl Orchestrator {
         self.settings.graph()
     }
 
+    /// How many changes the engines' events told of so far (see
+    /// [`Orchestrator::wait_for_change`]).
+    pub(crate) fn change_count(&self) -> u64 {
+        self.driver.change_count()
+    }
+
+    /// Waits until an engine event after `seen`, `until`, or a cancel: what `tta status
+    /// --watch` redraws on. True when an event came.
+    pub(crate) fn wait_for_change(
+        &self,
+        seen: u64,
+        until: std::time::Instant,
+        cancel: &Cancel,
+    ) -> bool {
+        self.driver.wait_for_change(seen, until, cancel)
+    }
+
     /// The cancellation token of this orchestrator's runs (Ctrl-C handlers cancel it).
     pub fn cancel_token(&self) -> &Cancel {
         &self.cancel
@@ -502,7 +519,8 @@ impl Orchestrator {
         for &id in &ids {
             sel[id] = true;
         }
-        self.preflight(names, &sel)?;
+        let selected: Vec<NodeId> = (0..sel.len()).filter(|&i| sel[i]).collect();
+        self.driver.preflight_read(&selected, Self::scope(names))?;
         let seen = self.driver.status(&ids);
         Ok(ids
             .iter()

@@ -167,7 +167,11 @@ fn with_probe(
 
 impl Driver for Stack {
     fn preflight(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
-        self.compose.preflight(ids, scope)
+        self.compose.preflight(ids, scope, false)
+    }
+
+    fn preflight_read(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
+        self.compose.preflight(ids, scope, true)
     }
 
     fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {

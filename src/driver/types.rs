@@ -24,6 +24,8 @@ pub enum Status {
     Error,
     /// A task (or one-shot service) that exited 0.
     Completed,
+    /// Cannot be told: the engine it runs on does not answer.
+    Unknown,
 }
 
 impl Status {
@@ -36,6 +38,7 @@ impl Status {
             Status::Stopping => "stopping",
             Status::Error => "error",
             Status::Completed => "completed",
+            Status::Unknown => "unknown",
         }
     }
 }
@@ -212,6 +215,13 @@ pub trait Driver: Send + Sync {
     fn preflight(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
         let _ = (ids, scope);
         Ok(())
+    }
+
+    /// The check before a command that only reads (`tta status`): a backend of several
+    /// engines fails it only when none answers; the components of one that does not
+    /// answer are then [`Status::Unknown`]. By default, [`Driver::preflight`].
+    fn preflight_read(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
+        self.preflight(ids, scope)
     }
 
     /// Observes components, all at once where the backend allows (one engine call). Cheap:

@@ -337,8 +337,10 @@ impl Compose {
 
     /// Checks what the components `ids` need before a command touches them: their
     /// repositories' folders (all repositories whose services are discovered, too, for
-    /// [`Scope::Everything`]) and an engine that answers. Stops at the first problem.
-    pub(crate) fn preflight(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
+    /// [`Scope::Everything`]) and engines that answer (all asked at once). Stops at the
+    /// first problem; for a command that only `reads`, an engine that cannot be reached
+    /// is a problem only when none can (its components are then `unknown`).
+    pub(crate) fn preflight(&self, ids: &[NodeId], scope: Scope, reads: bool) -> Result<(), Error> {
         let mut repos: Vec<usize> = ids
             .iter()
             .filter_map(|&i| self.node(i))
@@ -352,12 +354,37 @@ impl Compose {
         if let Some(r) = repos.iter().find(|&&r| !self.projects[r].present()) {
             return Err(self.projects[*r].missing());
         }
-        for e in self.engines_of(ids) {
-            if let Err(err) = &*self.engines[e].snapshot(None) {
-                return Err(Error::environment(err.message.clone(), err.hint.clone()));
+        let snaps = self.snapshots(&self.engines_of(ids));
+        let failed: Vec<&super::engine::PsError> = snaps
+            .values()
+            .filter_map(|s| s.as_ref().as_ref().err())
+            .collect();
+        let tolerated = reads && failed.len() < snaps.len() && failed.iter().all(|e| e.unreachable);
+        match failed.first() {
+            Some(err) if !tolerated => {
+                Err(Error::environment(err.message.clone(), err.hint.clone()))
             }
+            _ => Ok(()),
         }
-        Ok(())
+    }
+
+    /// One list of each of these engines, all asked at once.
+    fn snapshots(&self, engines: &[usize]) -> HashMap<usize, super::engine::Snapshot> {
+        if engines.len() < 2 {
+            return engines
+                .iter()
+                .map(|&e| (e, self.engines[e].snapshot(None)))
+                .collect();
+        }
+        std::thread::scope(|s| {
+            let hs: Vec<_> = engines
+                .iter()
+                .map(|&e| (e, s.spawn(move || self.engines[e].snapshot(None))))
+                .collect();
+            hs.into_iter()
+                .filter_map(|(e, h)| h.join().ok().map(|snap| (e, snap)))
+                .collect()
+        })
     }
 
     /// The engines (distinct, sorted) that serve these components.
@@ -721,23 +748,7 @@ impl Compose {
     /// Observes compose components: one container list per engine for all of them, every
     /// engine at once.
     pub(crate) fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
-        let engines = self.engines_of(ids);
-        let snaps: HashMap<usize, super::engine::Snapshot> = if engines.len() > 1 {
-            std::thread::scope(|s| {
-                let hs: Vec<_> = engines
-                    .iter()
-                    .map(|&e| (e, s.spawn(move || self.engines[e].snapshot(None))))
-                    .collect();
-                hs.into_iter()
-                    .filter_map(|(e, h)| h.join().ok().map(|snap| (e, snap)))
-                    .collect()
-            })
-        } else {
-            engines
-                .iter()
-                .map(|&e| (e, self.engines[e].snapshot(None)))
-                .collect()
-        };
+        let snaps = self.snapshots(&self.engines_of(ids));
         ids.iter()
             .map(|&id| {
                 match self
@@ -766,7 +777,11 @@ pub(super) fn last_lines(text: &str, n: usize) -> Vec<String> {
 
 impl crate::driver::Driver for Compose {
     fn preflight(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
-        Compose::preflight(self, ids, scope)
+        Compose::preflight(self, ids, scope, false)
+    }
+
+    fn preflight_read(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
+        Compose::preflight(self, ids, scope, true)
     }
 
     fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {

@@ -189,6 +189,12 @@ impl Compose {
         }
         let snap = match snap {
             Ok(s) => s,
+            Err(e) if e.unreachable => {
+                return Observation::new(
+                    Status::Unknown,
+                    Some(format!("engine unreachable: {}", e.message)),
+                );
+            }
             Err(e) => return Observation::new(Status::Error, Some(e.message.clone())),
         };
         let cs = self.containers(node, snap);
