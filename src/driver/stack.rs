@@ -62,8 +62,8 @@ impl Stack {
     }
 
     /// What is configured that cannot work as written: a probe of a component on an
-    /// engine of another host that checks this machine's loopback address (it should say
-    /// `{engine_host}`).
+    /// engine of another host (or another loopback address) that checks a loopback
+    /// address of this machine where that engine is not (it should say `{engine_host}`).
     pub(crate) fn warnings(&self, graph: &Graph) -> Vec<String> {
         let mut out = Vec::new();
         for (id, probe) in self.probes.iter().enumerate() {
@@ -75,7 +75,7 @@ impl Stack {
             let Some(addr) = p.check.address().filter(|a| probe::is_loopback(a)) else {
                 continue;
             };
-            if ep.is_local() {
+            if !ep.elsewhere_than(&addr) {
                 continue;
             }
             let port = addr.rsplit(':').next().unwrap_or_default();

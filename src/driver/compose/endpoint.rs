@@ -284,11 +284,27 @@ impl Endpoint {
         }
     }
 
-    /// Whether the engine runs on this machine (a socket, or a loopback address).
-    pub(crate) fn is_local(&self) -> bool {
-        let h = self.engine_host();
-        h.parse::<std::net::IpAddr>()
-            .map_or(h == "localhost", |ip| ip.is_loopback())
+    /// Whether a service of this engine is published somewhere else than at `addr`'s
+    /// host (`host:port`): a network address (`tcp://`, `ssh://`) whose host is not that
+    /// one. A socket's engine publishes on this machine.
+    pub(crate) fn elsewhere_than(&self, addr: &str) -> bool {
+        let scheme = self.host.split("://").next().unwrap_or_default();
+        if !matches!(scheme, "tcp" | "http" | "https" | "ssh") {
+            return false;
+        }
+        let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let host = if host == "localhost" {
+            "127.0.0.1"
+        } else {
+            host
+        };
+        let ip = |h: &str| h.parse::<std::net::IpAddr>().ok();
+        let engine = self.engine_host();
+        match (ip(host), ip(&engine)) {
+            (Some(a), Some(b)) => a != b,
+            _ => !host.eq_ignore_ascii_case(&engine),
+        }
     }
 
     /// Whether calls to it must go one at a time (`ssh://`: docker/compose#8856).
@@ -386,7 +402,6 @@ mod tests {
         assert_eq!(e.origin, Origin::Context("remote".into()));
         assert!(e.tls.as_ref().is_some_and(|t| t.verify));
         assert_eq!(e.engine_host(), "127.0.0.2");
-        assert!(e.is_local());
         // Then DOCKER_HOST, the environment's over the .env's.
         let e = resolve(docker, None, Some("tcp://dotenv:2"), &env).unwrap();
         assert_eq!((e.host.as_str(), &e.origin), ("tcp://h:1", &Origin::Env));
@@ -400,7 +415,6 @@ mod tests {
         assert!(e.api().unwrap_err().contains("ssh://"));
         assert!(e.serial());
         assert_eq!(e.engine_host(), "build-box");
-        assert!(!e.is_local());
         let env = env_of(&[("DOCKER_CONFIG", &cfg)]);
         let e = resolve(docker, None, None, &env).unwrap();
         assert_eq!(
@@ -482,7 +496,6 @@ mod tests {
             origin: Origin::Default,
         };
         assert_eq!(at("tcp://[::1]:2375").engine_host(), "::1");
-        assert!(at("tcp://[::1]:2375").is_local());
         assert_eq!(at("ssh://user@box:2222").engine_host(), "box");
         assert_eq!(at("tcp://localhost:2375").engine_host(), "127.0.0.1");
         assert_eq!(
@@ -490,5 +503,11 @@ mod tests {
             "127.0.0.1"
         );
         assert!(at("fd://").api().is_err());
+        // Where a loopback probe cannot reach an engine's services.
+        assert!(at("tcp://127.0.0.2:2375").elsewhere_than("127.0.0.1:7687"));
+        assert!(at("ssh://me@box").elsewhere_than("localhost:7687"));
+        assert!(!at("tcp://127.0.0.1:2375").elsewhere_than("localhost:7687"));
+        assert!(!at("unix:///var/run/docker.sock").elsewhere_than("127.0.0.1:7687"));
+        assert!(!at("tcp://127.0.0.2:2375").elsewhere_than("127.0.0.2:7687"));
     }
 }

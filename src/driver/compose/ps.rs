@@ -570,6 +570,60 @@ mod tests {
         assert_eq!(parse_created("garbage"), None);
     }
 
+    /// Recorded outputs: compose v2 before 2.21 (one array), since 2.21 (JSON Lines),
+    /// v5.5 (an `Engine` field), and the Engine API's own list.
+    #[test]
+    fn recorded_compose_v2_samples_parse() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ps/");
+        let read = |f: &str| std::fs::read_to_string(format!("{dir}{f}")).unwrap();
+        let c = parse(&read("compose-v2.20-array.json")).unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(
+            (
+                c[0].project.as_str(),
+                c[0].service.as_str(),
+                c[0].name.as_str()
+            ),
+            ("shop", "db", "shop-db-1")
+        );
+        assert_eq!(
+            (c[0].state, c[0].health),
+            (State::Running, Some(Health::Healthy))
+        );
+        assert_eq!(c[0].ports[0].address("x"), "127.0.0.1:15432");
+        assert_eq!(c[0].created, Some(1_732_612_675.0));
+        assert_eq!((c[1].state, c[1].exit_code), (State::Exited, Some(0)));
+        let c = parse(&read("compose-v2.21-lines.jsonl")).unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[1].health, Some(Health::Starting));
+        assert!(c[1].young());
+        let web: Vec<String> = c[1].ports.iter().map(|p| p.address("10.1.2.3")).collect();
+        assert_eq!(web, ["10.1.2.3:8080", "10.1.2.3:8080"]);
+        assert_eq!(c[0].created, Some(1_732_616_275.0));
+        let c = parse(&read("compose-v5.5-lines.jsonl")).unwrap();
+        assert_eq!(
+            (c[0].service.as_str(), c[0].state, c[0].exit_code),
+            ("db", State::Exited, Some(137))
+        );
+        let c = parse(&read("engine-api.json")).unwrap();
+        assert_eq!(c[0].name, "shop_web_1");
+        assert_eq!(c[0].health, Some(Health::Unhealthy));
+        let ports: Vec<String> = c[0].ports.iter().map(|p| p.address("h")).collect();
+        assert_eq!(
+            ports,
+            ["127.0.0.1:18080", "h:1053/udp"],
+            "an exposed port is not published"
+        );
+    }
+
+    #[test]
+    fn the_cli_ports_text_parses() {
+        let line = r#"{"project":"p","service":"db","oneoff":"False","id":"a","name":"n","state":"running","status":"Up 3 hours","created":"x","ports":"0.0.0.0:8080->80/tcp, :::8080->80/tcp, 127.0.0.1:53->53/udp, 9000/tcp"}"#;
+        let c = parse(line).unwrap();
+        let all: Vec<String> = c[0].ports.iter().map(|p| p.address("::1")).collect();
+        assert_eq!(all, ["[::1]:8080", "[::1]:8080", "127.0.0.1:53/udp"]);
+    }
+
     #[test]
     fn every_output_shape_parses() {
         let line = r#"{"project":"p","service":"db","oneoff":"False","id":"abc","name":"p_db_1","state":"running","status":"Up 2 seconds (healthy)","created":"2026-11-26 11:17:55 +0000 UTC"}"#;
