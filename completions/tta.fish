@@ -111,12 +111,12 @@ complete -c tta -n "__fish_tta_using_subcommand run" -s v -l verbose -d 'More lo
 complete -c tta -n "__fish_tta_using_subcommand run" -s q -l quiet -d 'Only errors on stderr'
 complete -c tta -n "__fish_tta_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tta -n "__fish_tta_using_subcommand run" -s V -l version -d 'Print version'
-complete -c tta -n "__fish_tta_using_subcommand status" -l interval -d 'How often `--watch` refreshes' -r
+complete -c tta -n "__fish_tta_using_subcommand status" -l interval -d 'How often `--watch` refreshes without an engine event (processes and probes have none)' -r
 complete -c tta -n "__fish_tta_using_subcommand status" -s c -l config -d 'The config file (default: ./tta.yaml, then ./config/tta.yaml)' -r -F
 complete -c tta -n "__fish_tta_using_subcommand status" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal, unless `NO_COLOR` is set'
 always\t'Always'
 never\t'Never'"
-complete -c tta -n "__fish_tta_using_subcommand status" -s w -l watch -d 'Refresh the table in place until Ctrl-C (on a terminal)'
+complete -c tta -n "__fish_tta_using_subcommand status" -s w -l watch -d 'Refresh the table in place until Ctrl-C (on a terminal), on every engine event'
 complete -c tta -n "__fish_tta_using_subcommand status" -l json -d 'Machine-readable output on stdout (with a `schema_version`)'
 complete -c tta -n "__fish_tta_using_subcommand status" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); see also `TTA_LOG`'
 complete -c tta -n "__fish_tta_using_subcommand status" -s q -l quiet -d 'Only errors on stderr'

@@ -223,11 +223,12 @@ pub(crate) struct StatusArgs {
     /// Components to show (none: all).
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
-    /// Refresh the table in place until Ctrl-C (on a terminal).
+    /// Refresh the table in place until Ctrl-C (on a terminal), on every engine event.
     #[arg(short, long, conflicts_with = "json")]
     pub watch: bool,
-    /// How often `--watch` refreshes.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, requires = "watch")]
+    /// How often `--watch` refreshes without an engine event (processes and probes have
+    /// none).
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration, requires = "watch")]
     pub interval: std::time::Duration,
 }
 

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::config::model::{Kind, ProbeCheck};
 use crate::driver::compose::{ComposeRun, Mode, Passthrough};
+use crate::driver::probe::uses_engine_host;
 use crate::driver::{Driver, Health, Observation, Scope, Stack, Status, StopOutcome};
 use crate::error::{Error, LockHolder, Result};
 use crate::graph::{Graph, NodeId, Selection};
@@ -171,15 +172,26 @@ impl Orchestrator {
         Ok(Self::new(Settings::load(config)?))
     }
 
-    /// An orchestrator for loaded settings, with the real drivers.
+    /// An orchestrator for loaded settings, with the real drivers. Warns of probes that
+    /// cannot work as written (a loopback probe of a component on another host's engine).
     pub fn new(settings: Settings) -> Self {
         let stack = Stack::new(settings.config(), settings.graph(), settings.path());
+        for w in stack.warnings(settings.graph()) {
+            tracing::warn!("{w}");
+        }
         Self::with_driver(settings, Box::new(stack))
     }
 
-    /// An orchestrator with another driver (tests, embedding).
+    /// An orchestrator with another driver (tests, embedding). Probes written with
+    /// `{engine_host}` aim at the host the driver says each component's engine is on.
     pub fn with_driver(settings: Settings, driver: Box<dyn Driver>) -> Self {
-        let nodes = ComponentPolicy::for_graph(settings.config(), settings.graph());
+        let mut nodes = ComponentPolicy::for_graph(settings.config(), settings.graph());
+        for (id, n) in nodes.iter_mut().enumerate() {
+            if let Some(p) = n.probe.as_mut().filter(|p| uses_engine_host(&p.check)) {
+                let host = driver.engine_host(id).unwrap_or_else(|| "127.0.0.1".into());
+                p.check = p.check.with_engine_host(&host);
+            }
+        }
         Self {
             settings,
             nodes,
@@ -201,6 +213,23 @@ impl Orchestrator {
     /// The dependency graph.
     pub fn graph(&self) -> &Graph {
         self.settings.graph()
+    }
+
+    /// How many changes the engines' events told of so far (see
+    /// [`Orchestrator::wait_for_change`]).
+    pub(crate) fn change_count(&self) -> u64 {
+        self.driver.change_count()
+    }
+
+    /// Waits until an engine event after `seen`, `until`, or a cancel: what `tta status
+    /// --watch` redraws on. True when an event came.
+    pub(crate) fn wait_for_change(
+        &self,
+        seen: u64,
+        until: std::time::Instant,
+        cancel: &Cancel,
+    ) -> bool {
+        self.driver.wait_for_change(seen, until, cancel)
     }
 
     /// The cancellation token of this orchestrator's runs (Ctrl-C handlers cancel it).
@@ -498,7 +527,8 @@ impl Orchestrator {
         for &id in &ids {
             sel[id] = true;
         }
-        self.preflight(names, &sel)?;
+        let selected: Vec<NodeId> = (0..sel.len()).filter(|&i| sel[i]).collect();
+        self.driver.preflight_read(&selected, Self::scope(names))?;
         let seen = self.driver.status(&ids);
         Ok(ids
             .iter()
@@ -515,7 +545,11 @@ impl Orchestrator {
             .components
             .get(g.name(id))
             .and_then(|s| s.probe.as_ref())
-            .and_then(|p| match &p.check {
+            .map(|p| match self.nodes[id].probe.as_ref() {
+                Some(resolved) if uses_engine_host(&p.check) => resolved.check.clone(),
+                _ => p.check.clone(),
+            })
+            .and_then(|check| match &check {
                 ProbeCheck::Tcp(a) => Some(a.clone()),
                 ProbeCheck::Http { url, .. } => Some(without_userinfo(url)),
                 ProbeCheck::Exec(_) => None,

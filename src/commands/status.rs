@@ -1,4 +1,5 @@
 //! `tta status`: a table or `--json`; exit 0 only when every listed component is up.
+//! `--watch` redraws on the engines' events (and at least every `--interval`).
 
 use std::path::Path;
 
@@ -42,16 +43,26 @@ fn watch(orch: &Orchestrator, args: &StatusArgs, out: &Output) -> Result<u8> {
     signals::install(&cancel);
     let mut drawn = 0;
     while !cancel.is_cancelled() {
+        let seen = orch.change_count();
         let rows = orch.status(&args.names)?;
         let mut text = table(&rows, out);
         text.push_str(&out.style(
-            &format!("\nevery {}; Ctrl-C to leave\n", Human(args.interval)),
+            &format!(
+                "\non every engine event, else every {}; Ctrl-C to leave\n",
+                Human(args.interval)
+            ),
             |s| s.dim(),
         ));
         let _ = term.clear_last_lines(drawn);
         let _ = term.write_str(&text);
         drawn = text.lines().count();
-        cancel.sleep(args.interval);
+        // Containers redraw when the engine says something happened; processes and probes
+        // have no events, so the interval still bounds the wait.
+        let until = std::time::Instant::now() + args.interval;
+        if orch.wait_for_change(seen, until, &cancel) {
+            // Let a burst of events (stop, die, kill) settle into one redraw.
+            cancel.sleep(std::time::Duration::from_millis(50));
+        }
     }
     Ok(exit::INTERRUPTED)
 }
@@ -86,6 +97,7 @@ pub(crate) fn table(rows: &[ComponentStatus], out: &Output) -> String {
             let status = match r.status {
                 Status::Running | Status::Completed => out.style(status, |s| s.green()),
                 Status::Error => out.style(status, |s| s.red().bold()),
+                Status::Unknown => out.style(status, |s| s.red()),
                 Status::Starting | Status::Stopping => out.style(status, |s| s.yellow()),
                 Status::Stopped => out.style(status, |s| s.dim()),
             };

@@ -31,6 +31,13 @@ pub struct Service {
     pub runs_on: bool,
     /// `restart: "no"` is written out.
     pub restart_no: bool,
+    /// Its `image:`, when it names one.
+    pub image: Option<String>,
+    /// It has a `build:` (its image is built here, not pulled).
+    pub build: bool,
+    /// The TCP ports it publishes on the engine's host, with the address when one is given
+    /// (`127.0.0.1:8080:80` → `(Some("127.0.0.1"), 8080)`); random host ports are not.
+    pub published: Vec<(Option<String>, u16)>,
 }
 
 /// One `depends_on` entry of a service.
@@ -113,6 +120,9 @@ pub fn load_services<S: std::hash::BuildHasher>(
             runs_on: runs_on(m),
             restart_no: matches!(restart, Some(Value::String(r)) if r == "no")
                 || matches!(restart, Some(Value::Bool(false))),
+            image: m.get("image").and_then(Value::as_str).map(str::to_owned),
+            build: m.get("build").is_some_and(|b| !b.is_null()),
+            published: published(m),
             name,
         });
     }
@@ -228,6 +238,52 @@ fn implicit_deps(svc: &Mapping) -> Vec<ServiceDep> {
                 condition: Condition::Started,
                 required: true,
             });
+        }
+    }
+    out
+}
+
+/// The TCP host ports a service publishes: `"8080:80"`, `"127.0.0.1:8080:80"`, `8080:80`
+/// as a number pair, and the long form (`published: 8080`); `"80"` alone (a random host
+/// port), UDP and ranges are left out.
+fn published(svc: &Mapping) -> Vec<(Option<String>, u16)> {
+    let Some(Value::Sequence(items)) = svc.get("ports") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            Value::String(s) => {
+                let (spec, proto) = s.split_once('/').unwrap_or((s, "tcp"));
+                if proto != "tcp" {
+                    continue;
+                }
+                // The container port is last; the host port before it; an address before that
+                // (which may itself hold colons: `[::1]:8080:80`).
+                let Some((front, _container)) = spec.rsplit_once(':') else {
+                    continue;
+                };
+                let (ip, host) = match front.rsplit_once(':') {
+                    Some((ip, host)) => (Some(ip.trim_matches(['[', ']']).to_owned()), host),
+                    None => (None, front),
+                };
+                if let Ok(port) = host.parse::<u16>() {
+                    out.push((ip.filter(|i| !i.is_empty()), port));
+                }
+            }
+            Value::Mapping(m) => {
+                let proto = m.get("protocol").and_then(Value::as_str).unwrap_or("tcp");
+                let port = match m.get("published") {
+                    Some(Value::Number(n)) => n.as_u64().and_then(|p| u16::try_from(p).ok()),
+                    Some(Value::String(s)) => s.parse().ok(),
+                    _ => None,
+                };
+                if let (Some(port), "tcp") = (port, proto) {
+                    let ip = m.get("host_ip").and_then(Value::as_str).map(str::to_owned);
+                    out.push((ip, port));
+                }
+            }
+            _ => {}
         }
     }
     out

@@ -254,6 +254,51 @@ pub enum ProbeCheck {
     Exec(Vec<String>),
 }
 
+/// What `{engine_host}` in a probe's address stands for: the host of the engine the
+/// component runs on.
+pub const ENGINE_HOST: &str = "{engine_host}";
+
+impl ProbeCheck {
+    /// The check with `{engine_host}` replaced by `host` (an IPv6 address in brackets).
+    #[must_use]
+    pub fn with_engine_host(&self, host: &str) -> ProbeCheck {
+        let host = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        };
+        match self {
+            ProbeCheck::Tcp(a) => ProbeCheck::Tcp(a.replace(ENGINE_HOST, &host)),
+            ProbeCheck::Http { url, status } => ProbeCheck::Http {
+                url: url.replace(ENGINE_HOST, &host),
+                status: *status,
+            },
+            ProbeCheck::Exec(a) => ProbeCheck::Exec(a.clone()),
+        }
+    }
+
+    /// The `host:port` a `tcp` or `http` probe connects to (`None`: an `exec` probe).
+    pub fn address(&self) -> Option<String> {
+        match self {
+            ProbeCheck::Tcp(a) => Some(a.clone()),
+            ProbeCheck::Http { url, .. } => {
+                let authority = url
+                    .trim_start_matches("http://")
+                    .split(['/', '?', '#'])
+                    .next()
+                    .unwrap_or_default();
+                let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+                Some(if authority.contains(':') && !authority.ends_with(']') {
+                    authority.to_owned()
+                } else {
+                    format!("{authority}:80")
+                })
+            }
+            ProbeCheck::Exec(_) => None,
+        }
+    }
+}
+
 /// A host-side readiness probe.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Probe {

@@ -1171,6 +1171,8 @@ pub(crate) fn normalize(p: &Path) -> PathBuf {
 
 /// Checks `host:port` (with `[v6]:port`).
 pub(crate) fn check_host_port(s: &str) -> Result<(), String> {
+    // `{engine_host}` is the host of the component's engine, known when it runs.
+    let s = &s.replace(super::model::ENGINE_HOST, "engine-host");
     let Some((host, port)) = s.rsplit_once(':') else {
         return Err(format!("`{s}` has no port"));
     };
@@ -1220,6 +1222,7 @@ pub(crate) fn check_env_name(name: &str) -> Result<(), String> {
 }
 
 fn check_url(s: &str) -> Result<(), String> {
+    let s = &s.replace(super::model::ENGINE_HOST, "engine-host");
     let Some(rest) = s.strip_prefix("http://") else {
         return Err(if s.starts_with("https://") {
             format!(

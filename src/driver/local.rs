@@ -287,6 +287,11 @@ impl Local {
             );
         }
         let remains = Self::tree(&record).remains();
+        let record = if remains.is_empty() && record.exit_code.is_none() {
+            self.told_exit(name, record)
+        } else {
+            record
+        };
         let mut o = self.judge(id, &record, &remains);
         o.since = Some(record.started_at);
         let now = fingerprint(self.spec(id), &self.cwd(id));
@@ -302,6 +307,28 @@ impl Local {
             );
         }
         o
+    }
+
+    /// The record of a component that has just ended, once its keeper (if it still runs)
+    /// has written how it ended: for a moment after the exit, the keeper is writing it.
+    fn told_exit(&self, name: &str, record: Record) -> Record {
+        let Some((pid, ticks)) = record.keeper else {
+            return record;
+        };
+        let until = Instant::now() + Duration::from_secs(1);
+        while crate::process::group::is_ours(pid, ticks) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+            if let Ok(Some(r)) = self.state.read(name)
+                && r.marker == record.marker
+                && r.exit_code.is_some()
+            {
+                return r;
+            }
+        }
+        match self.state.read(name) {
+            Ok(Some(r)) if r.marker == record.marker => r,
+            _ => record,
+        }
     }
 
     /// A component with no record: stopped, or failed at its last start.

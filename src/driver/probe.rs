@@ -83,6 +83,24 @@ pub(crate) fn check(check: &ProbeCheck, timeout: Duration, cwd: &Path) -> Result
 }
 
 /// A one-line description of a probe, for progress and status output (secrets masked).
+/// Whether a probe aims at `{engine_host}`.
+pub(crate) fn uses_engine_host(check: &ProbeCheck) -> bool {
+    check
+        .address()
+        .is_some_and(|a| a.contains(crate::config::model::ENGINE_HOST))
+}
+
+/// Whether `host:port` is this machine's loopback (`127.x`, `localhost`, `[::1]`).
+pub(crate) fn is_loopback(addr: &str) -> bool {
+    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A probe as `tta` shows it while waiting.
 pub(crate) fn describe(check: &ProbeCheck) -> String {
     match check {
         ProbeCheck::Tcp(a) => format!("tcp {a}"),

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::compose::{Compose, POLL_INTERVAL};
+use super::compose::Compose;
 use super::external::{External, STATUS_PROBE_LIMIT};
 use super::local::Local;
 use super::probe::{self, ProbeError};
@@ -27,23 +27,65 @@ pub(crate) struct Stack {
 }
 
 impl Stack {
-    /// The driver for `graph`'s components, from the config file `config_file`.
+    /// The driver for `graph`'s components, from the config file `config_file`. Probes
+    /// written with `{engine_host}` aim at the host of the component's engine.
     pub(crate) fn new(config: &Config, graph: &Graph, config_file: Option<&Path>) -> Self {
+        let compose = Compose::new(config, graph);
+        let default_host = std::sync::OnceLock::new();
+        let probes = graph
+            .names()
+            .iter()
+            .enumerate()
+            .map(|(id, n)| {
+                let spec = &config.components[n];
+                let cwd = spec.cwd.clone().unwrap_or_else(|| config.base_dir.clone());
+                spec.probe.clone().map(|mut p| {
+                    if probe::uses_engine_host(&p.check) {
+                        let host = compose.engine_host(id).unwrap_or_else(|| {
+                            default_host
+                                .get_or_init(|| compose.default_engine_host())
+                                .clone()
+                        });
+                        p.check = p.check.with_engine_host(&host);
+                    }
+                    (p, cwd)
+                })
+            })
+            .collect();
         Self {
             kinds: (0..graph.len()).map(|i| graph.kind(i)).collect(),
             local: Local::new(config, graph, config_file),
-            compose: Compose::new(config, graph),
+            compose,
             external: External::new(config, graph),
-            probes: graph
-                .names()
-                .iter()
-                .map(|n| {
-                    let spec = &config.components[n];
-                    let cwd = spec.cwd.clone().unwrap_or_else(|| config.base_dir.clone());
-                    spec.probe.clone().map(|p| (p, cwd))
-                })
-                .collect(),
+            probes,
         }
+    }
+
+    /// What is configured that cannot work as written: a probe of a component on an
+    /// engine of another host (or another loopback address) that checks a loopback
+    /// address of this machine where that engine is not (it should say `{engine_host}`).
+    pub(crate) fn warnings(&self, graph: &Graph) -> Vec<String> {
+        let mut out = Vec::new();
+        for (id, probe) in self.probes.iter().enumerate() {
+            let Some((p, _)) = probe else { continue };
+            let Some(engine) = self.compose.engine_of_id(id) else {
+                continue;
+            };
+            let Ok(ep) = engine.endpoint() else { continue };
+            let Some(addr) = p.check.address().filter(|a| probe::is_loopback(a)) else {
+                continue;
+            };
+            if !ep.elsewhere_than(&addr) {
+                continue;
+            }
+            let port = addr.rsplit(':').next().unwrap_or_default();
+            out.push(format!(
+                "{}: its engine is on another host ({}), but its probe checks {addr} on this machine; write `{{engine_host}}:{port}` to probe the engine's host",
+                graph.name(id),
+                ep.host
+            ));
+        }
+        out
     }
 
     fn driver(&self, id: NodeId) -> &dyn Driver {
@@ -125,7 +167,11 @@ fn with_probe(
 
 impl Driver for Stack {
     fn preflight(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
-        self.compose.preflight(ids, scope)
+        self.compose.preflight(ids, scope, false)
+    }
+
+    fn preflight_read(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
+        self.compose.preflight(ids, scope, true)
     }
 
     fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
@@ -192,9 +238,34 @@ impl Driver for Stack {
 
     fn poll_interval(&self, id: NodeId) -> Duration {
         match self.kinds[id] {
-            Kind::Compose => POLL_INTERVAL,
+            Kind::Compose => self.compose.poll_interval(id),
             _ => Duration::from_millis(10),
         }
+    }
+
+    fn wait(&self, id: NodeId, until: Instant, cancel: &Cancel) {
+        match self.kinds[id] {
+            Kind::Compose => self.compose.wait(id, until, cancel),
+            _ => {
+                cancel.sleep(until.saturating_duration_since(Instant::now()));
+            }
+        }
+    }
+
+    fn change_count(&self) -> u64 {
+        self.compose.change_count()
+    }
+
+    fn engine_host(&self, id: NodeId) -> Option<String> {
+        Some(
+            self.compose
+                .engine_host(id)
+                .unwrap_or_else(|| self.compose.default_engine_host()),
+        )
+    }
+
+    fn wait_for_change(&self, seen: u64, until: Instant, cancel: &Cancel) -> bool {
+        self.compose.wait_for_change(seen, until, cancel)
     }
 
     fn batch_key(&self, id: NodeId) -> Option<BatchKey> {

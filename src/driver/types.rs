@@ -24,6 +24,8 @@ pub enum Status {
     Error,
     /// A task (or one-shot service) that exited 0.
     Completed,
+    /// Cannot be told: the engine it runs on does not answer.
+    Unknown,
 }
 
 impl Status {
@@ -36,6 +38,7 @@ impl Status {
             Status::Stopping => "stopping",
             Status::Error => "error",
             Status::Completed => "completed",
+            Status::Unknown => "unknown",
         }
     }
 }
@@ -217,6 +220,13 @@ pub trait Driver: Send + Sync {
         Ok(())
     }
 
+    /// The check before a command that only reads (`tta status`): a backend of several
+    /// engines fails it only when none answers; the components of one that does not
+    /// answer are then [`Status::Unknown`]. By default, [`Driver::preflight`].
+    fn preflight_read(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
+        self.preflight(ids, scope)
+    }
+
     /// Observes components, all at once where the backend allows (one engine call). Cheap:
     /// no host probes.
     fn observe(&self, ids: &[NodeId]) -> Vec<Observation>;
@@ -242,6 +252,34 @@ pub trait Driver: Send + Sync {
 
     /// How often to poll a component.
     fn poll_interval(&self, id: NodeId) -> Duration;
+
+    /// Sleeps between two polls of a starting component: until `until`, a cancel, or
+    /// (where the backend has events, as a container engine does) something that
+    /// happened to it since its last poll.
+    fn wait(&self, id: NodeId, until: Instant, cancel: &Cancel) {
+        let _ = id;
+        cancel.sleep(until.saturating_duration_since(Instant::now()));
+    }
+
+    /// What `{engine_host}` in a component's probe stands for: the host of the engine it
+    /// runs on (`None`: this driver knows no engine; probes then aim at `127.0.0.1`).
+    fn engine_host(&self, id: NodeId) -> Option<String> {
+        let _ = id;
+        None
+    }
+
+    /// How many changes the backend's events told of so far (none: it has no events).
+    fn change_count(&self) -> u64 {
+        0
+    }
+
+    /// Waits for a change after `seen` ([`Driver::change_count`]), `until`, or a cancel;
+    /// true when a change came. A backend without events sleeps until `until`.
+    fn wait_for_change(&self, seen: u64, until: Instant, cancel: &Cancel) -> bool {
+        let _ = seen;
+        cancel.sleep(until.saturating_duration_since(Instant::now()));
+        false
+    }
 
     /// Whether several components may go to [`Driver::start_batch`] together.
     fn batch_key(&self, id: NodeId) -> Option<BatchKey> {

@@ -221,9 +221,8 @@ pub(super) fn readiness(
         match w.step(now) {
             Step::Done(r) => return r,
             Step::Again(next) => {
-                let until = next.min(w.deadline);
-                ctx.cancel
-                    .sleep(until.saturating_duration_since(Instant::now()));
+                // The driver sleeps: an engine wakes the wait on its events.
+                ctx.driver.wait(id, next.min(w.deadline), ctx.cancel);
             }
         }
     }

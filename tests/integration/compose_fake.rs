@@ -29,9 +29,11 @@ fn stack(yaml: &str, programs: &[&str]) -> Stack {
     let path = bin.display().to_string();
     let log = s.path().join("fake.log").display().to_string();
     let state = s.path().join("engine").display().to_string();
+    // The fake plays the engine through its CLI.
     s.env("PATH", &path)
         .env("FAKE_LOG", &log)
         .env("FAKE_STATE", &state)
+        .env("TTA_ENGINE", "cli")
 }
 
 const TWO_REPOS: &str = r"

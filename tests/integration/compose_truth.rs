@@ -738,3 +738,54 @@ fn exec_gets_a_terminal_only_when_there_is_one() {
     assert!(pty.status.success(), "{text}");
     assert!(text.contains("/dev/pts/"), "no terminal inside: {text}");
 }
+
+#[test]
+fn doctor_names_missing_images_and_published_ports_held_by_others() {
+    if !engine_ready() {
+        return;
+    }
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let r = Real::new(
+        &[(
+            "a",
+            &format!(
+                "services:\n  web: {{ image: IMAGE, command: [sleep, '3600'], ports: ['127.0.0.1:{port}:80'] }}\n  gone: {{ image: 'tta-e2e/not-here:1.0', command: [sleep, '1'] }}\n"
+            ),
+        )],
+        "",
+    );
+    let d = r.stack.tta(&["--json", "doctor"]);
+    d.code(1);
+    let v = d.json();
+    let check = |name: &str| {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == name)
+            .unwrap_or_else(|| panic!("no {name} check: {v}"))
+            .clone()
+    };
+    let ports = check("published ports");
+    assert_eq!(ports["status"], "failed");
+    assert!(
+        ports["detail"].as_str().unwrap().contains(&format!(
+            "port {port}, which is already in use by pid {}",
+            std::process::id()
+        )),
+        "{ports}"
+    );
+    let images = check("images");
+    assert_eq!(images["status"], "warn", "compose would pull it: {images}");
+    assert!(
+        images["detail"]
+            .as_str()
+            .unwrap()
+            .contains("tta-e2e/not-here:1.0")
+    );
+    // With the port free, only the warning is left: doctor passes.
+    drop(holder);
+    let again = r.stack.tta(&["--json", "doctor"]);
+    again.ok();
+}

@@ -537,7 +537,10 @@ fn fake_compose_stack(yaml: &str) -> Stack {
     }
     let path = format!("{}:/usr/bin:/bin", bin.display());
     let state = s.path().join("engine").display().to_string();
-    s.env("PATH", &path).env("FAKE_STATE", &state)
+    // The fake plays the engine through its CLI.
+    s.env("PATH", &path)
+        .env("FAKE_STATE", &state)
+        .env("TTA_ENGINE", "cli")
 }
 
 #[test]

@@ -31,6 +31,8 @@ mod compose_fake;
 mod compose_e2e;
 // Agreeing with Compose and the engine on real stacks: slow one-shots, namespaces, replicas, crash loops, moves, names like options, stdin and bytes, signals, a silent engine.
 mod compose_truth;
+// A repository on another host's engine (a second dockerd on tcp://127.0.0.2): start, status, {engine_host} probes, logs, stop, the engine down.
+mod remote_engine;
 // Fault injection: Ctrl-C at random points, kill -9 during `config set`, a broken state dir, vanished repositories, hung compose, a dying engine.
 mod faults;
 // The host side of trust: every way a run ends, outputs that say what happened, ...

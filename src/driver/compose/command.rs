@@ -5,9 +5,12 @@
 //! and then the config's `compose.command` override detection. Every invocation for a
 //! repository carries `-p <project>`, `-f` for each compose file and `--profile` for each
 //! profile, all before the subcommand, and runs in the repository's folder. A repository's
-//! docker `context` becomes `docker --context X compose ...` (plugin), `docker-compose
-//! --context X ...` (v1), `podman --connection X compose ...`, or `DOCKER_CONTEXT=X` in the
-//! environment of a standalone v2. `DOCKER_HOST` is inherited untouched.
+//! docker `context` becomes `docker --context X compose ...` (plugin), `podman --connection
+//! X compose ...`, or `DOCKER_CONTEXT=X` in the environment of a standalone v2. Compose v1
+//! cannot read contexts stored by a current docker CLI ("Context not found"), so it gets
+//! the context's resolved endpoint instead (`DOCKER_HOST` and the TLS variables), or
+//! `--context X` when the context cannot be resolved (and compose says why). `DOCKER_HOST`
+//! is inherited untouched.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -212,7 +215,10 @@ impl ComposeCommand {
                     argv.insert(1, ctx.clone());
                     argv.insert(1, "--connection".to_owned());
                 }
-                _ if self.is_v1() => argv.extend(["--context".to_owned(), ctx.clone()]),
+                _ if self.is_v1() => match &target.endpoint_env {
+                    Some(vars) => env.extend(vars.iter().cloned()),
+                    None => argv.extend(["--context".to_owned(), ctx.clone()]),
+                },
                 _ => env.push(("DOCKER_CONTEXT".to_owned(), ctx.clone())),
             }
         }
@@ -356,6 +362,9 @@ pub(crate) struct Target {
     pub profiles: Vec<String>,
     /// The docker context, if any.
     pub context: Option<String>,
+    /// The context's endpoint as environment variables (`DOCKER_HOST`, TLS), for a
+    /// compose that cannot read the context store (v1); `None` when it cannot be resolved.
+    pub endpoint_env: Option<Vec<(String, String)>>,
 }
 
 impl Target {
@@ -386,6 +395,7 @@ impl Target {
             files: files.iter().map(|f| f.display().to_string()).collect(),
             profiles: repo.profiles.clone(),
             context: repo.context.clone(),
+            endpoint_env: None,
         })
     }
 }
@@ -455,6 +465,8 @@ mod tests {
             files: vec!["compose.yaml".into(), "more.yaml".into()],
             profiles: vec!["gpu".into()],
             context: context.map(str::to_owned),
+            endpoint_env: context
+                .map(|_| vec![("DOCKER_HOST".to_owned(), "tcp://127.0.0.2:2375".to_owned())]),
         }
     }
 
@@ -476,12 +488,21 @@ mod tests {
             "docker --context remote compose -p p -f compose.yaml -f more.yaml --profile gpu up -d"
         );
         assert!(env.is_empty());
-        let (a, _) =
+        // Compose v1 cannot read the docker CLI's contexts: it gets the endpoint.
+        let (a, env) =
             cmd(&["docker-compose"], Flavor::V1).invocation(&target(Some("remote")), &args);
         assert_eq!(
             a.join(" "),
-            "docker-compose --context remote -p p -f compose.yaml -f more.yaml --profile gpu up -d"
+            "docker-compose -p p -f compose.yaml -f more.yaml --profile gpu up -d"
         );
+        assert_eq!(
+            env,
+            [("DOCKER_HOST".to_owned(), "tcp://127.0.0.2:2375".to_owned())]
+        );
+        let mut unresolved = target(Some("gone"));
+        unresolved.endpoint_env = None;
+        let (a, _) = cmd(&["docker-compose"], Flavor::V1).invocation(&unresolved, &args);
+        assert_eq!(a[..3].join(" "), "docker-compose --context gone");
         let (a, env) =
             cmd(&["docker-compose"], Flavor::V2).invocation(&target(Some("remote")), &args);
         assert_eq!(a[..3].join(" "), "docker-compose -p p");

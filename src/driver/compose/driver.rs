@@ -8,7 +8,10 @@
 //!   state directory ([`super::registry`]).
 //! - Ready ([`super::observe`]): every container of the service runs, is healthy when it
 //!   has a compose healthcheck, and is not in a crash loop (the runner's host probe, if
-//!   any, comes after). A one-shot is ready when every container exited 0, however long
+//!   any, comes after). The wait is woken by the engine's event stream (start, health
+//!   status, die: [`super::engine::Engine::watch`]), not by a timer: a look every
+//!   [`EVENTS_SAFETY_POLL`] only guards against a stream that went quiet, and an engine
+//!   read through the CLI is polled every [`POLL_INTERVAL`]. A one-shot is ready when every container exited 0, however long
 //!   that takes; one that exits non-zero, turns unhealthy or keeps restarting has failed,
 //!   with its exit code and last log lines. No timer decides what a service is.
 //! - Stop: `docker stop -t <grace> -- ID...` of the running containers the engine labels
@@ -17,8 +20,9 @@
 //!   longer load); a forced cancel kills instead. A small marker in the state directory remembers which
 //!   containers `tta` stopped ([`super::markers`]). A stop of everything then stops what
 //!   earlier runs started that no component names any more ([`Compose::stop_leftovers`]).
-//! - Status: one `docker ps -a` per engine for every compose component of every repository
-//!   ([`super::engine`]), never `compose ps`. No compose command runs for status.
+//! - Status: one container list per engine for every compose component of every
+//!   repository ([`super::engine`]), all engines at once, never `compose ps`. No compose
+//!   command runs for status.
 //!
 //! The compose command is detected once per run, and only when one is actually needed.
 //! Failures of the environment (no compose, a repository folder gone) are returned as such
@@ -32,7 +36,7 @@ use indexmap::IndexMap;
 
 use super::cli::EngineCli;
 use super::command::{self, ComposeCommand, Target, Unavailable, is_transient, output_text};
-use super::engine::{Engine, bounded};
+use super::engine::{Changes, Engine, bounded};
 use super::project::{Project, STOP_SLACK};
 use super::ps::{Container, State as ContainerState};
 use super::registry::{Registry, Started};
@@ -45,8 +49,13 @@ use crate::graph::{Graph, NodeId};
 use crate::process::RunError;
 use crate::state::StateDir;
 
-/// How often a starting service is polled.
+/// How often a starting service is polled when its engine gives no events.
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// How often a starting service is looked at when its engine's events wake the wait.
+pub(crate) const EVENTS_SAFETY_POLL: Duration = Duration::from_secs(1);
+/// How far back the event stream starts: events are hints (the list is the truth), and an
+/// engine on another host may keep another time.
+const EVENTS_REPLAY: f64 = 30.0;
 /// How many log lines a failure carries.
 pub(super) const TAIL_LINES: usize = 10;
 
@@ -111,6 +120,10 @@ pub(crate) struct Compose {
     deadline: Mutex<Option<Instant>>,
     /// `--build`, `--pull` of the run.
     up_options: Mutex<crate::driver::UpOptions>,
+    /// Rung by every engine's event stream.
+    pub(super) changes: Arc<Changes>,
+    /// The change count when each waiting component was last polled.
+    seen: Mutex<HashMap<NodeId, u64>>,
 }
 
 /// The projects of every configured repository and the engines that serve them (one per
@@ -120,6 +133,7 @@ pub(super) fn projects_and_engines(
     config: &Config,
     cli: EngineCli,
     state: &StateDir,
+    changes: &Arc<Changes>,
 ) -> (Vec<Project>, Vec<Engine>) {
     let registry = Registry::load(state);
     let mut engines: Vec<Engine> = Vec::new();
@@ -133,13 +147,21 @@ pub(super) fn projects_and_engines(
         {
             i
         } else {
-            engines.push(Engine::new(cli, repo.context.clone(), host));
+            engines.push(Engine::new(
+                cli,
+                repo.context.clone(),
+                host,
+                changes.clone(),
+            ));
             engines.len() - 1
         };
         let recorded = registry.project_of(name, &repo.path);
-        let project = Project::new(name, repo, &env, recorded, engine);
-        if let Ok(t) = &project.target {
+        let mut project = Project::new(name, repo, &env, recorded, engine);
+        if let Ok(t) = &mut project.target {
             engines[engine].serve(t.project.clone());
+            if t.context.is_some() {
+                t.endpoint_env = engines[engine].endpoint().ok().map(|e| e.compose_env());
+            }
         }
         projects.push(project);
     }
@@ -157,7 +179,9 @@ impl Compose {
     pub(crate) fn with_env(config: &Config, graph: &Graph, env_command: Option<String>) -> Self {
         let command = CommandChoice::new(env_command, config);
         let state = StateDir::new(&config.state_dir);
-        let (projects, engines) = projects_and_engines(config, command.engine_cli(), &state);
+        let changes = Arc::new(Changes::default());
+        let (projects, engines) =
+            projects_and_engines(config, command.engine_cli(), &state, &changes);
         let nodes = graph
             .names()
             .iter()
@@ -188,7 +212,90 @@ impl Compose {
             restarts: Mutex::new(HashMap::new()),
             deadline: Mutex::new(None),
             up_options: Mutex::new(crate::driver::UpOptions::default()),
+            changes,
+            seen: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The engine of a compose component.
+    pub(crate) fn engine_of_id(&self, id: NodeId) -> Option<&Engine> {
+        self.node(id).map(|n| self.engine_of(n))
+    }
+
+    /// What `{engine_host}` stands for in a component's probe: the host of the engine its
+    /// repository runs on (`None`: not a compose component).
+    pub(crate) fn engine_host(&self, id: NodeId) -> Option<String> {
+        self.node(id).map(|n| self.engine_of(n).engine_host())
+    }
+
+    /// The host of the engine that components outside any repository see: the default
+    /// one (`DOCKER_HOST`, `DOCKER_CONTEXT`, the current context).
+    pub(crate) fn default_engine_host(&self) -> String {
+        super::endpoint::resolve(self.engine_cli(), None, None, &super::endpoint::process_env)
+            .map_or_else(|_| "127.0.0.1".to_owned(), |e| e.engine_host())
+    }
+
+    /// The engines, for `tta doctor` and warnings: each with the repositories it serves.
+    pub(crate) fn engines(&self) -> Vec<(&Engine, Vec<&str>)> {
+        self.engines
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let repos = self
+                    .projects
+                    .iter()
+                    .filter(|p| p.engine == i)
+                    .map(|p| p.name.as_str())
+                    .collect();
+                (e, repos)
+            })
+            .collect()
+    }
+
+    /// How often a starting component is looked at: rarely when its engine's events wake
+    /// the wait, else every [`POLL_INTERVAL`].
+    pub(crate) fn poll_interval(&self, id: NodeId) -> Duration {
+        match self.node(id) {
+            Some(n) if self.engine_of(n).events_live() => EVENTS_SAFETY_POLL,
+            _ => POLL_INTERVAL,
+        }
+    }
+
+    /// Sleeps until something happens on the component's engine (an event after its last
+    /// poll), `until`, or a cancel.
+    pub(crate) fn wait(&self, id: NodeId, until: Instant, cancel: &Cancel) {
+        match lock(&self.seen).get(&id).copied() {
+            Some(seen)
+                if self
+                    .node(id)
+                    .is_some_and(|n| self.engine_of(n).events_live()) =>
+            {
+                self.changes.wait(seen, until, cancel);
+            }
+            _ => {
+                cancel.sleep(until.saturating_duration_since(Instant::now()));
+            }
+        }
+    }
+
+    /// The number of engine events seen so far (see [`Compose::wait_for_change`]).
+    pub(crate) fn change_count(&self) -> u64 {
+        self.changes.generation()
+    }
+
+    /// Waits for an engine event after `seen` (reading every engine's event stream),
+    /// `until`, or a cancel; true when one came.
+    pub(crate) fn wait_for_change(&self, seen: u64, until: Instant, cancel: &Cancel) -> bool {
+        let since = crate::state::now_epoch();
+        let mut live = false;
+        for e in self.engines.iter().filter(|e| !e.projects().is_empty()) {
+            live |= e.watch(since);
+        }
+        if !live {
+            cancel.sleep(until.saturating_duration_since(Instant::now()));
+            return false;
+        }
+        self.changes.wait(seen, until, cancel)
     }
 
     /// Bounds every later engine and compose call by the run's deadline.
@@ -233,8 +340,10 @@ impl Compose {
 
     /// Checks what the components `ids` need before a command touches them: their
     /// repositories' folders (all repositories whose services are discovered, too, for
-    /// [`Scope::Everything`]) and an engine that answers. Stops at the first problem.
-    pub(crate) fn preflight(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
+    /// [`Scope::Everything`]) and engines that answer (all asked at once). Stops at the
+    /// first problem; for a command that only `reads`, an engine that cannot be reached
+    /// is a problem only when none can (its components are then `unknown`).
+    pub(crate) fn preflight(&self, ids: &[NodeId], scope: Scope, reads: bool) -> Result<(), Error> {
         let mut repos: Vec<usize> = ids
             .iter()
             .filter_map(|&i| self.node(i))
@@ -248,12 +357,37 @@ impl Compose {
         if let Some(r) = repos.iter().find(|&&r| !self.projects[r].present()) {
             return Err(self.projects[*r].missing());
         }
-        for e in self.engines_of(ids) {
-            if let Err(err) = &*self.engines[e].snapshot(None) {
-                return Err(Error::environment(err.message.clone(), err.hint.clone()));
+        let snaps = self.snapshots(&self.engines_of(ids));
+        let failed: Vec<&super::engine::PsError> = snaps
+            .values()
+            .filter_map(|s| s.as_ref().as_ref().err())
+            .collect();
+        let tolerated = reads && failed.len() < snaps.len() && failed.iter().all(|e| e.unreachable);
+        match failed.first() {
+            Some(err) if !tolerated => {
+                Err(Error::environment(err.message.clone(), err.hint.clone()))
             }
+            _ => Ok(()),
         }
-        Ok(())
+    }
+
+    /// One list of each of these engines, all asked at once.
+    fn snapshots(&self, engines: &[usize]) -> HashMap<usize, super::engine::Snapshot> {
+        if engines.len() < 2 {
+            return engines
+                .iter()
+                .map(|&e| (e, self.engines[e].snapshot(None)))
+                .collect();
+        }
+        std::thread::scope(|s| {
+            let hs: Vec<_> = engines
+                .iter()
+                .map(|&e| (e, s.spawn(move || self.engines[e].snapshot(None))))
+                .collect();
+            hs.into_iter()
+                .filter_map(|(e, h)| h.join().ok().map(|snap| (e, snap)))
+                .collect()
+        })
     }
 
     /// The engines (distinct, sorted) that serve these components.
@@ -348,9 +482,11 @@ impl Compose {
                 .max()
                 .unwrap_or_default(),
         );
-        let shared = &self.engines[project.engine].shared_up;
+        let engine = &self.engines[project.engine];
+        // Events from before the call on are read, so none of its services' is missed.
+        engine.watch(crate::state::now_epoch() - EVENTS_REPLAY);
         let options = *lock(&self.up_options);
-        let result = project.up(&cmd, target, &services, options, deadline, cancel, shared);
+        let result = project.up(&cmd, target, &services, options, deadline, cancel, engine);
         let shown = format!(
             "{} {}up -d --no-deps{} -- {}",
             cmd.argv.join(" "),
@@ -428,7 +564,10 @@ impl Compose {
             return Poll::Failed(Failure::new("not a compose component"));
         };
         let started = lock(&self.started).get(&id).copied();
-        let snap = self.engine_of(node).snapshot(started);
+        let engine = self.engine_of(node);
+        engine.watch(crate::state::now_epoch() - EVENTS_REPLAY);
+        lock(&self.seen).insert(id, self.changes.generation());
+        let snap = engine.snapshot(started);
         let snap = match &*snap {
             Ok(s) => s,
             Err(e) => return Poll::Pending(Some(format!("engine: {}", e.message))),
@@ -612,25 +751,10 @@ impl Compose {
         }
     }
 
-    /// Observes compose components: one `docker ps` per engine for all of them.
+    /// Observes compose components: one container list per engine for all of them, every
+    /// engine at once.
     pub(crate) fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
-        let engines = self.engines_of(ids);
-        let snaps: HashMap<usize, super::engine::Snapshot> = if engines.len() > 1 {
-            std::thread::scope(|s| {
-                let hs: Vec<_> = engines
-                    .iter()
-                    .map(|&e| (e, s.spawn(move || self.engines[e].snapshot(None))))
-                    .collect();
-                hs.into_iter()
-                    .filter_map(|(e, h)| h.join().ok().map(|snap| (e, snap)))
-                    .collect()
-            })
-        } else {
-            engines
-                .iter()
-                .map(|&e| (e, self.engines[e].snapshot(None)))
-                .collect()
-        };
+        let snaps = self.snapshots(&self.engines_of(ids));
         ids.iter()
             .map(|&id| {
                 match self
@@ -664,7 +788,11 @@ pub(super) fn last_lines(text: &str, n: usize) -> Vec<String> {
 
 impl crate::driver::Driver for Compose {
     fn preflight(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
-        Compose::preflight(self, ids, scope)
+        Compose::preflight(self, ids, scope, false)
+    }
+
+    fn preflight_read(&self, ids: &[NodeId], scope: Scope) -> Result<(), Error> {
+        Compose::preflight(self, ids, scope, true)
     }
 
     fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
@@ -685,8 +813,20 @@ impl crate::driver::Driver for Compose {
         Compose::poll(self, id)
     }
 
-    fn poll_interval(&self, _: NodeId) -> Duration {
-        POLL_INTERVAL
+    fn poll_interval(&self, id: NodeId) -> Duration {
+        Compose::poll_interval(self, id)
+    }
+
+    fn wait(&self, id: NodeId, until: Instant, cancel: &Cancel) {
+        Compose::wait(self, id, until, cancel);
+    }
+
+    fn change_count(&self) -> u64 {
+        Compose::change_count(self)
+    }
+
+    fn wait_for_change(&self, seen: u64, until: Instant, cancel: &Cancel) -> bool {
+        Compose::wait_for_change(self, seen, until, cancel)
     }
 
     fn batch_key(&self, id: NodeId) -> Option<BatchKey> {

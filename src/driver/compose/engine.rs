@@ -1,38 +1,57 @@
-//! One container engine (a docker context, a `DOCKER_HOST` a repository's `.env` names, or
-//! the default one): one `docker ps -a` for every compose container of the projects it
-//! serves, plus one `docker inspect` of the containers that started moments ago (their
-//! restart count tells a crash loop from a service that runs), shared for up to
-//! [`PS_MAX_AGE`] between concurrent callers (one call in flight at a time), and container
-//! logs, and stopping containers by id (`docker stop`: what `compose stop` does, without
-//! compose's start-up cost, and possible when the compose files no longer load). Every
-//! call ends by [`ENGINE_DEADLINE`] (a stop: its grace period and more) or the run's
-//! `--timeout`, whichever comes first. Failures are worded for the user with a next step.
+//! One container engine (a docker context, a `DOCKER_HOST`, or the default one), found as
+//! the docker CLI finds it ([`super::endpoint`]) and spoken to through the Engine API
+//! ([`super::api`]) where the client can speak its address, else through the docker CLI
+//! (`ssh://`, TLS without verification, a Podman connection: said once at `-v`, and by
+//! `tta doctor`).
+//!
+//! - One list of every compose container of the projects it serves (`GET
+//!   /containers/json`, or `docker ps -a`), plus one inspect of the containers that
+//!   started moments ago (their restart count tells a crash loop from a service that
+//!   runs), shared for up to [`PS_MAX_AGE`] between concurrent callers (one call in flight
+//!   at a time), and never older than the last event seen.
+//! - The event stream ([`Engine::watch`]): every container event of a compose project
+//!   drops the shared list and rings the driver's [`Changes`], so a readiness wait wakes
+//!   when something happened instead of polling.
+//! - Container logs; stopping containers by id (`docker stop`: what `compose stop` does,
+//!   without compose's start-up, and possible when the compose files no longer load).
+//!
+//! Every call ends by [`ENGINE_DEADLINE`] (a stop: its grace period and more) or the run's
+//! `--timeout`, whichever comes first, and calls are capped per engine (one at a time for
+//! `ssh://` engines, which fail under parallel operations: docker/compose#8856). Failures
+//! are worded for the user with a next step.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use super::ps::{INSPECT_TEMPLATE, apply_inspect};
-
+use super::api::{Api, ApiError};
 use super::cli::EngineCli;
 use super::command::{self, engine_unreachable};
+use super::endpoint::{self, Endpoint};
 use super::lock;
-use super::ps::{self, Container, State as ContainerState, TEMPLATE};
-use crate::cancel::{Cancel, Level};
+use super::ps::{
+    self, Container, INSPECT_TEMPLATE, State as ContainerState, TEMPLATE, apply_inspect,
+};
+use crate::cancel::{Bell, Cancel, Level};
 use crate::process::{RunError, Sink, Spec};
 
-/// How long a `docker ps` result is shared between callers.
+/// How long a container list is shared between callers.
 pub(crate) const PS_MAX_AGE: Duration = Duration::from_millis(100);
-/// How long `docker ps` and `docker logs` may take.
+/// How long a list, an inspect or a log may take.
 pub(crate) const ENGINE_DEADLINE: Duration = Duration::from_secs(30);
+/// How many calls may go to one engine at once (`ssh://` engines: one).
+const MAX_CALLS: usize = 16;
 
-/// Why `docker ps` gave no answer, worded for the user.
+/// Why the engine gave no list, worded for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PsError {
     /// What went wrong.
     pub message: String,
     /// What to do.
     pub hint: String,
+    /// The engine could not be reached at all (rather than refusing or failing a call).
+    pub unreachable: bool,
 }
 
 /// The containers of an engine, or why they could not be listed.
@@ -44,39 +63,154 @@ struct Cached {
     result: Snapshot,
 }
 
-/// A container's restart count and start time, as `docker inspect` gave them.
+/// A container's restart count and start time, as an inspect gave them.
 type Inspected = (Option<u32>, Option<f64>);
+
+/// Something changed on an engine: rung by every engine's event stream, waited on by
+/// readiness waits and `status --watch`. Shared by the engines of one driver.
+#[derive(Debug, Default)]
+pub(crate) struct Changes {
+    bell: Arc<Bell>,
+    generation: AtomicU64,
+}
+
+impl Changes {
+    /// How many changes were seen so far.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    fn ring(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.bell.ring();
+    }
+
+    /// Waits until a change after `seen`, `until`, or a cancel; true when a change came.
+    pub(crate) fn wait(&self, seen: u64, until: Instant, cancel: &Cancel) -> bool {
+        let _watch = cancel.watch(&self.bell);
+        self.bell.wait_until(Some(until), || {
+            cancel.is_cancelled() || self.generation() != seen
+        }) && self.generation() != seen
+    }
+}
+
+/// How the engine is read.
+enum Access {
+    /// Through the Engine API.
+    Api(Api),
+    /// Through the CLI, and why.
+    Cli(String),
+    /// Not at all: its address cannot be found or used.
+    Broken(ApiError),
+}
+
+/// The state of an engine's event stream.
+const EVENTS_OFF: u8 = 0;
+const EVENTS_LIVE: u8 = 1;
+const EVENTS_ENDED: u8 = 2;
+
+/// A counting semaphore: the cap on calls to one engine.
+struct Permits {
+    max: usize,
+    used: Mutex<usize>,
+    freed: Condvar,
+}
+
+struct Permit<'p>(&'p Permits);
+
+impl Permits {
+    fn take(&self) -> Permit<'_> {
+        let mut used = lock(&self.used);
+        while *used >= self.max {
+            used = self
+                .freed
+                .wait(used)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *used += 1;
+        Permit(self)
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.used) -= 1;
+        self.0.freed.notify_one();
+    }
+}
+
+/// What the event stream shares with the engine.
+#[derive(Default)]
+struct Shared {
+    cache: Mutex<Option<Cached>>,
+    /// When the last event of a served project arrived: no list taken before it is used.
+    last_event: Mutex<Option<Instant>>,
+    events: AtomicU8,
+}
 
 /// One engine and what is cached about it.
 pub(crate) struct Engine {
     cli: EngineCli,
     context: Option<String>,
-    /// `DOCKER_HOST` for this engine's calls, when a repository's `.env` names one.
+    /// `DOCKER_HOST` for this engine's CLI calls, when a repository's `.env` names one.
     host: Option<String>,
+    /// Where it is, or why that cannot be told.
+    endpoint: Result<Endpoint, String>,
+    access: OnceLock<Access>,
     /// The run's deadline: no call outlives it.
     deadline: Mutex<Option<Instant>>,
     projects: Vec<String>,
-    cache: Mutex<Option<Cached>>,
+    shared: Arc<Shared>,
     fetching: Mutex<()>,
-    /// Held by `up` calls of repositories on a shared (external) network.
+    permits: Permits,
+    changes: Arc<Changes>,
+    /// Held by `up` calls of repositories on a shared (external) network, and by every
+    /// `up` on an engine that takes one call at a time.
     pub(super) shared_up: Mutex<()>,
-    /// What `docker inspect` said of a container: its restart count and start time, reused
-    /// while `docker ps` shows the same run (so each run is inspected once, not on every
+    /// What an inspect said of a container: its restart count and start time, reused
+    /// while the list shows the same run (so each run is inspected once, not on every
     /// snapshot: at 200 starting services that is most of the engine's work).
     inspected: Mutex<HashMap<String, Inspected>>,
 }
 
+/// `TTA_ENGINE=cli` reads every engine through the CLI (for a fake `docker` in tests, or
+/// an engine the client mishandles).
+fn cli_forced() -> bool {
+    std::env::var("TTA_ENGINE").is_ok_and(|v| v.eq_ignore_ascii_case("cli"))
+}
+
 impl Engine {
-    /// The engine of a docker `context` (`None`: the default one).
-    pub(crate) fn new(cli: EngineCli, context: Option<String>, host: Option<String>) -> Self {
+    /// The engine of a docker `context` (`None`: the default one) or of a `.env`'s
+    /// `DOCKER_HOST`; reads the context store, connects to nothing.
+    pub(crate) fn new(
+        cli: EngineCli,
+        context: Option<String>,
+        host: Option<String>,
+        changes: Arc<Changes>,
+    ) -> Self {
+        let endpoint = endpoint::resolve(
+            cli,
+            context.as_deref(),
+            host.as_deref(),
+            &endpoint::process_env,
+        );
+        let serial = endpoint.as_ref().is_ok_and(Endpoint::serial);
         Self {
             cli,
             context,
             host,
+            endpoint,
+            access: OnceLock::new(),
             deadline: Mutex::new(None),
             projects: Vec::new(),
-            cache: Mutex::new(None),
+            shared: Arc::new(Shared::default()),
             fetching: Mutex::new(()),
+            permits: Permits {
+                max: if serial { 1 } else { MAX_CALLS },
+                used: Mutex::new(0),
+                freed: Condvar::new(),
+            },
+            changes,
             shared_up: Mutex::new(()),
             inspected: Mutex::new(HashMap::new()),
         }
@@ -92,14 +226,70 @@ impl Engine {
         self.host.as_deref()
     }
 
+    /// Where it is, or why that cannot be told (a context that is not in the store).
+    pub(crate) fn endpoint(&self) -> Result<&Endpoint, &str> {
+        self.endpoint.as_ref().map_err(String::as_str)
+    }
+
+    /// What `{engine_host}` stands for in probes of its components.
+    pub(crate) fn engine_host(&self) -> String {
+        self.endpoint
+            .as_ref()
+            .map_or_else(|_| "127.0.0.1".to_owned(), Endpoint::engine_host)
+    }
+
+    /// Whether calls go one at a time (`ssh://`).
+    pub(crate) fn serial(&self) -> bool {
+        self.permits.max == 1
+    }
+
+    /// How it is read: `Ok(())` through the API, else why through the CLI (or not at all).
+    pub(crate) fn through_api(&self) -> Result<(), String> {
+        match self.access() {
+            Access::Api(_) => Ok(()),
+            Access::Cli(why) => Err(why.clone()),
+            Access::Broken(e) => Err(e.to_string()),
+        }
+    }
+
+    fn access(&self) -> &Access {
+        self.access.get_or_init(|| {
+            let access = match &self.endpoint {
+                Err(e) => Access::Broken(ApiError::Unreachable(e.clone())),
+                Ok(_) if cli_forced() => Access::Cli("TTA_ENGINE=cli".into()),
+                Ok(ep) => match ep.api() {
+                    Ok(()) => Api::new(ep).map_or_else(Access::Broken, Access::Api),
+                    Err(why) => Access::Cli(why),
+                },
+            };
+            let at = self
+                .endpoint
+                .as_ref()
+                .map_or_else(Clone::clone, Endpoint::describe);
+            match &access {
+                Access::Api(_) => tracing::info!("engine {at}: through the Engine API"),
+                Access::Cli(why) => tracing::info!(
+                    "engine {at}: through the {} CLI ({why})",
+                    self.cli.program()
+                ),
+                Access::Broken(e) => tracing::info!("engine {at}: cannot be used: {e}"),
+            }
+            access
+        })
+    }
+
     /// Bounds every later call by the run's deadline.
     pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
         *lock(&self.deadline) = deadline;
     }
 
-    /// A docker call of this engine, bounded by [`ENGINE_DEADLINE`] and the run's deadline.
+    fn limit(&self) -> Duration {
+        bounded(ENGINE_DEADLINE, *lock(&self.deadline))
+    }
+
+    /// A CLI call of this engine, bounded by [`ENGINE_DEADLINE`] and the run's deadline.
     fn spec(&self, argv: Vec<String>) -> Spec {
-        let mut spec = Spec::new(argv).deadline(bounded(ENGINE_DEADLINE, *lock(&self.deadline)));
+        let mut spec = Spec::new(argv).deadline(self.limit());
         if let Some(h) = &self.host {
             spec = spec.envs([("DOCKER_HOST", h.as_str())]);
         }
@@ -111,9 +301,14 @@ impl Engine {
         self.projects.push(project);
     }
 
+    /// The projects it serves.
+    pub(crate) fn projects(&self) -> &[String] {
+        &self.projects
+    }
+
     /// `docker [--context X] ps -a --filter ... --format ...`.
-    pub(crate) fn ps_argv(&self) -> Vec<String> {
-        let filter = match self.projects.as_slice() {
+    pub(crate) fn ps_argv(&self, projects: &[String]) -> Vec<String> {
+        let filter = match projects {
             [one] => format!("label=com.docker.compose.project={one}"),
             _ => "label=com.docker.compose.project".to_owned(),
         };
@@ -127,11 +322,59 @@ impl Engine {
         )
     }
 
-    fn fetch(&self) -> Result<Vec<Container>, PsError> {
+    fn hint(&self) -> String {
+        command::engine_hint(self.context())
+    }
+
+    /// The compose containers of `projects`, through the API or the CLI.
+    fn list_any(&self, projects: &[String]) -> Result<Vec<Container>, PsError> {
+        let _permit = self.permits.take();
+        let mut all = match self.access() {
+            Access::Api(api) => {
+                let one = match projects {
+                    [p] => Some(p.as_str()),
+                    _ => None,
+                };
+                let values = api
+                    .list(one, self.limit())
+                    .map_err(|e| self.api_error(&e))?;
+                values.iter().filter_map(ps::container).collect()
+            }
+            Access::Broken(e) => return Err(self.api_error(e)),
+            Access::Cli(_) => self.list_cli(projects)?,
+        };
+        all.retain(|c| !c.oneoff && projects.contains(&c.project));
+        Ok(all)
+    }
+
+    fn api_error(&self, e: &ApiError) -> PsError {
+        let at = self
+            .endpoint
+            .as_ref()
+            .map_or_else(Clone::clone, |ep| ep.host.clone());
+        match e {
+            ApiError::Unreachable(m) => PsError {
+                message: format!("the container engine is not answering: {m}"),
+                hint: self.hint(),
+                unreachable: true,
+            },
+            ApiError::TimedOut(_) => PsError {
+                message: format!("the engine at {at} did not answer: the container list {e}"),
+                hint: self.hint(),
+                unreachable: true,
+            },
+            ApiError::Failed(m) => PsError {
+                message: format!("the engine at {at} refused to list containers: {m}"),
+                hint: self.hint(),
+                unreachable: false,
+            },
+        }
+    }
+
+    fn list_cli(&self, projects: &[String]) -> Result<Vec<Container>, PsError> {
         let program = self.cli.program();
-        let hint = || command::engine_hint(self.context());
         let out = self
-            .spec(self.ps_argv())
+            .spec(self.ps_argv(projects))
             .capture()
             .run()
             .map_err(|e| match e {
@@ -140,41 +383,49 @@ impl Engine {
                         "`{p}` is not installed (not found on PATH); tta reads container status with `{p} ps`"
                     ),
                     hint: format!("install the {p} CLI, or put it on PATH"),
+                    unreachable: false,
                 },
                 other => PsError {
                     message: format!("the engine did not answer `{program} ps`: {other}"),
-                    hint: hint(),
+                    hint: self.hint(),
+                    unreachable: true,
                 },
             })?;
         if !out.success() {
             let text = command::output_text(&out);
             let line = command::error_line(&text);
+            let unreachable = engine_unreachable(&text);
             return Err(PsError {
-                message: if engine_unreachable(&text) {
+                message: if unreachable {
                     format!("the container engine is not answering: {line}")
                 } else {
                     format!("`{program} ps` failed: {line}")
                 },
-                hint: hint(),
+                hint: self.hint(),
+                unreachable,
             });
         }
-        let mut all = ps::parse(&out.stdout_text()).map_err(|m| PsError {
+        ps::parse(&out.stdout_text()).map_err(|m| PsError {
             message: m,
             hint: "report this with the output of the same `docker ps` command".into(),
-        })?;
-        all.retain(|c| !c.oneoff && self.projects.contains(&c.project));
+            unreachable: false,
+        })
+    }
+
+    fn fetch(&self) -> Result<Vec<Container>, PsError> {
+        let mut all = self.list_any(&self.projects)?;
         self.inspect_young(&mut all);
         Ok(all)
     }
 
     /// Restart counts and start times of the containers that started moments ago (one
-    /// `docker inspect`); a container that cannot be inspected keeps what `ps` said.
+    /// inspect); a container that cannot be inspected keeps what the list said.
     fn inspect_young(&self, all: &mut [Container]) {
         let now = crate::state::now_epoch();
         let known = lock(&self.inspected);
         let mut ids: Vec<String> = Vec::new();
         for c in all.iter_mut().filter(|c| c.young() && !c.id.is_empty()) {
-            // The same run as when inspected: its start time matches what `ps` says.
+            // The same run as when inspected: its start time matches what the list says.
             let same_run = |started: f64| {
                 c.state == ContainerState::Running
                     && c.age
@@ -188,15 +439,33 @@ impl Engine {
                 _ => ids.push(c.id.clone()),
             }
         }
+        drop(known);
         if ids.is_empty() {
             return;
         }
-        let mut args = vec!["inspect", "--format", INSPECT_TEMPLATE, "--"];
-        args.extend(ids.iter().map(String::as_str));
-        let argv = self.cli.argv(self.context(), &args);
-        drop(known);
-        if let Ok(out) = self.spec(argv).capture().run() {
-            apply_inspect(&out.stdout_text(), all);
+        let _permit = self.permits.take();
+        let text = match self.access() {
+            Access::Api(api) => api.inspect(&ids, self.limit()).ok().map(|found| {
+                found.iter().fold(String::new(), |mut text, (id, n, t)| {
+                    let (n, t) = (n.unwrap_or_default(), t.as_deref().unwrap_or("-"));
+                    text.push_str(&format!("{id} {n} {t}\n"));
+                    text
+                })
+            }),
+            Access::Broken(_) => None,
+            Access::Cli(_) => {
+                let mut args = vec!["inspect", "--format", INSPECT_TEMPLATE, "--"];
+                args.extend(ids.iter().map(String::as_str));
+                let argv = self.cli.argv(self.context(), &args);
+                self.spec(argv)
+                    .capture()
+                    .run()
+                    .ok()
+                    .map(|o| o.stdout_text())
+            }
+        };
+        if let Some(text) = text {
+            apply_inspect(&text, all);
             let mut known = lock(&self.inspected);
             for c in all.iter().filter(|c| ids.contains(&c.id)) {
                 known.insert(c.id.clone(), (c.restart_count, c.started_at));
@@ -204,26 +473,29 @@ impl Engine {
         }
     }
 
-    /// The engine's containers, from a call that began after `not_before` and at most
-    /// [`PS_MAX_AGE`] ago; concurrent callers share one call.
+    /// The engine's containers, from a call that began after `not_before` (and after the
+    /// last event seen) and at most [`PS_MAX_AGE`] ago; concurrent callers share one call.
     pub(crate) fn snapshot(&self, not_before: Option<Instant>) -> Snapshot {
         let fresh = |c: &Option<Cached>| {
+            let event = *lock(&self.shared.last_event);
             c.as_ref()
                 .filter(|c| {
-                    c.taken.elapsed() <= PS_MAX_AGE && not_before.is_none_or(|t| c.taken >= t)
+                    c.taken.elapsed() <= PS_MAX_AGE
+                        && not_before.is_none_or(|t| c.taken >= t)
+                        && event.is_none_or(|t| c.taken >= t)
                 })
                 .map(|c| c.result.clone())
         };
-        if let Some(s) = fresh(&lock(&self.cache)) {
+        if let Some(s) = fresh(&lock(&self.shared.cache)) {
             return s;
         }
         let _one_at_a_time = lock(&self.fetching);
-        if let Some(s) = fresh(&lock(&self.cache)) {
+        if let Some(s) = fresh(&lock(&self.shared.cache)) {
             return s;
         }
         let taken = Instant::now();
         let result = Arc::new(self.fetch());
-        *lock(&self.cache) = Some(Cached {
+        *lock(&self.shared.cache) = Some(Cached {
             taken,
             result: result.clone(),
         });
@@ -232,36 +504,54 @@ impl Engine {
 
     /// The compose containers of `projects` (not necessarily served), uncached.
     pub(crate) fn list(&self, projects: &[String]) -> Result<Vec<Container>, PsError> {
-        let argv = self.cli.argv(
-            self.context(),
-            &[
-                "ps",
-                "-a",
-                "--filter",
-                "label=com.docker.compose.project",
-                "--format",
-                match self.cli {
-                    EngineCli::Podman => "json",
-                    EngineCli::Docker => TEMPLATE,
-                },
-            ],
-        );
-        let out = self.spec(argv).capture().run().map_err(|e| PsError {
-            message: format!("the engine did not answer `{} ps`: {e}", self.cli.program()),
-            hint: command::engine_hint(self.context()),
-        })?;
-        if !out.success() {
-            return Err(PsError {
-                message: command::error_line(&command::output_text(&out)),
-                hint: command::engine_hint(self.context()),
-            });
+        self.list_any(projects)
+    }
+
+    /// Starts reading the engine's event stream (once; a no-op for an engine read
+    /// through the CLI). Events from `since` on are replayed, so none between the call and
+    /// the stream's start is missed. Returns whether events arrive.
+    pub(crate) fn watch(&self, since: f64) -> bool {
+        let Access::Api(api) = self.access() else {
+            return false;
+        };
+        let shared = &self.shared;
+        if shared
+            .events
+            .compare_exchange(EVENTS_OFF, EVENTS_LIVE, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return self.events_live();
         }
-        let mut all = ps::parse(&out.stdout_text()).map_err(|m| PsError {
-            message: m,
-            hint: String::new(),
-        })?;
-        all.retain(|c| !c.oneoff && projects.contains(&c.project));
-        Ok(all)
+        let (on_event, on_end) = (shared.clone(), shared.clone());
+        let (changes, end_changes) = (self.changes.clone(), self.changes.clone());
+        let projects = self.projects.clone();
+        let started = api.watch(
+            since,
+            move |e| {
+                if !projects.contains(&e.project) {
+                    return;
+                }
+                tracing::trace!("engine event: {} {} ({})", e.project, e.action, e.id);
+                *lock(&on_event.last_event) = Some(Instant::now());
+                *lock(&on_event.cache) = None;
+                changes.ring();
+            },
+            move |why| {
+                tracing::debug!("engine events: {why}; falling back to polling");
+                on_end.events.store(EVENTS_ENDED, Ordering::SeqCst);
+                end_changes.ring();
+            },
+        );
+        if let Err(e) = started {
+            tracing::debug!("{e}");
+            shared.events.store(EVENTS_ENDED, Ordering::SeqCst);
+        }
+        self.events_live()
+    }
+
+    /// Whether its event stream is being read.
+    pub(crate) fn events_live(&self) -> bool {
+        self.shared.events.load(Ordering::SeqCst) == EVENTS_LIVE
     }
 
     /// `docker stop -t GRACE -- IDS` (each container with the stop signal compose gave
@@ -276,6 +566,7 @@ impl Engine {
         if ids.is_empty() {
             return Ok(());
         }
+        let _permit = self.permits.take();
         let secs = (grace.as_secs() + u64::from(grace.subsec_nanos() > 0)).to_string();
         let mut args = vec!["stop", "-t", secs.as_str(), "--"];
         args.extend(ids);
@@ -306,9 +597,9 @@ impl Engine {
         }
     }
 
-    /// Forgets the cached snapshot (after a change this run made).
+    /// Forgets the cached list (after a change this run made).
     pub(crate) fn invalidate(&self) {
-        *lock(&self.cache) = None;
+        *lock(&self.shared.cache) = None;
     }
 
     /// `docker logs --timestamps ...` of a container for `query`, and its environment.
@@ -346,6 +637,10 @@ impl Engine {
     /// The last `n` lines of a container's log (both streams), or none when it cannot be
     /// read.
     pub(crate) fn logs(&self, container: &str, n: usize) -> Vec<String> {
+        let _permit = self.permits.take();
+        if let Access::Api(api) = self.access() {
+            return api.logs(container, n, self.limit()).unwrap_or_default();
+        }
         let tail = n.to_string();
         let argv = self
             .cli
@@ -358,6 +653,18 @@ impl Engine {
                 lines[lines.len().saturating_sub(n)..].to_vec()
             })
             .unwrap_or_default()
+    }
+
+    /// The engine's version and API version, through the API (`None`: read through the
+    /// CLI, or no answer; `Err` says why not).
+    pub(crate) fn version(&self) -> Result<(String, String), String> {
+        match self.access() {
+            Access::Api(api) => api
+                .version(self.limit().min(Duration::from_secs(10)))
+                .map_err(|e| e.to_string()),
+            Access::Cli(why) => Err(why.clone()),
+            Access::Broken(e) => Err(e.to_string()),
+        }
     }
 }
 

@@ -80,7 +80,12 @@ impl Compose {
             {
                 e
             } else {
-                own = Engine::new(self.engine_cli(), context.clone(), host.clone());
+                own = Engine::new(
+                    self.engine_cli(),
+                    context.clone(),
+                    host.clone(),
+                    self.changes.clone(),
+                );
                 &own
             };
             lines.extend(stop_in(engine, &projects, &known, grace));

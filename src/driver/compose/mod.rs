@@ -2,9 +2,12 @@
 //! repository, and `tta compose`.
 //!
 //! - [`cli`]: the engine CLI (`docker` or `podman`) and how it spells its options.
+//! - [`endpoint`]: where an engine is, found as the docker CLI finds it.
+//! - [`api`]: the Engine API client (the only async code, in a runtime of its own).
 //! - [`command`]: which compose command runs (detected once, or chosen), and the exact
 //!   command line for a repository.
-//! - [`engine`]: one engine: `docker ps` snapshots shared between callers, container logs.
+//! - [`engine`]: one engine: container lists shared between callers, its event stream,
+//!   container logs; through the API, or the CLI where the client cannot speak it.
 //! - [`project`]: one repository's project: its `up` call.
 //! - [`driver`]: the [`Compose`] driver that the runner and `tta status` use.
 //! - [`observe`] and [`markers`]: a service's status and readiness read from a snapshot.
@@ -13,9 +16,11 @@
 //! - [`passthrough`]: `tta compose ARGS`, repository by repository.
 //! - [`ps`]: the parser of `docker ps` output in every shape it comes in.
 
+mod api;
 pub(crate) mod cli;
 pub(crate) mod command;
 mod driver;
+pub(crate) mod endpoint;
 pub(crate) mod engine;
 mod leftovers;
 mod markers;
@@ -28,7 +33,7 @@ mod registry;
 pub(crate) use command::{
     ComposeCommand, engine_hint, engine_unreachable, error_line, output_text,
 };
-pub(crate) use driver::{Compose, POLL_INTERVAL};
+pub(crate) use driver::Compose;
 pub use passthrough::ComposeRun;
 pub(crate) use passthrough::{Mode, Passthrough, Sink, select_repositories};
 

@@ -1,6 +1,6 @@
 //! Reading a service's state from an engine snapshot: status, health, age and detail for
-//! `tta status`, readiness for `tta start`, and the failure a start reports (with the
-//! container's last log lines).
+//! `tta status` (with the addresses its published ports are reached at), readiness for
+//! `tta start`, and the failure a start reports (with the container's last log lines).
 //!
 //! A service is judged by all of its containers (`scale: 3` gives three): it is up only
 //! when every one is. Each container is judged by what the engine says and by the
@@ -189,6 +189,12 @@ impl Compose {
         }
         let snap = match snap {
             Ok(s) => s,
+            Err(e) if e.unreachable => {
+                return Observation::new(
+                    Status::Unknown,
+                    Some(format!("engine unreachable: {}", e.message)),
+                );
+            }
             Err(e) => return Observation::new(Status::Error, Some(e.message.clone())),
         };
         let cs = self.containers(node, snap);
@@ -210,6 +216,17 @@ impl Compose {
         let mut o = status_of(&judged, now, &logs_hint);
         if o.since.is_none() {
             o.since = first.created;
+        }
+        if matches!(o.status(), Status::Running | Status::Starting) {
+            let host = self.engine_of(node).engine_host();
+            for a in cs
+                .iter()
+                .flat_map(|c| c.ports.iter().map(|p| p.address(&host)))
+            {
+                if !o.endpoints.contains(&a) {
+                    o.endpoints.push(a);
+                }
+            }
         }
         o
     }

@@ -336,7 +336,8 @@ impl Passthrough {
     pub(crate) fn new(config: &Config) -> Self {
         let command = CommandChoice::new(std::env::var("TTA_COMPOSE").ok(), config);
         let state = StateDir::new(&config.state_dir);
-        let (projects, _) = projects_and_engines(config, command.engine_cli(), &state);
+        let changes = std::sync::Arc::default();
+        let (projects, _) = projects_and_engines(config, command.engine_cli(), &state, &changes);
         Self {
             projects,
             command,

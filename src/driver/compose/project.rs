@@ -12,6 +12,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use super::command::{ComposeCommand, Target};
+use super::engine::Engine;
 use super::lock;
 use crate::cancel::{Cancel, Level};
 use crate::config::model::Repository;
@@ -81,8 +82,9 @@ impl Project {
     }
 
     /// `up -d --no-deps [--build] SERVICES` (after `pull SERVICES` when asked), ended after
-    /// `deadline` or by a forced `cancel`. `shared_network` is the engine's lock for
-    /// projects on an external network.
+    /// `deadline` or by a forced `cancel`. The engine's lock is held for projects on an
+    /// external network, and for every `up` on an engine that takes one call at a time
+    /// (`ssh://`: docker/compose#8856).
     #[expect(
         clippy::too_many_arguments,
         reason = "one compose call and all it depends on"
@@ -95,7 +97,7 @@ impl Project {
         options: crate::driver::UpOptions,
         deadline: Duration,
         cancel: &Cancel,
-        shared_network: &Mutex<()>,
+        engine: &Engine,
     ) -> Result<Finished, RunError> {
         let started = std::time::Instant::now();
         if options.pull {
@@ -119,13 +121,17 @@ impl Project {
         args.extend(services.iter().cloned());
         let spec = self
             .spec(cmd, target, &args)
-            .deadline(deadline.saturating_sub(started.elapsed()))
+            .deadline(if options.pull {
+                deadline.saturating_sub(started.elapsed())
+            } else {
+                deadline
+            })
             .cancel(cancel, Level::Forced);
         let _one_per_repository = lock(&self.up);
         let shared = *self
             .shared
             .get_or_init(|| crate::compose_file::uses_external_network(&self.config));
-        let _one_per_shared_network = shared.then(|| lock(shared_network));
+        let _one_per_shared_network = (shared || engine.serial()).then(|| lock(&engine.shared_up));
         spec.run()
     }
 }

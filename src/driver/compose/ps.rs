@@ -1,4 +1,5 @@
-//! Container status from one `docker ps -a` call, whatever made the containers.
+//! Container status from one list of the engine's containers (`GET /containers/json`,
+//! or `docker ps -a` where the engine is read through the CLI), whatever made them.
 //!
 //! Compose v1 and v2 both label their containers (`com.docker.compose.project`,
 //! `.service`, `.oneoff`), so one `docker ps -a --filter label=com.docker.compose.project`
@@ -9,8 +10,12 @@
 //! ago"), so nothing needs an inspect.
 //!
 //! The parser takes what the template prints (JSON Lines), and also a JSON array, plain
-//! `{{json .}}` lines (labels from the `Labels` string) and Podman's JSON (labels as a
-//! mapping), so a CLI that formats differently still works; empty output is no containers.
+//! `{{json .}}` lines (labels from the `Labels` string), Podman's JSON (labels as a
+//! mapping), the Engine API's own objects (`Names` with a leading `/`, `Ports` as
+//! objects) and compose v2's `ps --format json` in each of its shapes (one array before
+//! 2.21, JSON Lines since, `Project`/`Service`/`Health`/`Publishers` fields, v5.5's
+//! `Engine`), so a CLI that formats differently still works; empty output is no
+//! containers. Recorded samples of each are in `tests/fixtures/ps/`.
 
 use serde_json::Value;
 
@@ -22,7 +27,7 @@ pub(crate) const TEMPLATE: &str = concat!(
     r#""service":{{json (.Label "com.docker.compose.service")}},"#,
     r#""oneoff":{{json (.Label "com.docker.compose.oneoff")}},"#,
     r#""id":{{json .ID}},"name":{{json .Names}},"state":{{json .State}},"#,
-    r#""status":{{json .Status}},"created":{{json .CreatedAt}}}"#
+    r#""status":{{json .Status}},"created":{{json .CreatedAt}},"ports":{{json .Ports}}}"#
 );
 
 /// A container's lifecycle state.
@@ -73,6 +78,39 @@ pub(crate) struct Container {
     pub restart_count: Option<u32>,
     /// When its current run started, seconds since the epoch (from `docker inspect`).
     pub started_at: Option<f64>,
+    /// Its published ports.
+    pub ports: Vec<Port>,
+}
+
+/// A published port: where the engine's host listens, and the container's port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Port {
+    /// The host address it is bound to (`0.0.0.0`, `::` or empty: every address).
+    pub ip: String,
+    /// The port on the engine's host.
+    pub public: u16,
+    /// The port in the container.
+    pub private: u16,
+    /// `tcp` or `udp`.
+    pub proto: String,
+}
+
+impl Port {
+    /// Where to reach it: `HOST:PORT` (`/udp` appended for UDP), with `engine_host` for
+    /// a port bound to every address.
+    pub(crate) fn address(&self, engine_host: &str) -> String {
+        let host = match self.ip.as_str() {
+            "" | "0.0.0.0" | "::" | "[::]" => engine_host,
+            ip => ip,
+        };
+        let host = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        };
+        let udp = if self.proto == "udp" { "/udp" } else { "" };
+        format!("{host}:{}{udp}", self.public)
+    }
 }
 
 /// A restarted container counts as up only once its current run has lasted this long: the
@@ -202,9 +240,12 @@ fn label(v: &Value, own: &str, key: &str) -> Option<String> {
     }
 }
 
-fn container(v: &Value) -> Option<Container> {
-    let project = label(v, "project", "com.docker.compose.project")?;
-    let service = label(v, "service", "com.docker.compose.service")?;
+/// One container from any of the shapes the parser takes.
+pub(crate) fn container(v: &Value) -> Option<Container> {
+    let project = label(v, "project", "com.docker.compose.project")
+        .or_else(|| field(v, &["Project"])?.as_str().map(str::to_owned))?;
+    let service = label(v, "service", "com.docker.compose.service")
+        .or_else(|| field(v, &["Service"])?.as_str().map(str::to_owned))?;
     if project.is_empty() || service.is_empty() {
         return None;
     }
@@ -222,6 +263,14 @@ fn container(v: &Value) -> Option<Container> {
         "dead" | "removing" => State::Dead,
         _ => parsed.state.unwrap_or(State::Dead),
     };
+    let health = parsed
+        .health
+        .or_else(|| match text(v, &["Health"]).as_str() {
+            "healthy" => Some(Health::Healthy),
+            "unhealthy" => Some(Health::Unhealthy),
+            "starting" => Some(Health::Starting),
+            _ => None,
+        });
     let exit_code = parsed.exit_code.or_else(|| {
         field(v, &["ExitCode"])
             .and_then(Value::as_i64)
@@ -233,9 +282,9 @@ fn container(v: &Value) -> Option<Container> {
         service,
         oneoff,
         id: text(v, &["id", "ID", "Id"]),
-        name: text(v, &["name", "Names"]),
+        name: names(v),
         state,
-        health: parsed.health,
+        health,
         exit_code,
         age: parsed.age,
         age_precision: parsed.precision,
@@ -247,6 +296,84 @@ fn container(v: &Value) -> Option<Container> {
         status,
         restart_count: None,
         started_at: None,
+        ports: ports(v),
+    })
+}
+
+/// Its name: the template's, compose v2's `Name`, or the first of `Names` (a string, or
+/// the API's list with a leading `/`).
+fn names(v: &Value) -> String {
+    let name = match field(v, &["name", "Name"]) {
+        Some(Value::String(s)) => s.clone(),
+        _ => match field(v, &["Names"]) {
+            Some(Value::Array(a)) => a
+                .iter()
+                .find_map(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            Some(Value::String(s)) => s.split(',').next().unwrap_or_default().to_owned(),
+            _ => String::new(),
+        },
+    };
+    name.trim_start_matches('/').to_owned()
+}
+
+/// Published ports, from the API's `Ports` objects, compose v2's `Publishers`, or the
+/// CLI's `Ports` text (`0.0.0.0:8080->80/tcp, :::8080->80/tcp`).
+fn ports(v: &Value) -> Vec<Port> {
+    let num = |x: &Value, k: &str| {
+        x.get(k)
+            .and_then(Value::as_u64)
+            .and_then(|n| u16::try_from(n).ok())
+    };
+    let s = |x: &Value, k: &str| {
+        x.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut out: Vec<Port> = match field(v, &["ports", "Ports", "Publishers"]) {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|p| {
+                Some(Port {
+                    ip: if p.get("IP").is_some() {
+                        s(p, "IP")
+                    } else {
+                        s(p, "URL")
+                    },
+                    public: num(p, "PublicPort").or_else(|| num(p, "PublishedPort"))?,
+                    private: num(p, "PrivatePort").or_else(|| num(p, "TargetPort"))?,
+                    proto: match (s(p, "Type"), s(p, "Protocol")) {
+                        (t, _) if !t.is_empty() => t,
+                        (_, p) if !p.is_empty() => p,
+                        _ => "tcp".to_owned(),
+                    },
+                })
+                .filter(|p| p.public > 0)
+            })
+            .collect(),
+        Some(Value::String(text)) => text
+            .split(',')
+            .filter_map(|p| port_text(p.trim()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    out.dedup();
+    out
+}
+
+/// `0.0.0.0:8080->80/tcp`, `[::]:8080->80/tcp`, `:::8080->80/tcp`; a port that is only
+/// exposed (`80/tcp`) is not published.
+fn port_text(p: &str) -> Option<Port> {
+    let (public, private) = p.split_once("->")?;
+    let (private, proto) = private.split_once('/').unwrap_or((private, "tcp"));
+    let (ip, port) = public.rsplit_once(':')?;
+    Some(Port {
+        ip: ip.trim_start_matches('[').trim_end_matches(']').to_owned(),
+        public: port.parse().ok()?,
+        private: private.parse().ok()?,
+        proto: proto.to_owned(),
     })
 }
 
@@ -441,6 +568,60 @@ mod tests {
             Some(1_795_691_875.0)
         );
         assert_eq!(parse_created("garbage"), None);
+    }
+
+    /// Recorded outputs: compose v2 before 2.21 (one array), since 2.21 (JSON Lines),
+    /// v5.5 (an `Engine` field), and the Engine API's own list.
+    #[test]
+    fn recorded_compose_v2_samples_parse() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ps/");
+        let read = |f: &str| std::fs::read_to_string(format!("{dir}{f}")).unwrap();
+        let c = parse(&read("compose-v2.20-array.json")).unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(
+            (
+                c[0].project.as_str(),
+                c[0].service.as_str(),
+                c[0].name.as_str()
+            ),
+            ("shop", "db", "shop-db-1")
+        );
+        assert_eq!(
+            (c[0].state, c[0].health),
+            (State::Running, Some(Health::Healthy))
+        );
+        assert_eq!(c[0].ports[0].address("x"), "127.0.0.1:15432");
+        assert_eq!(c[0].created, Some(1_732_612_675.0));
+        assert_eq!((c[1].state, c[1].exit_code), (State::Exited, Some(0)));
+        let c = parse(&read("compose-v2.21-lines.jsonl")).unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[1].health, Some(Health::Starting));
+        assert!(c[1].young());
+        let web: Vec<String> = c[1].ports.iter().map(|p| p.address("10.1.2.3")).collect();
+        assert_eq!(web, ["10.1.2.3:8080", "10.1.2.3:8080"]);
+        assert_eq!(c[0].created, Some(1_732_616_275.0));
+        let c = parse(&read("compose-v5.5-lines.jsonl")).unwrap();
+        assert_eq!(
+            (c[0].service.as_str(), c[0].state, c[0].exit_code),
+            ("db", State::Exited, Some(137))
+        );
+        let c = parse(&read("engine-api.json")).unwrap();
+        assert_eq!(c[0].name, "shop_web_1");
+        assert_eq!(c[0].health, Some(Health::Unhealthy));
+        let ports: Vec<String> = c[0].ports.iter().map(|p| p.address("h")).collect();
+        assert_eq!(
+            ports,
+            ["127.0.0.1:18080", "h:1053/udp"],
+            "an exposed port is not published"
+        );
+    }
+
+    #[test]
+    fn the_cli_ports_text_parses() {
+        let line = r#"{"project":"p","service":"db","oneoff":"False","id":"a","name":"n","state":"running","status":"Up 3 hours","created":"x","ports":"0.0.0.0:8080->80/tcp, :::8080->80/tcp, 127.0.0.1:53->53/udp, 9000/tcp"}"#;
+        let c = parse(line).unwrap();
+        let all: Vec<String> = c[0].ports.iter().map(|p| p.address("::1")).collect();
+        assert_eq!(all, ["[::1]:8080", "[::1]:8080", "127.0.0.1:53/udp"]);
     }
 
     #[test]
