@@ -28,6 +28,10 @@ impl Stat {
 }
 
 /// Parses the text of `/proc/<pid>/stat`.
+#[cfg_attr(
+    all(not(target_os = "linux"), not(test)),
+    expect(dead_code, reason = "only Linux has /proc; the parser is tested everywhere")
+)]
 pub(crate) fn parse(text: &str) -> Option<Stat> {
     // The command name (field 2) is in parentheses and may contain spaces and parentheses.
     let after = text.get(text.rfind(')')? + 2..)?;
@@ -55,7 +59,7 @@ pub(crate) fn stat(pid: u32) -> Option<Stat> {
 
 /// The kernel's view of `pid`: not read on this system.
 #[cfg(not(target_os = "linux"))]
-pub fn stat(_pid: u32) -> Option<Stat> {
+pub(crate) fn stat(_pid: u32) -> Option<Stat> {
     None
 }
 
@@ -78,7 +82,7 @@ pub(crate) fn all() -> Option<Vec<(u32, Stat)>> {
 
 /// Every process the kernel lists: not read on this system.
 #[cfg(not(target_os = "linux"))]
-pub fn all() -> Option<Vec<(u32, Stat)>> {
+pub(crate) fn all() -> Option<Vec<(u32, Stat)>> {
     None
 }
 
