@@ -31,6 +31,9 @@ pub struct Service {
     pub runs_on: bool,
     /// `restart: "no"` is written out.
     pub restart_no: bool,
+    /// A fingerprint of its merged definition (what compose would run), to tell when it
+    /// changed.
+    pub definition: String,
 }
 
 /// One `depends_on` entry of a service.
@@ -42,6 +45,8 @@ pub struct ServiceDep {
     pub condition: Condition,
     /// False for `required: false`.
     pub required: bool,
+    /// `restart: true`: a restart of the service depended on restarts this one.
+    pub restart: bool,
 }
 
 /// The profiles enabled for a repository: its `profiles`, or else `COMPOSE_PROFILES` from
@@ -113,6 +118,7 @@ pub fn load_services<S: std::hash::BuildHasher>(
             runs_on: runs_on(m),
             restart_no: matches!(restart, Some(Value::String(r)) if r == "no")
                 || matches!(restart, Some(Value::Bool(false))),
+            definition: fingerprint(v),
             name,
         });
     }
@@ -175,13 +181,24 @@ fn depends_on(name: &str, svc: &Mapping, errors: &mut Vec<String>) -> Vec<Servic
             continue;
         };
         let required = !matches!(v.get("required"), Some(Value::Bool(false)));
+        let restart = matches!(v.get("restart"), Some(Value::Bool(true)));
         out.push(ServiceDep {
             service,
             condition,
             required,
+            restart,
         });
     }
     out
+}
+
+/// A fingerprint of a service's merged definition (FNV-1a of its YAML text).
+fn fingerprint(v: &Value) -> String {
+    let text = yaml_serde::to_string(v).unwrap_or_default();
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 /// The service `X` of `key: service:X` (`network_mode`, `ipc`, `pid`).
@@ -227,6 +244,7 @@ fn implicit_deps(svc: &Mapping) -> Vec<ServiceDep> {
                 service: n,
                 condition: Condition::Started,
                 required: true,
+                restart: false,
             });
         }
     }
