@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use super::types::{ActionError, Driver, Failure, Observation, Poll, Status, StopOutcome};
-use crate::cancel::Cancel;
+use super::types::{ActionError, Driver, Ended, Failure, Observation, Poll, Status, StopOutcome};
+use crate::cancel::{Cancel, Level};
 use crate::config::model::{ComponentSpec, Config, Kind, ProbeCheck};
 use crate::graph::{Graph, NodeId};
 use crate::process::tree::{MARKER, Remains, Tree, new_marker};
@@ -35,7 +35,8 @@ pub(super) const SETTLE: Duration = Duration::from_millis(100);
 pub(crate) const TAIL_LINES: usize = 10;
 
 struct Spawned {
-    child: Child,
+    /// Shared with a supervisor's watch, which waits for its exit.
+    child: Arc<Child>,
     at: Instant,
 }
 
@@ -493,7 +494,7 @@ impl Driver for Local {
         self.children.lock().expect("children lock").insert(
             id,
             Spawned {
-                child,
+                child: Arc::new(child),
                 at: Instant::now(),
             },
         );
@@ -707,6 +708,49 @@ impl Driver for Local {
     fn note_failure(&self, id: NodeId, failure: &Failure) {
         self.state
             .note_failure(&self.names[id], &LastFailure::of(failure));
+    }
+
+    /// Waits for the component's main process to exit: our own child's exit rings its
+    /// bell; a process another run started is waited for through the kernel
+    /// ([`crate::process::exit`]). What it started may run on after it (a wrapper that
+    /// backgrounded its server): then the rest of its tree is looked at once a second
+    /// until it is gone too.
+    fn watch(&self, id: NodeId, cancel: &Cancel) -> Ended {
+        let name = &self.names[id];
+        let Ok(Some(record)) = self.state.read(name) else {
+            return Ended::NotRunning;
+        };
+        let own = self
+            .children
+            .lock()
+            .expect("children lock")
+            .get(&id)
+            .map(|s| Arc::clone(&s.child))
+            .filter(|c| c.pid() == record.pid);
+        let (mut code, mut signal) = (None, None);
+        if let Some(child) = own {
+            use std::os::unix::process::ExitStatusExt as _;
+            match child.wait(None, Some((cancel, Level::Graceful))) {
+                crate::process::Waited::Exited(status) => {
+                    (code, signal) = (status.code(), status.signal());
+                }
+                _ => return Ended::Cancelled,
+            }
+        } else if !crate::process::exit::wait_gone(record.pid, record.start_ticks, cancel) {
+            return Ended::Cancelled;
+        }
+        let tree = Self::tree(&record);
+        loop {
+            if tree.remains().is_empty() {
+                return Ended::Exited { code, signal };
+            }
+            // The main process exited but what it started runs on: a crash only once all
+            // of it is gone (its exit code is not the component's end).
+            (code, signal) = (None, None);
+            if cancel.sleep(Duration::from_secs(1)) {
+                return Ended::Cancelled;
+            }
+        }
     }
 }
 

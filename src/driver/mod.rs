@@ -17,5 +17,6 @@ pub use compose::ComposeRun;
 pub(crate) use local::TAIL_LINES;
 pub(crate) use stack::Stack;
 pub use types::{
-    ActionError, BatchKey, Driver, Failure, Health, Observation, Poll, Scope, Status, StopOutcome,
+    ActionError, BatchKey, Driver, Ended, Failure, Health, Observation, Poll, Scope, Status,
+    StopOutcome,
 };
