@@ -80,6 +80,29 @@ impl Project {
         Spec::new(argv).cwd(&target.path).envs(env).capture()
     }
 
+    /// `restart -t GRACE -- SERVICES`: compose stops and starts the services' containers
+    /// (the same containers: their start time changes), ended after `deadline` or by a
+    /// forced `cancel`.
+    pub(crate) fn restart(
+        &self,
+        cmd: &ComposeCommand,
+        target: &Target,
+        services: &[String],
+        grace: Duration,
+        deadline: Duration,
+        cancel: &Cancel,
+    ) -> Result<Finished, RunError> {
+        let secs = grace.as_secs() + u64::from(grace.subsec_nanos() > 0);
+        let mut args: Vec<String> = vec!["restart".into(), "-t".into(), secs.to_string(), "--".into()];
+        args.extend(services.iter().cloned());
+        let spec = self
+            .spec(cmd, target, &args)
+            .deadline(deadline)
+            .cancel(cancel, Level::Forced);
+        let _one_per_repository = lock(&self.up);
+        spec.run()
+    }
+
     /// `up -d --no-deps SERVICES`, ended after `deadline` or by a forced `cancel`.
     /// `shared_network` is the engine's lock for projects on an external network.
     pub(crate) fn up(
