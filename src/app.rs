@@ -111,6 +111,7 @@ pub(crate) fn run(cli: &Cli, out: &Output) -> Result<u8, Error> {
         Command::Start(a) => commands::lifecycle::start(config, a, out),
         Command::Stop(a) => commands::lifecycle::stop(config, a, out),
         Command::Restart(a) => commands::lifecycle::restart(config, a, out),
+        Command::Up(a) => commands::up::run(config, a, out),
         Command::Run(a) => commands::run::run(config, a, out),
         Command::Status(a) => commands::status::run(config, a, out),
         Command::Logs(a) => commands::logs::run(config, a, out),
@@ -136,6 +137,7 @@ fn needs_config(command: &Command) -> bool {
         Command::Start(_)
         | Command::Stop(_)
         | Command::Restart(_)
+        | Command::Up(_)
         | Command::Run(_)
         | Command::Status(_)
         | Command::Logs(_)
