@@ -580,6 +580,8 @@ impl Sup<'_> {
                 let mut f = fields;
                 f["delay_ms"] = json!(delay.as_millis());
                 f["restart"] = json!(n);
+                // The state file first: whoever sees the event finds it there.
+                self.write_up();
                 self.say(
                     name,
                     "restarting",
@@ -600,6 +602,7 @@ impl Sup<'_> {
             Verdict::Leave => {
                 let clean = *why == Down::Clean;
                 u.phase = if clean { Phase::Completed } else { Phase::Failed };
+                self.write_up();
                 self.say(
                     name,
                     "exited",
@@ -614,6 +617,7 @@ impl Sup<'_> {
                 u.phase = Phase::Failed;
                 let message = format!("{text}; gave up after {after} restarts in a row (max_restarts)");
                 u.reason = Some(message.clone());
+                self.write_up();
                 self.say(name, "given_up", &message, fields);
                 for line in self.world.driver.log_tail(id, crate::driver::TAIL_LINES) {
                     self.say(name, "log_tail", &format!("  {line}"), json!({"line": line}));
@@ -702,6 +706,10 @@ impl Sup<'_> {
                 self.start_waiting();
             }
             Done::Adopted(detail) => {
+                if let Some(u) = self.units.get_mut(name) {
+                    u.phase = Phase::Running;
+                }
+                self.write_up();
                 self.say(
                     name,
                     "adopted",

@@ -38,6 +38,10 @@ impl Files {
         let logs_dir = logs.to_path_buf();
         let handler = move |res: notify::Result<notify::Event>| {
             let Ok(ev) = res else { return };
+            // A file opened or read is no change (and `up` reads the files it watches).
+            if matches!(ev.kind, notify::EventKind::Access(_)) {
+                return;
+            }
             if ev.need_rescan() {
                 let _ = tail.send(Tail::All);
             }

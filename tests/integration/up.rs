@@ -92,6 +92,15 @@ impl Up {
         }
     }
 
+    /// An event `want` accepts, already seen or still to come.
+    #[track_caller]
+    pub(crate) fn saw(&mut self, limit: Duration, want: impl Fn(&Value) -> bool) -> Value {
+        if let Some(v) = self.seen.iter().find(|v| want(v)) {
+            return v.clone();
+        }
+        self.wait(limit, want)
+    }
+
     /// The pid of `up`.
     pub(crate) fn pid(&self) -> u32 {
         self.child.as_ref().unwrap().id()

@@ -34,6 +34,7 @@ pub(super) enum Event {
     Die {
         container: String,
         code: Option<i32>,
+        at: f64,
     },
     /// Its healthcheck failed.
     Unhealthy { container: String },
@@ -68,6 +69,7 @@ struct Hub {
 
 impl Hub {
     fn dispatch(&self, project: &str, service: &str, event: &Event) {
+        tracing::trace!("engine event: {project}/{service}: {event:?}");
         let subs: Vec<Arc<Subscription>> = {
             let mut all = lock(&self.subs);
             all.retain(|w| w.strong_count() > 0);
@@ -120,6 +122,7 @@ pub(super) fn parse_event(line: &str) -> Option<(String, String, Event)> {
         "die" => Event::Die {
             container,
             code: attrs["exitCode"].as_str().and_then(|c| c.parse().ok()),
+            at,
         },
         a if a.starts_with("health_status") && a.ends_with("unhealthy") => {
             Event::Unhealthy { container }
@@ -178,7 +181,7 @@ fn stream(spec: &Spec, hub: &Hub, stop: &Cancel) {
         let (tx, rx) = mpsc::channel();
         let Ok(child) = spec
             .clone()
-            .args(["--since".to_owned(), format!("{since:.3}")])
+            .args(["--since".to_owned(), format!("{}", since.floor() as i64)])
             .stdout(Sink::Lines(LineTx::new(tx, 0)))
             .spawn()
         else {
@@ -248,6 +251,30 @@ impl Compose {
         }
     }
 
+    /// After a `die` of `container`: whether it stays down (the engine may still show it
+    /// running for a moment; one it restarts by its own policy is not down).
+    fn settled_down(&self, id: NodeId, container: &str, cancel: &Cancel) -> bool {
+        let engine = self.node(id).map(|n| self.engine_of(n));
+        for _ in 0..40 {
+            if let Some(e) = engine {
+                e.invalidate();
+            }
+            let cs = self.fresh(id);
+            let Some(c) = cs.iter().find(|c| container.starts_with(&c.id)) else {
+                return true;
+            };
+            match c.state {
+                ContainerState::Restarting => return false,
+                ContainerState::Running | ContainerState::Paused => {}
+                _ => return true,
+            }
+            if cancel.sleep(Duration::from_millis(50)) {
+                return false;
+            }
+        }
+        false
+    }
+
     /// Waits until no container of the service runs (the engine gave up restarting it) or
     /// one turns unhealthy.
     pub(crate) fn watch(&self, id: NodeId, cancel: &Cancel) -> Ended {
@@ -256,8 +283,10 @@ impl Compose {
         };
         let sub = monitor.subscribe(engine, &project, &service);
         if !self.fresh(id).iter().any(running) {
+            tracing::debug!("watch {project}/{service}: not running");
             return Ended::NotRunning;
         }
+        tracing::debug!("watching {project}/{service}");
         loop {
             let Some(events) = sub.next(cancel) else {
                 return Ended::Cancelled;
@@ -265,9 +294,8 @@ impl Compose {
             for e in events {
                 match e {
                     Event::Unhealthy { .. } => return Ended::Unhealthy,
-                    Event::Die { code, .. } => {
-                        engine.invalidate();
-                        if !self.fresh(id).iter().any(running) {
+                    Event::Die { container, code, .. } => {
+                        if self.settled_down(id, &container, cancel) {
                             return Ended::Exited { code, signal: None };
                         }
                     }
@@ -300,18 +328,33 @@ impl Compose {
                         continue;
                     }
                     let at = from.get(&c.id).copied().unwrap_or(since);
-                    let args = format!("{at:.3}");
+                    // Whole seconds: the engine reads a fraction in its own way.
+                    #[expect(clippy::cast_possible_truncation, reason = "seconds since the epoch")]
+                    let args = format!("{}", at.floor() as i64);
                     let spec = engine
-                        .streaming(&["logs", "--follow", "--since", &args, "--", &c.id])
+                        .streaming(&[
+                            "logs",
+                            "--follow",
+                            "--timestamps",
+                            "--since",
+                            &args,
+                            "--",
+                            &c.id,
+                        ])
                         .cancel(cancel, Level::Graceful);
-                    followers.insert(c.id.clone(), s.spawn(move || pipe(&spec, line)));
+                    followers.insert(c.id.clone(), s.spawn(move || pipe(&spec, at, line)));
                 }
                 let Some(events) = sub.next(cancel) else {
                     return;
                 };
                 for e in events {
-                    if let Event::Start { container, at } = e {
+                    // A container's next run: its lines come after its last one ended.
+                    if let Event::Die { container, at, .. } = e {
                         let short = container.chars().take(12).collect::<String>();
+                        // Its `logs --follow` ends with the run; the next run gets its own.
+                        if let Some(h) = followers.remove(&short) {
+                            let _ = h.join();
+                        }
                         from.insert(short, at);
                     }
                 }
@@ -368,17 +411,33 @@ impl Compose {
     }
 }
 
-/// Runs a `docker logs --follow` and hands over each line until it ends or is cancelled.
-fn pipe(spec: &Spec, line: &(dyn Fn(Vec<u8>) + Sync)) {
+/// A line of `docker logs --timestamps`: its time (seconds since the epoch) and its text.
+fn stamped(bytes: &[u8]) -> Option<(f64, &[u8])> {
+    let space = bytes.iter().position(|&b| b == b' ')?;
+    let stamp = std::str::from_utf8(&bytes[..space]).ok()?;
+    let t = humantime::parse_rfc3339(stamp).ok()?;
+    let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
+    Some((secs, &bytes[space + 1..]))
+}
+
+/// Runs a `docker logs --follow --timestamps` and hands over each line written after
+/// `after` (without its time) until it ends or is cancelled.
+fn pipe(spec: &Spec, after: f64, line: &(dyn Fn(Vec<u8>) + Sync)) {
     let (tx, rx) = mpsc::channel();
     let spec = spec.clone().merged(Sink::Lines(LineTx::new(tx, 0)));
     std::thread::scope(|s| {
         s.spawn(move || {
             for l in rx {
-                line(l.bytes);
+                match stamped(&l.bytes) {
+                    Some((at, _)) if at <= after => {}
+                    Some((_, text)) => line(text.to_vec()),
+                    None => line(l.bytes),
+                }
             }
         });
         let _ = spec.run();
+        // The spec holds a sender too: the lines end only once it is gone.
+        drop(spec);
     });
 }
 
@@ -396,7 +455,8 @@ mod tests {
                 "s".into(),
                 Event::Die {
                     container: "60c36b9ebdf7aad".into(),
-                    code: Some(3)
+                    code: Some(3),
+                    at: 1_796_159_799.374_590_2
                 }
             ))
         );
@@ -413,5 +473,8 @@ mod tests {
         assert!((at - 1_796_159_799.374).abs() < 0.01);
         assert_eq!(parse_event(r#"{"Action":"die","Actor":{"Attributes":{}}}"#), None);
         assert_eq!(parse_event("not json"), None);
+        let (at, text) = stamped(b"2026-12-01T21:36:36.902294879Z up once").unwrap();
+        assert_eq!(text, b"up once");
+        assert!((at - 1_796_160_996.902).abs() < 0.001, "{at}");
     }
 }
