@@ -42,7 +42,12 @@ fn usage(pid: u32) -> (u64, u64) {
 }
 
 /// Starts `tta --json up` in `dir`; returns it and its stdout lines.
-fn up(dir: &std::path::Path) -> (std::process::Child, std::sync::mpsc::Receiver<serde_json::Value>) {
+fn up(
+    dir: &std::path::Path,
+) -> (
+    std::process::Child,
+    std::sync::mpsc::Receiver<serde_json::Value>,
+) {
     let mut child = Command::new(tta())
         .args(["--json", "up"])
         .current_dir(dir)
@@ -127,7 +132,11 @@ fn restart_latency() {
             .output()
             .expect("sh runs");
         let text = String::from_utf8_lossy(&out.stdout);
-        let at: u128 = text.split_whitespace().nth(1).and_then(|t| t.parse().ok()).expect("a time");
+        let at: u128 = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|t| t.parse().ok())
+            .expect("a time");
         own.push(at.saturating_sub(before));
     }
     own.sort_unstable();

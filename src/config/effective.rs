@@ -398,7 +398,10 @@ fn component(
         ("enabled", Value::from(c.enabled)),
         ("description", optional(c.description.as_deref())),
         ("restart", Value::from(sup.policy(c.kind).as_str())),
-        ("max_restarts", sup.max_restarts.map_or(Value::Null, Value::from)),
+        (
+            "max_restarts",
+            sup.max_restarts.map_or(Value::Null, Value::from),
+        ),
         ("backoff", duration(sup.backoff)),
         ("max_backoff", duration(sup.max_backoff)),
         ("reset_after", duration(sup.reset_after)),

@@ -1562,10 +1562,16 @@ components:
         let api = &c.components["api"];
         assert!(api.depends_on[0].restart);
         let l = api.supervision.liveness.as_ref().unwrap();
-        assert_eq!((l.failure_threshold, l.probe.interval), (2, Liveness::DEFAULT_INTERVAL));
+        assert_eq!(
+            (l.failure_threshold, l.probe.interval),
+            (2, Liveness::DEFAULT_INTERVAL)
+        );
         assert_eq!(api.supervision.policy(api.kind), RestartPolicy::OnFailure);
         assert_eq!(api.supervision.watch.len(), 2);
-        assert_eq!(c.components["t"].supervision.restart, Some(RestartPolicy::No));
+        assert_eq!(
+            c.components["t"].supervision.restart,
+            Some(RestartPolicy::No)
+        );
         let m = messages(
             r#"
 components:
@@ -1576,9 +1582,18 @@ components:
         )
         .join("\n");
         assert!(m.contains("unknown restart policy `sometimes`"), "{m}");
-        assert!(m.contains("components.a.liveness.retries: unknown key"), "{m}");
-        assert!(m.contains("components.b.watch: `watch` applies to process components only"), "{m}");
-        assert!(m.contains("components.c.restart: `restart` does not apply to an external"), "{m}");
+        assert!(
+            m.contains("components.a.liveness.retries: unknown key"),
+            "{m}"
+        );
+        assert!(
+            m.contains("components.b.watch: `watch` applies to process components only"),
+            "{m}"
+        );
+        assert!(
+            m.contains("components.c.restart: `restart` does not apply to an external"),
+            "{m}"
+        );
     }
 
     #[test]

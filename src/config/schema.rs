@@ -75,12 +75,17 @@ pub(crate) fn json_schema() -> Value {
         }
     });
     let mut liveness = probe.clone();
-    liveness["description"] = json!("under tta up: a probe checked while the component runs; failing it failure_threshold times in a row restarts it");
+    liveness["description"] = json!(
+        "under tta up: a probe checked while the component runs; failing it failure_threshold times in a row restarts it"
+    );
     let lp = liveness["properties"]
         .as_object_mut()
         .expect("probe properties");
     lp.remove("retries");
-    lp.insert("interval".into(), duration("time between checks (default 5s)"));
+    lp.insert(
+        "interval".into(),
+        duration("time between checks (default 5s)"),
+    );
     lp.insert("failure_threshold".into(), json!({"type": "integer", "minimum": 1, "description": "failures in a row before a restart (default 3)"}));
     let supervision = json!({
         "restart": {"enum": ["no", "on-failure", "always", false], "description": "under tta up: when to restart it (default no for tasks, on-failure for processes and compose services)"},
@@ -184,8 +189,7 @@ mod tests {
     use super::json_schema;
     use crate::config::parse::{
         COMPONENT_KEYS, COMPOSE_KEYS, DEFAULTS_KEYS, LIVENESS_KEYS, LOGS_KEYS, PROBE_KEYS,
-        REPOSITORY_KEYS,
-        RETRY_KEYS, ROOT_KEYS,
+        REPOSITORY_KEYS, RETRY_KEYS, ROOT_KEYS,
     };
 
     fn keys(v: &serde_json::Value) -> Vec<String> {

@@ -137,7 +137,12 @@ impl Marks<'_> {
         );
         if let Some(f) = &r.failure {
             for line in f.log_tail.iter().rev().take(TAIL_LINES).rev() {
-                self.say(r.id, "log_tail", &format!("  {line}"), json!({"line": line}));
+                self.say(
+                    r.id,
+                    "log_tail",
+                    &format!("  {line}"),
+                    json!({"line": line}),
+                );
             }
         }
     }
@@ -149,7 +154,12 @@ impl Reporter for Marks<'_> {
             Event::Waiting { id, on } => {
                 let g = self.world.graph();
                 let names: Vec<&str> = on.iter().map(|&d| g.name(d)).collect();
-                self.say(*id, "waiting", &format!("waiting on {}", names.join(", ")), json!({"on": names}));
+                self.say(
+                    *id,
+                    "waiting",
+                    &format!("waiting on {}", names.join(", ")),
+                    json!({"on": names}),
+                );
             }
             Event::Starting { id, attempt } => {
                 let text = if *attempt > 1 {
@@ -159,17 +169,29 @@ impl Reporter for Marks<'_> {
                 };
                 self.say(*id, "starting", &text, json!({"attempt": attempt}));
             }
-            Event::Retrying { id, delay, failure, .. } => self.say(
+            Event::Retrying {
+                id, delay, failure, ..
+            } => self.say(
                 *id,
                 "retrying",
                 &format!("retrying in {}: {}", Human(*delay), failure.message),
                 json!({"delay_ms": delay.as_millis()}),
             ),
             Event::Probing { id, what } => {
-                self.say(*id, "probing", &format!("waiting for {what}"), json!({"probe": what}));
+                self.say(
+                    *id,
+                    "probing",
+                    &format!("waiting for {what}"),
+                    json!({"probe": what}),
+                );
             }
             Event::Replacing { id } => {
-                self.say(*id, "replacing", "stopping: changed since it started", json!({}));
+                self.say(
+                    *id,
+                    "replacing",
+                    "stopping: changed since it started",
+                    json!({}),
+                );
             }
             Event::Stopping { id } => self.say(*id, "stopping", "stopping", json!({})),
             Event::Finished(r) => self.finished(r),

@@ -177,13 +177,26 @@ fn exit_text(code: Option<i32>, signal: Option<i32>) -> String {
     }
 }
 
+/// The one line a reload prints: what it restarts, starts and stops.
+fn reload_line(restarted: &[String], started: &[String], stopped: &[String]) -> String {
+    let parts: Vec<String> = [
+        ("restarting", restarted),
+        ("starting", started),
+        ("stopping", stopped),
+    ]
+    .iter()
+    .filter(|(_, list)| !list.is_empty())
+    .map(|(what, list)| format!("{what} {}", list.join(", ")))
+    .collect();
+    if parts.is_empty() {
+        "configuration reloaded: no component changed".to_owned()
+    } else {
+        format!("configuration reloaded: {}", parts.join("; "))
+    }
+}
+
 /// Runs `up` on a loaded world until it ends; returns how.
-pub(crate) fn supervise(
-    world: World,
-    opts: &Options,
-    printer: &Printer,
-    run: &Cancel,
-) -> Finish {
+pub(crate) fn supervise(world: World, opts: &Options, printer: &Printer, run: &Cancel) -> Finish {
     let (tx, rx) = mpsc::channel::<Msg>();
     let (tail, tail_rx) = super::files::tail_channel();
     let logs = world.state.root().join("logs");
@@ -309,7 +322,7 @@ impl Sup<'_> {
                         u.phase = Phase::Running;
                         u.ours = true;
                     }
-                    self.down(&name, &Down::Failed, f.message.clone(), f.exit_code, Act::Recover);
+                    self.down(&name, &Down::Failed, &f.message, f.exit_code, Act::Recover);
                 }
                 Outcome::Cancelled | Outcome::Stopped | Outcome::AlreadyStopped => {
                     if let Some(u) = self.units.get_mut(&name) {
@@ -328,19 +341,17 @@ impl Sup<'_> {
         let name = world.graph().name(id).to_owned();
         let arc = name_arc(&name);
         if matches!(world.graph().kind(id), Kind::Process | Kind::Task) {
-            let _ = self
-                .tail
-                .send(Tail::Add(arc, world.state.log_path(&name)));
+            let _ = self.tail.send(Tail::Add(arc, world.state.log_path(&name)));
             return;
         }
         if world.graph().kind(id) != Kind::Compose {
             return;
         }
         let cancel = Cancel::new();
-        if let Some(u) = self.units.get_mut(&name) {
-            if let Some(old) = u.follow.replace(cancel.clone()) {
-                old.cancel(CancelReason::Interrupted);
-            }
+        if let Some(u) = self.units.get_mut(&name)
+            && let Some(old) = u.follow.replace(cancel.clone())
+        {
+            old.cancel(CancelReason::Interrupted);
         }
         let (w, printer, since) = (Arc::clone(world), self.printer.clone(), self.since);
         std::thread::Builder::new()
@@ -450,7 +461,11 @@ impl Sup<'_> {
             .collect();
         for (name, path) in hits {
             self.watch_due.remove(&name);
-            if self.units.get(&name).is_some_and(|u| u.phase == Phase::Running) {
+            if self
+                .units
+                .get(&name)
+                .is_some_and(|u| u.phase == Phase::Running)
+            {
                 self.say(
                     &name,
                     "changed",
@@ -482,7 +497,7 @@ impl Sup<'_> {
                     .get(&name)
                     .is_some_and(|u| u.token == token && u.phase == Phase::Running)
                 {
-                    self.down(&name, &Down::Failed, why, None, Act::Restart);
+                    self.down(&name, &Down::Failed, &why, None, Act::Restart);
                 }
             }
             Msg::Done {
@@ -494,7 +509,7 @@ impl Sup<'_> {
                 self.busy = self.busy.saturating_sub(1);
                 self.on_done(&name, token, act, done);
             }
-            Msg::Changed(path) => self.on_changed(path),
+            Msg::Changed(path) => self.on_changed(&path),
             Msg::Interrupted => {
                 self.finish = Some(if self.run.reason() == Some(CancelReason::FailFast) {
                     Finish::Failed
@@ -506,17 +521,17 @@ impl Sup<'_> {
         self.write_up();
     }
 
-    fn on_changed(&mut self, path: PathBuf) {
+    fn on_changed(&mut self, path: &PathBuf) {
         if path.starts_with(self.world.state.root()) {
             return;
         }
-        if self.config_files.iter().any(|f| *f == path) {
+        if self.config_files.contains(path) {
             self.reload_due = Some(Instant::now() + DEBOUNCE);
         }
         let hits: Vec<String> = self
             .globs
             .iter()
-            .filter(|(_, g)| g.matches(&path))
+            .filter(|(_, g)| g.matches(path))
             .map(|(n, _)| n.clone())
             .collect();
         for name in hits {
@@ -538,12 +553,18 @@ impl Sup<'_> {
             Ended::Unhealthy => self.down(
                 name,
                 &Down::Failed,
-                "unhealthy: its healthcheck fails".into(),
+                "unhealthy: its healthcheck fails",
                 None,
                 Act::Restart,
             ),
             Ended::NotRunning => {
-                self.down(name, &Down::Failed, exit_text(None, None), None, Act::Recover);
+                self.down(
+                    name,
+                    &Down::Failed,
+                    &exit_text(None, None),
+                    None,
+                    Act::Recover,
+                );
             }
             Ended::Exited { code, signal } => {
                 let why = if code == Some(0) {
@@ -551,24 +572,28 @@ impl Sup<'_> {
                 } else {
                     Down::Failed
                 };
-                self.down(name, &why, exit_text(code, signal), code, Act::Recover);
+                self.down(name, &why, &exit_text(code, signal), code, Act::Recover);
             }
         }
     }
 
     /// A component stopped running (or is not alive): its restart policy decides.
-    fn down(&mut self, name: &str, why: &Down, text: String, code: Option<i32>, act: Act) {
-        let Some(id) = self.world.id(name) else { return };
+    fn down(&mut self, name: &str, why: &Down, text: &str, code: Option<i32>, act: Act) {
+        let Some(id) = self.world.id(name) else {
+            return;
+        };
         let policy = self.world.supervision[id].clone();
         let Some(u) = self.units.get_mut(name) else {
             return;
         };
         u.last_exit = code.or(u.last_exit);
-        if u.ready_at.is_some_and(|t| t.elapsed() >= policy.reset_after) {
+        if u.ready_at
+            .is_some_and(|t| t.elapsed() >= policy.reset_after)
+        {
             u.streak = 0;
         }
         u.ready_at = None;
-        u.reason = Some(text.clone());
+        u.reason = Some(text.to_owned());
         let fields = json!({"exit_code": code, "restarts": u.restarts});
         match policy.verdict(why, u.streak) {
             Verdict::Restart { delay, streak } => {
@@ -595,18 +620,28 @@ impl Sup<'_> {
                 self.say(
                     name,
                     "not_restarted",
-                    &format!("{text}; not restarted (restart: {})", policy.restart.as_str()),
+                    &format!(
+                        "{text}; not restarted (restart: {})",
+                        policy.restart.as_str()
+                    ),
                     fields,
                 );
             }
             Verdict::Leave => {
                 let clean = *why == Down::Clean;
-                u.phase = if clean { Phase::Completed } else { Phase::Failed };
+                u.phase = if clean {
+                    Phase::Completed
+                } else {
+                    Phase::Failed
+                };
                 self.write_up();
                 self.say(
                     name,
                     "exited",
-                    &format!("{text}; not restarted (restart: {})", policy.restart.as_str()),
+                    &format!(
+                        "{text}; not restarted (restart: {})",
+                        policy.restart.as_str()
+                    ),
                     fields,
                 );
                 if !clean {
@@ -615,16 +650,28 @@ impl Sup<'_> {
             }
             Verdict::GiveUp { after } => {
                 u.phase = Phase::Failed;
-                let message = format!("{text}; gave up after {after} restarts in a row (max_restarts)");
+                let message =
+                    format!("{text}; gave up after {after} restarts in a row (max_restarts)");
                 u.reason = Some(message.clone());
-                self.write_up();
-                self.say(name, "given_up", &message, fields);
-                for line in self.world.driver.log_tail(id, crate::driver::TAIL_LINES) {
-                    self.say(name, "log_tail", &format!("  {line}"), json!({"line": line}));
-                }
-                self.failed(name, id);
+                self.give_up(name, id, &message, fields);
             }
         }
+    }
+
+    /// Its restarts in a row reached `max_restarts`: it has failed for good; its last lines
+    /// are shown.
+    fn give_up(&mut self, name: &str, id: NodeId, message: &str, fields: serde_json::Value) {
+        self.write_up();
+        self.say(name, "given_up", message, fields);
+        for line in self.world.driver.log_tail(id, crate::driver::TAIL_LINES) {
+            self.say(
+                name,
+                "log_tail",
+                &format!("  {line}"),
+                json!({"line": line}),
+            );
+        }
+        self.failed(name, id);
     }
 
     /// A component failed for good: what waits for it is blocked; `--exit-on-failure` ends
@@ -638,7 +685,12 @@ impl Sup<'_> {
             .filter(|d| self.units.get(d).is_some_and(|u| u.phase == Phase::Waiting))
             .collect();
         for d in blocked {
-            self.say(&d, "blocked", &format!("blocked: dependency {name} failed"), json!({"blocked_by": name}));
+            self.say(
+                &d,
+                "blocked",
+                &format!("blocked: dependency {name} failed"),
+                json!({"blocked_by": name}),
+            );
         }
         if self.opts.exit_on_failure && self.finish.is_none() {
             self.say(
@@ -694,7 +746,7 @@ impl Sup<'_> {
     }
 
     fn on_done(&mut self, name: &str, token: u64, act: Act, done: Done) {
-        if !self.units.get(name).is_some_and(|u| u.token == token) {
+        if self.units.get(name).is_none_or(|u| u.token != token) {
             return;
         }
         match done {
@@ -744,7 +796,12 @@ impl Sup<'_> {
             }
             Done::Failed(f) => {
                 if act == Act::Stop {
-                    self.say(name, "failed", &format!("cannot stop it: {}", f.message), json!({}));
+                    self.say(
+                        name,
+                        "failed",
+                        &format!("cannot stop it: {}", f.message),
+                        json!({}),
+                    );
                     return;
                 }
                 if let Some(u) = self.units.get_mut(name) {
@@ -752,7 +809,7 @@ impl Sup<'_> {
                     u.ours = true;
                 }
                 let text = format!("failed to start: {}", f.message);
-                self.down(name, &Down::Failed, text, f.exit_code, Act::Recover);
+                self.down(name, &Down::Failed, &text, f.exit_code, Act::Recover);
             }
         }
     }
@@ -760,7 +817,9 @@ impl Sup<'_> {
     /// A component is up (or completed): watch it, check its liveness, and start what
     /// waited for it.
     fn ready(&mut self, name: &str, completed: bool, ours: bool) {
-        let Some(id) = self.world.id(name) else { return };
+        let Some(id) = self.world.id(name) else {
+            return;
+        };
         let Some(u) = self.units.get_mut(name) else {
             return;
         };
@@ -814,7 +873,11 @@ impl Sup<'_> {
                                         let why = format!(
                                             "liveness probe failed {fails} times in a row ({e})"
                                         );
-                                        let _ = tx.send(Msg::NotAlive { name: n, token, why });
+                                        let _ = tx.send(Msg::NotAlive {
+                                            name: n,
+                                            token,
+                                            why,
+                                        });
                                         return;
                                     }
                                 }
@@ -828,7 +891,9 @@ impl Sup<'_> {
 
     /// Restarts the running dependents of `name` that say `restart: true` for it.
     fn cascade(&mut self, name: &str) {
-        let Some(id) = self.world.id(name) else { return };
+        let Some(id) = self.world.id(name) else {
+            return;
+        };
         let g = self.world.graph();
         let dependents: Vec<String> = g
             .dependents(id)
@@ -841,7 +906,9 @@ impl Sup<'_> {
             self.say(
                 &d,
                 "cascade",
-                &format!("{name} restarted and is ready again: restarting (depends_on restart: true)"),
+                &format!(
+                    "{name} restarted and is ready again: restarting (depends_on restart: true)"
+                ),
                 json!({"because": name}),
             );
             self.act(&d, Act::Restart);
@@ -935,7 +1002,9 @@ impl Sup<'_> {
                 self.act_in(Arc::clone(&old), &name, Act::Stop);
                 continue;
             };
-            let Some(old_id) = old.id(&name) else { continue };
+            let Some(old_id) = old.id(&name) else {
+                continue;
+            };
             if same_run(old.spec(old_id), new.spec(new_id)) {
                 continue;
             }
@@ -958,27 +1027,13 @@ impl Sup<'_> {
         }
         for id in new.selected() {
             let name = new.graph().name(id).to_owned();
-            if !self.units.contains_key(&name) {
-                started.push(name.clone());
-                self.units.insert(name, Unit::new());
+            if let std::collections::btree_map::Entry::Vacant(e) = self.units.entry(name.clone()) {
+                e.insert(Unit::new());
+                started.push(name);
                 self.follow(&new, id);
             }
         }
-        let mut parts = Vec::new();
-        for (what, list) in [
-            ("restarting", &restarted),
-            ("starting", &started),
-            ("stopping", &stopped),
-        ] {
-            if !list.is_empty() {
-                parts.push(format!("{what} {}", list.join(", ")));
-            }
-        }
-        let text = if parts.is_empty() {
-            "configuration reloaded: no component changed".to_owned()
-        } else {
-            format!("configuration reloaded: {}", parts.join("; "))
-        };
+        let text = reload_line(&restarted, &started, &stopped);
         self.say(
             "tta",
             "reload",
@@ -1025,57 +1080,8 @@ impl Sup<'_> {
                 f.cancel(CancelReason::Interrupted);
             }
         }
-        // Workers end on the cancel: what they were starting is stopped by the scheduler.
-        while self.busy > 0 {
-            match rx.recv() {
-                Ok(Msg::Done { name, token, act, done }) => {
-                    self.busy -= 1;
-                    if let (Done::Ready { .. }, Some(u)) = (&done, self.units.get_mut(&name)) {
-                        u.ours |= u.token == token && act != Act::Stop;
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-        let stop = Cancel::new();
-        {
-            let (run, stop) = (self.run.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let far = Instant::now() + Duration::from_secs(100 * 365 * 86_400);
-                if run.sleep_until(far, Level::Forced) {
-                    stop.force();
-                }
-            });
-        }
-        let world = Arc::clone(&self.world);
-        let g = world.graph();
-        let mut set = vec![false; g.len()];
-        let mut any = false;
-        for (name, u) in &self.units {
-            if let Some(id) = world.id(name)
-                && (u.ours || self.opts.stop_all)
-                && u.phase != Phase::Stopped
-            {
-                set[id] = true;
-                any = true;
-            }
-        }
-        if any {
-            let held = self.lock.acquire(&stop, &self.printer);
-            if held.is_ok() {
-                let marks = Marks {
-                    world: &world,
-                    printer: &self.printer,
-                };
-                let opts = StopOptions {
-                    jobs: world.settings.config().defaults.jobs.max(1),
-                    timeout: None,
-                    include_dependents: false,
-                };
-                runner::stop(g, &world.policies, &world.driver, &set, &opts, &stop, &marks);
-            }
-        }
+        self.drain(rx);
+        self.stop_ours();
         let left: Vec<&str> = self
             .units
             .iter()
@@ -1093,8 +1099,82 @@ impl Sup<'_> {
                 json!({"left_running": left}),
             );
         }
-        world.state.remove_up();
+        self.world.state.remove_up();
         finish
+    }
+}
+
+impl Sup<'_> {
+    /// Waits for the workers, which end on the cancel (what they were starting is stopped
+    /// by the scheduler); what they brought up is `up`'s to stop.
+    fn drain(&mut self, rx: &Receiver<Msg>) {
+        while self.busy > 0 {
+            match rx.recv() {
+                Ok(Msg::Done {
+                    name,
+                    token,
+                    act,
+                    done,
+                }) => {
+                    self.busy -= 1;
+                    if let (Done::Ready { .. }, Some(u)) = (&done, self.units.get_mut(&name)) {
+                        u.ours |= u.token == token && act != Act::Stop;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Stops what `up` started (with `--stop-all`, every selected component) in reverse
+    /// dependency order; a second Ctrl-C ends the grace periods.
+    fn stop_ours(&self) {
+        let stop = Cancel::new();
+        {
+            let (run, stop) = (self.run.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let far = Instant::now() + Duration::from_secs(100 * 365 * 86_400);
+                if run.sleep_until(far, Level::Forced) {
+                    stop.force();
+                }
+            });
+        }
+        let world = Arc::clone(&self.world);
+        let g = world.graph();
+        let mut set = vec![false; g.len()];
+        for (name, u) in &self.units {
+            if let Some(id) = world.id(name)
+                && (u.ours || self.opts.stop_all)
+                && u.phase != Phase::Stopped
+            {
+                set[id] = true;
+            }
+        }
+        if !set.contains(&true) {
+            return;
+        }
+        let Ok(_held) = self.lock.acquire(&stop, &self.printer) else {
+            return;
+        };
+        let marks = Marks {
+            world: &world,
+            printer: &self.printer,
+        };
+        let opts = StopOptions {
+            jobs: world.settings.config().defaults.jobs.max(1),
+            timeout: None,
+            include_dependents: false,
+        };
+        runner::stop(
+            g,
+            &world.policies,
+            &world.driver,
+            &set,
+            &opts,
+            &stop,
+            &marks,
+        );
     }
 }
 

@@ -1,5 +1,5 @@
 //! Changes on disk, as the kernel tells them (the `notify` crate: inotify on Linux,
-//! FSEvents or kqueue on macOS), without polling: the state directory's `logs/` (a local
+//! `FSEvents` or kqueue on macOS), without polling: the state directory's `logs/` (a local
 //! component wrote lines: its follower reads them), the config file and the files it draws
 //! on (a reload), the repositories' compose files (a reload) and `watch:` globs (a restart).
 //! Folders are watched rather than files, so an editor that saves by renaming a new file
@@ -56,7 +56,9 @@ impl Files {
         let watcher = match notify::recommended_watcher(handler) {
             Ok(w) => Some(w),
             Err(e) => {
-                tracing::warn!("cannot watch files ({e}); output of processes, reloads and `watch:` are off");
+                tracing::warn!(
+                    "cannot watch files ({e}); output of processes, reloads and `watch:` are off"
+                );
                 None
             }
         };

@@ -34,7 +34,8 @@ impl Glob {
             if full.is_dir() {
                 full.clone()
             } else {
-                full.parent().map_or_else(|| full.clone(), Path::to_path_buf)
+                full.parent()
+                    .map_or_else(|| full.clone(), Path::to_path_buf)
             }
         };
         Self {
@@ -48,8 +49,7 @@ impl Glob {
     pub(super) fn matches(&self, path: &Path) -> bool {
         let p = path.to_string_lossy();
         if !has_magic(&self.pattern) {
-            return path == Path::new(&self.pattern)
-                || path.starts_with(Path::new(&self.pattern));
+            return path == Path::new(&self.pattern) || path.starts_with(Path::new(&self.pattern));
         }
         let _ = &self.root;
         matches(self.pattern.as_bytes(), p.as_bytes())
@@ -65,8 +65,7 @@ fn matches(pat: &[u8], text: &[u8]) -> bool {
             let rest = &pat[2..];
             let rest = rest.strip_prefix(b"/").unwrap_or(rest);
             (0..=text.len()).any(|i| {
-                (i == 0 || text[i - 1] == b'/') && matches(rest, &text[i..])
-                    || rest.is_empty()
+                (i == 0 || text[i - 1] == b'/') && matches(rest, &text[i..]) || rest.is_empty()
             })
         }
         Some(b'*') => (0..=text.len())
@@ -117,7 +116,10 @@ mod tests {
         assert!(g("a?c.[ch]", "/r/abc.h"));
         assert!(!g("a?c.[!ch]", "/r/abc.h"));
         assert!(g("[a-c]x", "/r/bx"));
-        assert!(g("config", "/r/config/app.yaml"), "a folder and what is in it");
+        assert!(
+            g("config", "/r/config/app.yaml"),
+            "a folder and what is in it"
+        );
         assert!(g("app.yaml", "/r/app.yaml"));
         assert!(!g("app.yaml", "/r/app.yaml.swp"));
         assert_eq!(Glob::new("src/**/*.py", root).base, Path::new("/r/src"));

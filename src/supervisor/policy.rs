@@ -124,10 +124,16 @@ mod tests {
         assert_eq!(no.verdict(&Down::Failed, 0), Verdict::Leave);
         let on = policy(RestartPolicy::OnFailure, Some(2));
         assert_eq!(on.verdict(&Down::Clean, 0), Verdict::Leave);
-        assert!(matches!(on.verdict(&Down::Failed, 1), Verdict::Restart { streak: 2, .. }));
+        assert!(matches!(
+            on.verdict(&Down::Failed, 1),
+            Verdict::Restart { streak: 2, .. }
+        ));
         assert_eq!(on.verdict(&Down::Failed, 2), Verdict::GiveUp { after: 2 });
         let always = policy(RestartPolicy::Always, None);
-        assert!(matches!(always.verdict(&Down::Clean, 0), Verdict::Restart { .. }));
+        assert!(matches!(
+            always.verdict(&Down::Clean, 0),
+            Verdict::Restart { .. }
+        ));
         let mut task = ComponentSpec::new(Kind::Task);
         task.supervision.backoff = Duration::ZERO;
         assert_eq!(Policy::of(&task).restart, RestartPolicy::No);

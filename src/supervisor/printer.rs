@@ -137,7 +137,8 @@ impl Look {
                 },
                 Style::Json,
             ) => {
-                let mut doc = json!({"at": rfc3339(*at), "name": &**name, "event": event, "message": text});
+                let mut doc =
+                    json!({"at": rfc3339(*at), "name": &**name, "event": event, "message": text});
                 if let (Value::Object(d), Value::Object(f)) = (&mut doc, fields) {
                     d.extend(f.iter().map(|(k, v)| (k.clone(), v.clone())));
                 }
@@ -151,7 +152,11 @@ impl Look {
                 out.extend_from_slice(self.prefix(name, '*', *at).as_bytes());
                 if style == Style::Color {
                     out.extend_from_slice(
-                        console::style(text).bold().force_styling(true).to_string().as_bytes(),
+                        console::style(text)
+                            .bold()
+                            .force_styling(true)
+                            .to_string()
+                            .as_bytes(),
                     );
                 } else {
                     out.extend_from_slice(text.as_bytes());
@@ -364,11 +369,19 @@ mod tests {
     fn json_lines_carry_the_event_and_its_fields() {
         let sink = Slow::default();
         let p = Printer::to(Style::Json, 3, true, Box::new(sink.clone()));
-        p.event("db", "restarting", "restarting in 1s", json!({"delay_ms": 1000}));
+        p.event(
+            "db",
+            "restarting",
+            "restarting in 1s",
+            json!({"delay_ms": 1000}),
+        );
         p.line(&Arc::from("db"), b"hello".to_vec());
         p.close();
         let got = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
-        let docs: Vec<Value> = got.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let docs: Vec<Value> = got
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(docs[0]["event"], "restarting");
         assert_eq!(docs[0]["delay_ms"], 1000);
         assert_eq!(docs[1]["line"], "hello");

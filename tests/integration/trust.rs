@@ -379,7 +379,10 @@ fn a_noisy_log_is_rotated_and_logs_still_show_its_last_lines() {
     }));
     s.tta(&["status"]).ok();
     let size = std::fs::metadata(&log).unwrap().len();
-    assert!(size < 1024 * 1024, "rotated at the configured size: {size} bytes");
+    assert!(
+        size < 1024 * 1024,
+        "rotated at the configured size: {size} bytes"
+    );
     assert!(s.path().join(".tta/logs/noisy.log.1").exists());
 }
 

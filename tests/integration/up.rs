@@ -86,7 +86,11 @@ impl Up {
     #[track_caller]
     pub(crate) fn wait_all(&mut self, names: &[&str], event: &str, limit: Duration) {
         for n in names {
-            if !self.seen.iter().any(|v| v["name"] == *n && v["event"] == event) {
+            if !self
+                .seen
+                .iter()
+                .any(|v| v["name"] == *n && v["event"] == event)
+            {
                 self.wait_for(n, event, limit);
             }
         }
@@ -160,7 +164,9 @@ pub(crate) fn signal(pid: u32, sig: &str) {
 pub(crate) fn at(v: &Value) -> f64 {
     let s = v["at"].as_str().unwrap();
     let t = humantime::parse_rfc3339(s).unwrap();
-    t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
+    t.duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
 }
 
 /// The pid a component's record names.
@@ -183,7 +189,12 @@ fn a_crash_restarts_with_exponential_backoff_read_from_the_event_stream() {
         let r = up.wait_for("c", "restarting", T);
         assert_eq!(r["restart"], n);
         assert_eq!(r["exit_code"], 3);
-        assert!(r["message"].as_str().unwrap().starts_with("exited with code 3; restarting in"));
+        assert!(
+            r["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("exited with code 3; restarting in")
+        );
         let delay = r["delay_ms"].as_f64().unwrap() / 1000.0;
         let started = up.wait_for("c", "starting", T);
         let gap = at(&started) - at(&r);
@@ -227,11 +238,18 @@ fn max_restarts_fails_the_component_blocks_its_dependents_and_shows_its_last_lin
         "{gave_up}"
     );
     let tail = up.wait_for("db", "log_tail", T);
-    assert!(tail["line"].as_str().unwrap().starts_with("boom-"), "{tail}");
+    assert!(
+        tail["line"].as_str().unwrap().starts_with("boom-"),
+        "{tail}"
+    );
     // Nothing is left to supervise, and something failed.
     assert_eq!(up.exit(T), 1);
     assert!(up.of("app").iter().all(|v| v["event"] != "starting"));
-    let starts = up.of("db").iter().filter(|v| v["event"] == "starting").count();
+    let starts = up
+        .of("db")
+        .iter()
+        .filter(|v| v["event"] == "starting")
+        .count();
     assert_eq!(starts, 3, "the first start and two restarts");
 }
 
@@ -306,9 +324,13 @@ fn a_restart_cascades_through_restart_true_edges_only() {
         .iter()
         .filter(|v| v["name"] == "db" && v["event"] == "ready")
         .map(at)
-        .last()
+        .next_back()
         .unwrap();
-    let cascade = at(up.of("app").iter().find(|v| v["event"] == "cascade").unwrap());
+    let cascade = at(up
+        .of("app")
+        .iter()
+        .find(|v| v["event"] == "cascade")
+        .unwrap());
     assert!(cascade >= db_ready);
     up.interrupt();
     assert_eq!(up.exit(T), 130);
@@ -334,7 +356,10 @@ fn a_config_edit_restarts_only_the_changed_component_and_a_broken_edit_is_ignore
     assert_eq!(pid_of(&s, "a"), Some(a), "the unchanged pid survives");
     assert!(alive(a) && alive(b2) && !alive(b));
     // An invalid edit: reported, and the stack stays as it is.
-    s.write("tta.yaml", "components:\n  a: { command: [sleep, '300'], bogus: 1 }\n");
+    s.write(
+        "tta.yaml",
+        "components:\n  a: { command: [sleep, '300'], bogus: 1 }\n",
+    );
     let r = up.wait_for("tta", "reload_failed", T);
     assert!(r["message"].as_str().unwrap().contains("bogus"), "{r}");
     assert!(alive(a) && alive(b2));
@@ -344,7 +369,10 @@ fn a_config_edit_restarts_only_the_changed_component_and_a_broken_edit_is_ignore
         "components:\n  a: { command: [sleep, '300'] }\n  c: { command: [sleep, '300'] }\n",
     );
     let r = up.wait_for("tta", "reload", T);
-    assert_eq!((r["started"].clone(), r["stopped"].clone()), (serde_json::json!(["c"]), serde_json::json!(["b"])));
+    assert_eq!(
+        (r["started"].clone(), r["stopped"].clone()),
+        (serde_json::json!(["c"]), serde_json::json!(["b"]))
+    );
     up.wait_for("c", "ready", T);
     assert!(eventually(Duration::from_secs(5), || !alive(b2)));
     assert_eq!(pid_of(&s, "a"), Some(a));
@@ -354,9 +382,7 @@ fn a_config_edit_restarts_only_the_changed_component_and_a_broken_edit_is_ignore
 
 #[test]
 fn a_watched_file_change_restarts_the_process() {
-    let s = Stack::new(
-        "components:\n  c: { command: [sleep, '300'], watch: ['src/**/*.py'] }\n",
-    );
+    let s = Stack::new("components:\n  c: { command: [sleep, '300'], watch: ['src/**/*.py'] }\n");
     s.write("src/app/main.py", "print(1)\n");
     let mut up = Up::start(&s, &[]);
     up.wait_for("c", "ready", T);
@@ -446,7 +472,12 @@ fn exit_on_failure_exits_1_and_stops_the_rest() {
     up.wait_all(&["ok"], "ready", T);
     let ok = pid_of(&s, "ok").unwrap();
     up.wait_all(&["bad"], "exited", T);
-    let e = up.seen.iter().find(|v| v["name"] == "bad" && v["event"] == "exited").unwrap().clone();
+    let e = up
+        .seen
+        .iter()
+        .find(|v| v["name"] == "bad" && v["event"] == "exited")
+        .unwrap()
+        .clone();
     assert_eq!(e["exit_code"], 4);
     assert_eq!(up.exit(T), 1);
     assert!(!alive(ok), "the rest is stopped");
@@ -488,11 +519,18 @@ fn status_and_restart_from_another_shell_see_and_respect_what_up_does() {
     assert_ne!(old, new);
     up.wait_for("steady", "adopted", T);
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(pid_of(&s, "steady"), Some(new), "up did not start another one");
+    assert_eq!(
+        pid_of(&s, "steady"),
+        Some(new),
+        "up did not start another one"
+    );
     // The adopted process ending is seen too (the kernel tells, no child of ours).
     signal(new, "-KILL");
     let r = up.wait_for("steady", "restarting", T);
-    assert!(r["message"].as_str().unwrap().contains("stopped running"), "{r}");
+    assert!(
+        r["message"].as_str().unwrap().contains("stopped running"),
+        "{r}"
+    );
     up.interrupt();
     assert_eq!(up.exit(T), 130);
 }

@@ -70,7 +70,10 @@ impl Project {
     }
 
     fn running(&self) -> usize {
-        self.containers().iter().filter(|c| c.1 == "running").count()
+        self.containers()
+            .iter()
+            .filter(|c| c.1 == "running")
+            .count()
     }
 }
 
@@ -134,7 +137,11 @@ fn liveness_and_an_unhealthy_container_are_restarted_through_compose() {
     assert!(r["message"].as_str().unwrap().contains("unhealthy"), "{r}");
     up.wait_for("sick", "ready", T);
     assert_ne!(p.started_at("sick"), sick_started);
-    let started = up.seen.iter().filter(|v| v["name"] == "sick" && v["line"] == "sick-started").count();
+    let started = up
+        .seen
+        .iter()
+        .filter(|v| v["name"] == "sick" && v["line"] == "sick-started")
+        .count();
     if started < 2 {
         up.wait(T, |v| v["name"] == "sick" && v["line"] == "sick-started");
     }
@@ -164,7 +171,13 @@ fn a_compose_service_that_exits_is_started_again_and_given_up_after_max_restarts
     assert_eq!(r["exit_code"], 7, "{r}");
     up.wait_for("once", "ready", T);
     let g = up.wait_for("once", "given_up", T);
-    assert!(g["message"].as_str().unwrap().contains("exited with code 7"), "{g}");
+    assert!(
+        g["message"]
+            .as_str()
+            .unwrap()
+            .contains("exited with code 7"),
+        "{g}"
+    );
     assert_eq!(up.exit(T), 1, "nothing left running, and it failed");
     let lines = up
         .of("once")

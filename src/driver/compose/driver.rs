@@ -180,7 +180,10 @@ impl Compose {
             .collect();
         Self {
             nodes,
-            monitors: engines.iter().map(|_| super::monitor::Monitor::default()).collect(),
+            monitors: engines
+                .iter()
+                .map(|_| super::monitor::Monitor::default())
+                .collect(),
             projects,
             engines,
             state,

@@ -181,7 +181,7 @@ fn stream(spec: &Spec, hub: &Hub, stop: &Cancel) {
         let (tx, rx) = mpsc::channel();
         let Ok(child) = spec
             .clone()
-            .args(["--since".to_owned(), format!("{}", since.floor() as i64)])
+            .args(["--since".to_owned(), whole(since)])
             .stdout(Sink::Lines(LineTx::new(tx, 0)))
             .spawn()
         else {
@@ -218,6 +218,11 @@ fn stream(spec: &Spec, hub: &Hub, stop: &Cancel) {
     }
 }
 
+/// Whole seconds since the epoch for `--since` (the engine reads a fraction its own way).
+fn whole(at: f64) -> String {
+    format!("{:.0}", at.floor())
+}
+
 fn running(c: &Container) -> bool {
     matches!(
         c.state,
@@ -230,7 +235,12 @@ impl Compose {
     /// and name.
     fn watched(&self, id: NodeId) -> Option<(&Monitor, &Engine, String, String)> {
         let node = self.node(id)?;
-        let project = self.projects[node.repo].target.as_ref().ok()?.project.clone();
+        let project = self.projects[node.repo]
+            .target
+            .as_ref()
+            .ok()?
+            .project
+            .clone();
         let e = self.projects[node.repo].engine;
         Some((
             &self.monitors[e],
@@ -294,7 +304,9 @@ impl Compose {
             for e in events {
                 match e {
                     Event::Unhealthy { .. } => return Ended::Unhealthy,
-                    Event::Die { container, code, .. } => {
+                    Event::Die {
+                        container, code, ..
+                    } => {
                         if self.settled_down(id, &container, cancel) {
                             return Ended::Exited { code, signal: None };
                         }
@@ -328,9 +340,7 @@ impl Compose {
                         continue;
                     }
                     let at = from.get(&c.id).copied().unwrap_or(since);
-                    // Whole seconds: the engine reads a fraction in its own way.
-                    #[expect(clippy::cast_possible_truncation, reason = "seconds since the epoch")]
-                    let args = format!("{}", at.floor() as i64);
+                    let args = whole(at);
                     let spec = engine
                         .streaming(&[
                             "logs",
@@ -460,8 +470,10 @@ mod tests {
                 }
             ))
         );
-        let sick = die
-            .replace(r#""Action":"die""#, r#""Action":"health_status: unhealthy""#);
+        let sick = die.replace(
+            r#""Action":"die""#,
+            r#""Action":"health_status: unhealthy""#,
+        );
         assert!(matches!(
             parse_event(&sick),
             Some((_, _, Event::Unhealthy { .. }))
@@ -471,7 +483,10 @@ mod tests {
             panic!("a start");
         };
         assert!((at - 1_796_159_799.374).abs() < 0.01);
-        assert_eq!(parse_event(r#"{"Action":"die","Actor":{"Attributes":{}}}"#), None);
+        assert_eq!(
+            parse_event(r#"{"Action":"die","Actor":{"Attributes":{}}}"#),
+            None
+        );
         assert_eq!(parse_event("not json"), None);
         let (at, text) = stamped(b"2026-12-01T21:36:36.902294879Z up once").unwrap();
         assert_eq!(text, b"up once");

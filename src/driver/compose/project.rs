@@ -93,7 +93,8 @@ impl Project {
         cancel: &Cancel,
     ) -> Result<Finished, RunError> {
         let secs = grace.as_secs() + u64::from(grace.subsec_nanos() > 0);
-        let mut args: Vec<String> = vec!["restart".into(), "-t".into(), secs.to_string(), "--".into()];
+        let mut args: Vec<String> =
+            vec!["restart".into(), "-t".into(), secs.to_string(), "--".into()];
         args.extend(services.iter().cloned());
         let spec = self
             .spec(cmd, target, &args)
