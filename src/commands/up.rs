@@ -14,6 +14,7 @@ use crate::supervisor::{Finish, Options, Printer, Style, World, supervise};
 /// Runs `tta up`.
 pub(crate) fn run(config: Option<&Path>, args: &UpArgs, out: &Output) -> Result<u8> {
     let world = World::load(config, &args.names, args.no_deps)?;
+    world.claim()?;
     world.preflight(args.names.is_empty() || args.names.iter().any(|n| n == "all"))?;
     let cancel = Cancel::new();
     signals::install(&cancel);

@@ -288,8 +288,16 @@ impl Sup<'_> {
         };
         let report = {
             let held = self.lock.acquire(&self.run, &self.printer);
-            if held.is_err() {
-                self.finish = Some(Finish::Interrupted);
+            if let Err(e) = &held {
+                if !self.run.is_cancelled() {
+                    let text = crate::error::render(e);
+                    self.say("tta", "error", &text, json!({"error": e.to_string()}));
+                }
+                self.finish = Some(if self.run.is_cancelled() {
+                    Finish::Interrupted
+                } else {
+                    Finish::Failed
+                });
                 return;
             }
             let marks = Marks {

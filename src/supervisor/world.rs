@@ -64,6 +64,28 @@ impl World {
         self.driver.preflight(&ids, scope)
     }
 
+    /// Refuses a second `tta up` on one state directory (two supervisors would fight over
+    /// every restart), and a state directory that cannot be used.
+    pub(crate) fn claim(&self) -> Result<()> {
+        self.state.ensure()?;
+        if let Some(other) = self.state.read_up()
+            && other.pid != std::process::id()
+        {
+            return Err(crate::error::Error::environment(
+                format!(
+                    "another `tta up` (pid {}) already supervises this stack ({})",
+                    other.pid,
+                    self.state.root().display()
+                ),
+                format!(
+                    "Ctrl-C it in its terminal (or `kill -INT {}`); `tta status` shows what it does",
+                    other.pid
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// The longest name `up` prints.
     pub(crate) fn widest_name(&self) -> usize {
         self.selected()

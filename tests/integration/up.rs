@@ -575,3 +575,19 @@ fn without_a_terminal_lines_are_plain_and_whole() {
     }
     assert_eq!(count, [2000, 2000], "every line, none lost");
 }
+
+#[test]
+fn a_second_up_on_the_same_stack_is_refused_naming_the_first() {
+    let s = Stack::new("components:\n  a: { command: [sleep, '300'] }\n");
+    let mut up = Up::start(&s, &[]);
+    up.wait_for("a", "ready", T);
+    let second = s.tta(&["up"]);
+    second
+        .code(3)
+        .stderr_has(&format!("another `tta up` (pid {}) already supervises this stack", up.pid()));
+    // SIGHUP (a closing terminal) ends it as Ctrl-C does.
+    let a = pid_of(&s, "a").unwrap();
+    signal(up.pid(), "-HUP");
+    assert_eq!(up.exit(T), 130);
+    assert!(!alive(a));
+}
