@@ -326,11 +326,7 @@ impl Sup<'_> {
                 }
                 Outcome::Failed | Outcome::TimedOut => {
                     let f = r.failure.clone().unwrap_or_default();
-                    if let Some(u) = self.units.get_mut(&name) {
-                        u.phase = Phase::Running;
-                        u.ours = true;
-                    }
-                    self.down(&name, &Down::Failed, &f.message, f.exit_code, Act::Recover);
+                    self.start_failed(&name, &f);
                 }
                 Outcome::Cancelled | Outcome::Stopped | Outcome::AlreadyStopped => {
                     if let Some(u) = self.units.get_mut(&name) {
@@ -658,8 +654,9 @@ impl Sup<'_> {
             }
             Verdict::GiveUp { after } => {
                 u.phase = Phase::Failed;
+                let restarts = if after == 1 { "restart" } else { "restarts" };
                 let message =
-                    format!("{text}; gave up after {after} restarts in a row (max_restarts)");
+                    format!("{text}; gave up after {after} {restarts} in a row (max_restarts)");
                 u.reason = Some(message.clone());
                 self.give_up(name, id, &message, fields);
             }
@@ -812,13 +809,27 @@ impl Sup<'_> {
                     );
                     return;
                 }
-                if let Some(u) = self.units.get_mut(name) {
-                    u.phase = Phase::Running;
-                    u.ours = true;
-                }
-                let text = format!("failed to start: {}", f.message);
-                self.down(name, &Down::Failed, &text, f.exit_code, Act::Recover);
+                self.start_failed(name, &f);
             }
+        }
+    }
+
+    /// A start failed (why was printed just before): the restart policy decides, as for
+    /// a crash.
+    fn start_failed(&mut self, name: &str, f: &crate::driver::Failure) {
+        if let Some(u) = self.units.get_mut(name) {
+            u.phase = Phase::Running;
+            u.ours = true;
+        }
+        self.down(
+            name,
+            &Down::Failed,
+            "failed to start",
+            f.exit_code,
+            Act::Recover,
+        );
+        if let Some(u) = self.units.get_mut(name) {
+            u.reason = Some(format!("failed to start: {}", f.message));
         }
     }
 
@@ -1154,7 +1165,7 @@ impl Sup<'_> {
         for (name, u) in &self.units {
             if let Some(id) = world.id(name)
                 && (u.ours || self.opts.stop_all)
-                && u.phase != Phase::Stopped
+                && !matches!(u.phase, Phase::Stopped | Phase::Failed)
             {
                 set[id] = true;
             }

@@ -149,17 +149,19 @@ impl Look {
                 out.extend_from_slice(bytes);
             }
             (Item::Event { name, text, at, .. }, style) => {
-                out.extend_from_slice(self.prefix(name, '*', *at).as_bytes());
-                if style == Style::Color {
-                    out.extend_from_slice(
-                        console::style(text)
-                            .bold()
-                            .force_styling(true)
-                            .to_string()
-                            .as_bytes(),
-                    );
-                } else {
-                    out.extend_from_slice(text.as_bytes());
+                // A message of several lines (a command line in an error) keeps its prefix
+                // on each, so every line of the output says whose it is.
+                for (i, part) in text.split('\n').enumerate() {
+                    if i > 0 {
+                        out.push(b'\n');
+                    }
+                    out.extend_from_slice(self.prefix(name, '*', *at).as_bytes());
+                    if style == Style::Color {
+                        let bold = console::style(part).bold().force_styling(true);
+                        out.extend_from_slice(bold.to_string().as_bytes());
+                    } else {
+                        out.extend_from_slice(part.as_bytes());
+                    }
                 }
             }
         }
@@ -344,6 +346,7 @@ mod tests {
             "producers never wait for the terminal"
         );
         p.event("a", "ready", "ready in 0.1s", json!({}));
+        p.event("a", "failed", "failed: `sh -c\necho`", json!({}));
         p.close();
         let got = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         let mut shown = 0u64;
@@ -356,13 +359,16 @@ mod tests {
                 if let Some(n) = rest.split(' ').next().and_then(|n| n.parse::<u64>().ok()) {
                     dropped += n;
                 }
+            } else if l == "echo`" {
+                panic!("a continuation line without its prefix");
             } else {
                 panic!("unexpected line {l:?}");
             }
         }
         assert_eq!(shown + dropped, 240_000, "every line shown or counted");
         assert!(dropped > 0, "the slow writer made the queue fill");
-        assert!(got.ends_with("a   * ready in 0.1s\n") || got.contains("ready in 0.1s"));
+        assert!(got.contains("a   * ready in 0.1s\n"));
+        assert!(got.contains("a   * failed: `sh -c\na   * echo`\n"));
     }
 
     #[test]

@@ -582,9 +582,10 @@ fn a_second_up_on_the_same_stack_is_refused_naming_the_first() {
     let mut up = Up::start(&s, &[]);
     up.wait_for("a", "ready", T);
     let second = s.tta(&["up"]);
-    second
-        .code(3)
-        .stderr_has(&format!("another `tta up` (pid {}) already supervises this stack", up.pid()));
+    second.code(3).stderr_has(&format!(
+        "another `tta up` (pid {}) already supervises this stack",
+        up.pid()
+    ));
     // SIGHUP (a closing terminal) ends it as Ctrl-C does.
     let a = pid_of(&s, "a").unwrap();
     signal(up.pid(), "-HUP");
