@@ -61,6 +61,9 @@ _tta() {
             tta,stop)
                 cmd="tta__subcmd__stop"
                 ;;
+            tta,up)
+                cmd="tta__subcmd__up"
+                ;;
             tta__subcmd__config,get)
                 cmd="tta__subcmd__config__subcmd__get"
                 ;;
@@ -154,6 +157,9 @@ _tta() {
             tta__subcmd__help,stop)
                 cmd="tta__subcmd__help__subcmd__stop"
                 ;;
+            tta__subcmd__help,up)
+                cmd="tta__subcmd__help__subcmd__up"
+                ;;
             tta__subcmd__help__subcmd__config,get)
                 cmd="tta__subcmd__help__subcmd__config__subcmd__get"
                 ;;
@@ -182,7 +188,7 @@ _tta() {
 
     case "${cmd}" in
         tta)
-            opts="-c -v -q -h -V --config --json --verbose --quiet --color --help --version start stop down restart run status graph logs config doctor completions man compose init help"
+            opts="-c -v -q -h -V --config --json --verbose --quiet --color --help --version start stop down restart up run status graph logs config doctor completions man compose init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -684,7 +690,7 @@ _tta() {
             return 0
             ;;
         tta__subcmd__help)
-            opts="start stop down restart run status graph logs config doctor completions man compose init help"
+            opts="start stop down restart up run status graph logs config doctor completions man compose init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1005,6 +1011,20 @@ _tta() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tta__subcmd__help__subcmd__up)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tta__subcmd__init)
             opts="-c -v -q -h -V --config --json --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1233,6 +1253,36 @@ _tta() {
             ;;
         tta__subcmd__stop)
             opts="-c -v -q -h -V --no-deps --timeout --dry-run --config --json --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tta__subcmd__up)
+            opts="-c -v -q -h -V --no-deps --timeout --exit-on-failure --stop-all --no-color --timestamps --config --json --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -130,6 +130,7 @@ pub(crate) fn run(cli: &Cli, out: &Output) -> Result<u8, Error> {
         Command::Stop(a) => commands::lifecycle::stop(config, a, out),
         Command::Down(a) => commands::down::run(config, a, out),
         Command::Restart(a) => commands::lifecycle::restart(config, a, out),
+        Command::Up(a) => commands::up::run(config, a, out),
         Command::Run(a) => commands::run::run(config, a, out),
         Command::Status(a) => commands::status::run(config, a, out),
         Command::Logs(a) => commands::logs::run(config, a, out),
@@ -156,6 +157,7 @@ fn needs_config(command: &Command) -> bool {
         | Command::Stop(_)
         | Command::Down(_)
         | Command::Restart(_)
+        | Command::Up(_)
         | Command::Run(_)
         | Command::Status(_)
         | Command::Logs(_)

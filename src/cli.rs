@@ -72,6 +72,10 @@ pub(crate) enum Command {
     Down(DownArgs),
     /// Stop, then start again, components and the dependents that were running.
     Restart(RestartArgs),
+    /// Start components like `start`, then stay in the foreground: stream their output,
+    /// restart them by their restart policy, reload on config changes; Ctrl-C stops what it
+    /// started.
+    Up(UpArgs),
     /// Run a one-shot task on its own, its output streamed, and exit with its exit code.
     Run(RunArgs),
     /// Show each component's status, read from the running system.
@@ -148,6 +152,40 @@ pub(crate) struct StartArgs {
     /// Print what would start, in which order, and what each waits for; start nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `tta up`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Output lines are `NAME | line`; what happens to a component is `NAME * event` \
+(ready, exited with code 3; restarting in 2s, gave up, ...); with --json, one JSON object per line. \
+`tta status` in another shell shows restart counts and planned restarts; `tta restart NAME` there \
+works while `up` runs. Exit: 130 after Ctrl-C (what `up` started is stopped), 1 when a component \
+failed for good under --exit-on-failure, else 0 once nothing is left running (1 if something failed)."
+)]
+pub(crate) struct UpArgs {
+    /// Components to run; `all` or none for every component.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Run only the named components, not what they depend on.
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Give up on the initial start after this long (e.g. `2m`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// Exit non-zero as soon as a component fails for good (its restarts used, or a
+    /// restart policy that does not restart it), stopping the rest; for CI.
+    #[arg(long)]
+    pub exit_on_failure: bool,
+    /// At the end, also stop the components that were already running before `up`.
+    #[arg(long)]
+    pub stop_all: bool,
+    /// No colour in the output.
+    #[arg(long)]
+    pub no_color: bool,
+    /// Put the time before each line.
+    #[arg(long)]
+    pub timestamps: bool,
 }
 
 /// `tta stop`.

@@ -34,6 +34,7 @@ mod report;
 pub mod runner;
 mod settings;
 mod state;
+mod supervisor;
 
 pub use app::main;
 pub use cancel::{Cancel, CancelReason};
@@ -41,6 +42,7 @@ pub use diagnostics::Located;
 pub use error::{Error, LockHolder, Result};
 pub use orchestrator::{Component, ComponentStatus, LOCK_WAIT, Orchestrator, RunOptions, TaskRun};
 pub use settings::Settings;
+pub use state::Supervised;
 
 /// Entry points for the fuzz targets (`fuzz/`): not part of the library's API.
 #[doc(hidden)]

@@ -52,6 +52,9 @@ pub struct ComponentStatus {
     /// restarts it).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub changed: bool,
+    /// What a running `tta up` knows of it (restarts, last exit code, a planned restart).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supervisor: Option<crate::state::Supervised>,
 }
 
 /// Seconds since the epoch as RFC 3339 (UTC, to the second).
@@ -530,10 +533,24 @@ impl Orchestrator {
         let selected: Vec<NodeId> = (0..sel.len()).filter(|&i| sel[i]).collect();
         self.driver.preflight_read(&selected, Self::scope(names))?;
         let seen = self.driver.status(&ids);
+        let up = StateDir::new(&self.settings.config().state_dir).read_up();
         Ok(ids
             .iter()
             .zip(seen)
-            .map(|(&id, o)| self.status_row(id, o))
+            .map(|(&id, o)| {
+                let mut row = self.status_row(id, o);
+                if let Some(up) = &up
+                    && let Some(s) = up.components.get(&row.name)
+                {
+                    let line = s.describe(up.pid, crate::state::now_epoch());
+                    row.detail = Some(match row.detail.take() {
+                        Some(d) if !d.is_empty() => format!("{d}; {line}"),
+                        _ => line,
+                    });
+                    row.supervisor = Some(s.clone());
+                }
+                row
+            })
             .collect())
     }
 
@@ -565,6 +582,7 @@ impl Orchestrator {
             since: o.since,
             up: o.up(),
             changed: o.changed,
+            supervisor: None,
             detail: o.detail,
             depends_on: g.deps(id).iter().map(|e| g.name(e.to).to_owned()).collect(),
         }

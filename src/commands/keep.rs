@@ -147,6 +147,7 @@ fn run(args: &KeepArgs) -> Result<u8> {
             std::process::id(),
             crate::process::stat::start_ticks(std::process::id()),
         )),
+        signal: None,
     };
     if let Err(e) = state.write(&args.name, &record) {
         child.end(crate::process::Kill::Now, None);
@@ -198,6 +199,7 @@ fn keep(
             && now.marker == record.marker
         {
             record.exit_code = Some(code.or_else(|| signal.map(|s| 128 + s)).unwrap_or(-1));
+            record.signal = signal;
             record.finished_at = Some(now_epoch());
             let _ = state.write(&args.name, &record);
         }

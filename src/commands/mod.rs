@@ -13,3 +13,4 @@ pub(crate) mod lifecycle;
 pub(crate) mod logs;
 pub(crate) mod run;
 pub(crate) mod status;
+pub(crate) mod up;

@@ -38,6 +38,9 @@ pub struct Service {
     /// The TCP ports it publishes on the engine's host, with the address when one is given
     /// (`127.0.0.1:8080:80` → `(Some("127.0.0.1"), 8080)`); random host ports are not.
     pub published: Vec<(Option<String>, u16)>,
+    /// A fingerprint of its merged definition (what compose would run), to tell when it
+    /// changed.
+    pub definition: String,
 }
 
 /// One `depends_on` entry of a service.
@@ -49,6 +52,8 @@ pub struct ServiceDep {
     pub condition: Condition,
     /// False for `required: false`.
     pub required: bool,
+    /// `restart: true`: a restart of the service depended on restarts this one.
+    pub restart: bool,
 }
 
 /// The profiles enabled for a repository: its `profiles`, or else `COMPOSE_PROFILES` from
@@ -123,6 +128,7 @@ pub fn load_services<S: std::hash::BuildHasher>(
             image: m.get("image").and_then(Value::as_str).map(str::to_owned),
             build: m.get("build").is_some_and(|b| !b.is_null()),
             published: published(m),
+            definition: fingerprint(v),
             name,
         });
     }
@@ -185,13 +191,24 @@ fn depends_on(name: &str, svc: &Mapping, errors: &mut Vec<String>) -> Vec<Servic
             continue;
         };
         let required = !matches!(v.get("required"), Some(Value::Bool(false)));
+        let restart = matches!(v.get("restart"), Some(Value::Bool(true)));
         out.push(ServiceDep {
             service,
             condition,
             required,
+            restart,
         });
     }
     out
+}
+
+/// A fingerprint of a service's merged definition (FNV-1a of its YAML text).
+fn fingerprint(v: &Value) -> String {
+    let text = yaml_serde::to_string(v).unwrap_or_default();
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 /// The service `X` of `key: service:X` (`network_mode`, `ipc`, `pid`).
@@ -237,6 +254,7 @@ fn implicit_deps(svc: &Mapping) -> Vec<ServiceDep> {
                 service: n,
                 condition: Condition::Started,
                 required: true,
+                restart: false,
             });
         }
     }

@@ -314,6 +314,12 @@ fn component_origins(name: &str, c: &ComponentSpec, at: &KeyPath, origins: &mut 
             Origin::Inferred("from the component's name".into()),
         ));
     }
+    if c.supervision.restart.is_none() {
+        origins.push((
+            at.join("restart"),
+            Origin::Inferred(format!("for a {} component", c.kind.as_str())),
+        ));
+    }
     for (key, own) in [
         ("start_timeout", c.start_timeout),
         ("stop_timeout", c.stop_timeout),
@@ -361,10 +367,12 @@ fn component(
             map([
                 ("condition", Value::from(dep.condition.as_str())),
                 ("required", Value::from(dep.required)),
+                ("restart", Value::from(dep.restart)),
             ]),
         );
     }
     let d = &config.defaults;
+    let sup = &c.supervision;
     map([
         ("kind", Value::from(c.kind.as_str())),
         ("repository", optional(c.repository.as_deref())),
@@ -389,6 +397,29 @@ fn component(
         ),
         ("enabled", Value::from(c.enabled)),
         ("description", optional(c.description.as_deref())),
+        ("restart", Value::from(sup.policy(c.kind).as_str())),
+        (
+            "max_restarts",
+            sup.max_restarts.map_or(Value::Null, Value::from),
+        ),
+        ("backoff", duration(sup.backoff)),
+        ("max_backoff", duration(sup.max_backoff)),
+        ("reset_after", duration(sup.reset_after)),
+        (
+            "liveness",
+            sup.liveness.as_ref().map_or(Value::Null, |l| {
+                let Value::Mapping(mut m) = probe(&l.probe) else {
+                    unreachable!("a probe is a mapping")
+                };
+                m.remove("retries");
+                m.insert(
+                    Value::from("failure_threshold"),
+                    Value::from(l.failure_threshold),
+                );
+                Value::Mapping(m)
+            }),
+        ),
+        ("watch", strings(&sup.watch)),
     ])
 }
 

@@ -236,6 +236,9 @@ pub struct Dependency {
     pub condition: Condition,
     /// A soft edge (`required: false`) waits but does not block on failure.
     pub required: bool,
+    /// Under `tta up`: when the dependency restarts, this component is restarted once the
+    /// dependency is ready again (Compose's `restart: true`).
+    pub restart: bool,
 }
 
 /// What a probe checks.
@@ -322,6 +325,118 @@ impl Probe {
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 }
 
+/// `restart:` what `tta up` does when a component stops running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartPolicy {
+    /// Never: a component that stops stays stopped (the default for tasks).
+    No,
+    /// When it exits with a code other than 0, is killed by a signal, or fails its
+    /// liveness probe (the default for processes and compose services).
+    OnFailure,
+    /// Whenever it stops, whatever its exit code.
+    Always,
+}
+
+impl RestartPolicy {
+    /// The name used in config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartPolicy::No => "no",
+            RestartPolicy::OnFailure => "on-failure",
+            RestartPolicy::Always => "always",
+        }
+    }
+
+    /// Parses a policy (`on_failure` is accepted for `on-failure`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "no" => Some(RestartPolicy::No),
+            "on-failure" | "on_failure" => Some(RestartPolicy::OnFailure),
+            "always" => Some(RestartPolicy::Always),
+            _ => None,
+        }
+    }
+
+    /// The policy of a component of `kind` that does not say: `no` for tasks (and
+    /// external components, which `tta` does not run), `on-failure` for the rest.
+    pub fn default_for(kind: Kind) -> Self {
+        match kind {
+            Kind::Task | Kind::External => RestartPolicy::No,
+            Kind::Process | Kind::Compose => RestartPolicy::OnFailure,
+        }
+    }
+}
+
+/// How `tta up` supervises a component: its restart policy, backoff and liveness probe.
+/// Only `tta up` reads these; `tta start` leaves components unsupervised.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Supervision {
+    /// `restart:`; `None`: the default of the component's kind.
+    pub restart: Option<RestartPolicy>,
+    /// `max_restarts:`: restarts in a row (the count resets after `reset_after` of being
+    /// ready) before the component is failed for good; `None`: no limit.
+    pub max_restarts: Option<u32>,
+    /// `backoff:`: the wait before the first restart; doubled for each restart in a row.
+    pub backoff: Duration,
+    /// `max_backoff:`: the longest wait before a restart.
+    pub max_backoff: Duration,
+    /// `reset_after:`: after it has been ready this long, the next crash starts again from
+    /// `backoff` (and `max_restarts` counts from zero).
+    pub reset_after: Duration,
+    /// `liveness:`: a probe checked while it runs; failing it `failure_threshold` times in a
+    /// row restarts it by its restart policy.
+    pub liveness: Option<Liveness>,
+    /// `watch:`: globs (relative to its `cwd`) whose change restarts it.
+    pub watch: Vec<String>,
+}
+
+impl Supervision {
+    /// The default wait before the first restart.
+    pub const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
+    /// The default longest wait.
+    pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(30);
+    /// The default time ready after which the backoff starts over.
+    pub const DEFAULT_RESET_AFTER: Duration = Duration::from_secs(10);
+
+    /// The policy that applies to a component of `kind`.
+    pub fn policy(&self, kind: Kind) -> RestartPolicy {
+        self.restart
+            .unwrap_or_else(|| RestartPolicy::default_for(kind))
+    }
+}
+
+impl Default for Supervision {
+    fn default() -> Self {
+        Self {
+            restart: None,
+            max_restarts: None,
+            backoff: Self::DEFAULT_BACKOFF,
+            max_backoff: Self::DEFAULT_MAX_BACKOFF,
+            reset_after: Self::DEFAULT_RESET_AFTER,
+            liveness: None,
+            watch: Vec::new(),
+        }
+    }
+}
+
+/// A liveness probe: the probe syntax, plus how many failures in a row mean "not alive".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Liveness {
+    /// What to check, how often (default 5s) and with what timeout; `start_period` counts
+    /// from when the component became ready.
+    pub probe: Probe,
+    /// Failures in a row before the component is restarted.
+    pub failure_threshold: u32,
+}
+
+impl Liveness {
+    /// The default interval of a liveness probe: it runs for as long as the component does.
+    pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+    /// The default failures in a row.
+    pub const DEFAULT_THRESHOLD: u32 = 3;
+}
+
 /// Whether a compose service runs once (a migration, an init job) or runs on (a database),
 /// as its compose files and its dependents say; never guessed from how long it ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -375,6 +490,11 @@ pub struct ComponentSpec {
     pub lifetime: Lifetime,
     /// True when the component came from a compose file rather than `components:`.
     pub discovered: bool,
+    /// For compose: a fingerprint of the service's definition in its compose files (known
+    /// from discovery), so a reload under `tta up` sees which services changed.
+    pub definition: Option<String>,
+    /// How `tta up` supervises it.
+    pub supervision: Supervision,
 }
 
 impl ComponentSpec {
@@ -397,6 +517,8 @@ impl ComponentSpec {
             healthcheck: false,
             lifetime: Lifetime::Unknown,
             discovered: false,
+            definition: None,
+            supervision: Supervision::default(),
         }
     }
 }

@@ -14,7 +14,8 @@ use yaml_serde::Value;
 use super::keypath::KeyPath;
 use super::model::{
     CommandSpec, ComponentSpec, ComposeSettings, Condition, Config, Defaults, Dependency, EnvFile,
-    Kind, Logs, Probe, ProbeCheck, RESERVED_NAMES, Repository, Retry, valid_name,
+    Kind, Liveness, Logs, Probe, ProbeCheck, RESERVED_NAMES, Repository, RestartPolicy, Retry,
+    valid_name,
 };
 use super::problem::Problem;
 use super::size;
@@ -128,6 +129,13 @@ pub(crate) const COMPONENT_KEYS: &[&str] = &[
     "stop_timeout",
     "enabled",
     "description",
+    "restart",
+    "max_restarts",
+    "backoff",
+    "max_backoff",
+    "reset_after",
+    "liveness",
+    "watch",
 ];
 /// Keys of a probe.
 pub(crate) const PROBE_KEYS: &[&str] = &[
@@ -140,10 +148,21 @@ pub(crate) const PROBE_KEYS: &[&str] = &[
     "retries",
     "start_period",
 ];
+/// Keys of a liveness probe: a probe's, with `failure_threshold` for `retries`.
+pub(crate) const LIVENESS_KEYS: &[&str] = &[
+    "tcp",
+    "http",
+    "exec",
+    "status",
+    "interval",
+    "timeout",
+    "start_period",
+    "failure_threshold",
+];
 /// Keys of a long-form `env_file` entry.
 pub(crate) const ENV_FILE_KEYS: &[&str] = &["path", "required"];
 /// Keys of a long-form dependency.
-pub(crate) const DEPENDENCY_KEYS: &[&str] = &["condition", "required"];
+pub(crate) const DEPENDENCY_KEYS: &[&str] = &["condition", "required", "restart"];
 
 /// What may stand at a key path, for environment overrides.
 pub(crate) enum SchemaKeys {
@@ -170,6 +189,7 @@ pub(crate) fn schema_keys(path: &[String]) -> SchemaKeys {
         ["repositories", _] => SchemaKeys::Fixed(REPOSITORY_KEYS),
         ["components", _] => SchemaKeys::Fixed(COMPONENT_KEYS),
         ["components", _, "probe"] => SchemaKeys::Fixed(PROBE_KEYS),
+        ["components", _, "liveness"] => SchemaKeys::Fixed(LIVENESS_KEYS),
         ["components", _, "env"] => SchemaKeys::Free,
         ["components", _, "env_file", _] => SchemaKeys::Fixed(ENV_FILE_KEYS),
         ["components", _, "depends_on"] => SchemaKeys::Named,
@@ -733,8 +753,90 @@ impl Parser<'_> {
             "stop_timeout" => c.stop_timeout = self.duration(v, &p),
             "enabled" => c.enabled = self.bool(v, &p).unwrap_or(true),
             "description" => c.description = self.scalar_string(v, &p),
+            _ => self.supervision_key(key, v, &p, c),
+        }
+    }
+
+    /// A key of how `tta up` supervises a component (`restart`, `backoff`, `liveness`, ...).
+    fn supervision_key(&mut self, key: &str, v: &Value, p: &At<'_>, c: &mut ComponentSpec) {
+        let s = &mut c.supervision;
+        match key {
+            "restart" => s.restart = self.restart_policy(v, p),
+            "max_restarts" => {
+                s.max_restarts = self
+                    .integer(v, p, 0, 1_000_000)
+                    .and_then(|n| u32::try_from(n).ok());
+            }
+            "backoff" => s.backoff = self.duration(v, p).unwrap_or(s.backoff),
+            "max_backoff" => s.max_backoff = self.duration(v, p).unwrap_or(s.max_backoff),
+            "reset_after" => s.reset_after = self.duration(v, p).unwrap_or(s.reset_after),
+            "liveness" => s.liveness = self.liveness(v, p),
+            "watch" => {
+                let globs = match v {
+                    Value::String(one) => self.no_nul(one, p).then(|| vec![one.clone()]),
+                    other => self.string_list(other, p),
+                };
+                s.watch = globs.unwrap_or_default();
+                if let Some(i) = s.watch.iter().position(|g| g.trim().is_empty()) {
+                    self.problem(
+                        Problem::new(p.index(i).path(), "a `watch` glob is empty")
+                            .help("write a path or a glob relative to the component's `cwd`, e.g. `src/**/*.py`"),
+                    );
+                }
+            }
             _ => unreachable!("entries() keeps only component keys"),
         }
+    }
+
+    /// `restart: no | on-failure | always` (YAML 1.1's `no`, a boolean false, is `no`).
+    fn restart_policy(&mut self, v: &Value, p: &At<'_>) -> Option<RestartPolicy> {
+        let text = match v {
+            Value::Bool(false) => return Some(RestartPolicy::No),
+            Value::String(s) => s.clone(),
+            other => {
+                self.wrong_type(p, "`no`, `on-failure` or `always`", other);
+                return None;
+            }
+        };
+        RestartPolicy::parse(&text).or_else(|| {
+            let names = ["no", "on-failure", "always"];
+            let help = did_you_mean(&text, names)
+                .unwrap_or_else(|| format!("expected one of: {}", names.join(", ")));
+            self.problem(
+                Problem::new(p.path(), format!("unknown restart policy `{text}`")).help(help),
+            );
+            None
+        })
+    }
+
+    /// `liveness:`: a probe (default interval 5s) with `failure_threshold` (default 3).
+    fn liveness(&mut self, v: &Value, path: &At<'_>) -> Option<Liveness> {
+        let before = self.problems.len();
+        let mut threshold = Liveness::DEFAULT_THRESHOLD;
+        let mut probe_keys = yaml_serde::Mapping::new();
+        let mut interval_given = false;
+        for (key, x) in self.entries(v, path, Some(LIVENESS_KEYS)) {
+            if key == "failure_threshold" {
+                threshold = self
+                    .integer(x, &path.key(&key), 1, 1_000_000)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(threshold);
+                continue;
+            }
+            interval_given |= key == "interval";
+            probe_keys.insert(Value::String(key), x.clone());
+        }
+        if self.problems.len() > before {
+            return None;
+        }
+        let mut probe = self.probe(&Value::Mapping(probe_keys), path)?;
+        if !interval_given {
+            probe.interval = Liveness::DEFAULT_INTERVAL;
+        }
+        Some(Liveness {
+            probe,
+            failure_threshold: threshold,
+        })
     }
 
     /// `env_file:` as Compose takes it: a path, a list of paths, or a list of
@@ -854,6 +956,9 @@ impl Parser<'_> {
                 ("env_file", !c.env_file.is_empty()),
                 ("repository", c.repository.is_some()),
                 ("service", c.service.is_some()),
+                ("restart", c.supervision.restart.is_some()),
+                ("liveness", c.supervision.liveness.is_some()),
+                ("watch", !c.supervision.watch.is_empty()),
             ],
             |key| format!("`{key}` does not apply to an external component"),
             "tta does not start external components; it only probes them",
@@ -878,6 +983,12 @@ impl Parser<'_> {
             ],
             |key| format!("`{key}` does not apply to a compose component"),
             "compose services take their command and environment from the compose file",
+        );
+        self.misplaced(
+            path,
+            &[("watch", !d.c.supervision.watch.is_empty())],
+            |key| format!("`{key}` applies to process components only"),
+            "a compose service is rebuilt by compose; `tta up` reloads when its compose files change",
         );
         if d.c.service.is_none() {
             d.c.service = Some(name.to_owned());
@@ -918,6 +1029,14 @@ impl Parser<'_> {
             |key| format!("`{key}` applies only to compose components"),
             "set `kind: compose`, or remove the key",
         );
+        if d.c.kind == Kind::Task {
+            self.misplaced(
+                path,
+                &[("watch", !d.c.supervision.watch.is_empty())],
+                |key| format!("`{key}` applies to process components only"),
+                "a task runs once; `watch` restarts long-running processes",
+            );
+        }
     }
 
     /// One problem for each key that is set but does not belong to this kind.
@@ -946,6 +1065,7 @@ impl Parser<'_> {
                             name,
                             condition: Condition::Healthy,
                             required: true,
+                            restart: false,
                         });
                     }
                 }
@@ -957,6 +1077,7 @@ impl Parser<'_> {
                         name: name.clone(),
                         condition: Condition::Healthy,
                         required: true,
+                        restart: false,
                     };
                     match dv {
                         Value::Null => {}
@@ -971,6 +1092,7 @@ impl Parser<'_> {
                                         }
                                     }
                                     "required" => dep.required = self.bool(x, &kp).unwrap_or(true),
+                                    "restart" => dep.restart = self.bool(x, &kp).unwrap_or(false),
                                     _ => unreachable!(),
                                 }
                             }
@@ -1420,6 +1542,61 @@ components:
         assert!(m.contains("did you mean `keep`?"), "{m}");
         let m = messages("logs: { max_size: 10B }\n").join("\n");
         assert!(m.contains("10B is too small"), "{m}");
+    }
+
+    #[test]
+    fn supervision_keys_parse_with_defaults_and_every_mistake_is_named() {
+        let c = parse_str(
+            r#"
+components:
+  db: { command: [x], restart: always, max_restarts: 5, backoff: 0s, max_backoff: 2s, reset_after: 1m }
+  api:
+    command: [x]
+    depends_on: { db: { condition: healthy, restart: true } }
+    liveness: { http: "http://127.0.0.1:1/", failure_threshold: 2 }
+    watch: ["src/**/*.py", Cargo.toml]
+  t: { kind: task, command: [x], restart: no }
+"#,
+        )
+        .unwrap();
+        let db = &c.components["db"].supervision;
+        assert_eq!(db.policy(Kind::Process), RestartPolicy::Always);
+        assert_eq!((db.max_restarts, db.backoff), (Some(5), Duration::ZERO));
+        let api = &c.components["api"];
+        assert!(api.depends_on[0].restart);
+        let l = api.supervision.liveness.as_ref().unwrap();
+        assert_eq!(
+            (l.failure_threshold, l.probe.interval),
+            (2, Liveness::DEFAULT_INTERVAL)
+        );
+        assert_eq!(api.supervision.policy(api.kind), RestartPolicy::OnFailure);
+        assert_eq!(api.supervision.watch.len(), 2);
+        assert_eq!(
+            c.components["t"].supervision.restart,
+            Some(RestartPolicy::No)
+        );
+        let m = messages(
+            r#"
+components:
+  a: { command: [x], restart: sometimes, liveness: { tcp: "h:1", retries: 3 } }
+  b: { kind: task, command: [x], watch: [src] }
+  c: { kind: external, probe: { tcp: "h:1" }, restart: always }
+"#,
+        )
+        .join("\n");
+        assert!(m.contains("unknown restart policy `sometimes`"), "{m}");
+        assert!(
+            m.contains("components.a.liveness.retries: unknown key"),
+            "{m}"
+        );
+        assert!(
+            m.contains("components.b.watch: `watch` applies to process components only"),
+            "{m}"
+        );
+        assert!(
+            m.contains("components.c.restart: `restart` does not apply to an external"),
+            "{m}"
+        );
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub(crate) fn json_schema() -> Value {
                     {"type": "null"},
                     condition,
                     {"type": "object", "additionalProperties": false, "properties": {
-                        "condition": condition, "required": {"type": "boolean"}
+                        "condition": condition, "required": {"type": "boolean"},
+                        "restart": {"type": "boolean", "description": "under tta up: restart this component when the dependency restarts, once it is ready again"}
                     }}
                 ]
             }}
@@ -73,7 +74,29 @@ pub(crate) fn json_schema() -> Value {
             "start_period": duration("failures in this period do not count")
         }
     });
-    json!({
+    let mut liveness = probe.clone();
+    liveness["description"] = json!(
+        "under tta up: a probe checked while the component runs; failing it failure_threshold times in a row restarts it"
+    );
+    let lp = liveness["properties"]
+        .as_object_mut()
+        .expect("probe properties");
+    lp.remove("retries");
+    lp.insert(
+        "interval".into(),
+        duration("time between checks (default 5s)"),
+    );
+    lp.insert("failure_threshold".into(), json!({"type": "integer", "minimum": 1, "description": "failures in a row before a restart (default 3)"}));
+    let supervision = json!({
+        "restart": {"enum": ["no", "on-failure", "always", false], "description": "under tta up: when to restart it (default no for tasks, on-failure for processes and compose services)"},
+        "max_restarts": {"type": "integer", "minimum": 0, "description": "under tta up: restarts in a row before it is failed for good (default: no limit)"},
+        "backoff": duration("under tta up: wait before the first restart, doubling with each restart in a row (default 1s)"),
+        "max_backoff": duration("under tta up: longest wait before a restart (default 30s)"),
+        "reset_after": duration("under tta up: ready this long, the next crash starts again from backoff (default 10s)"),
+        "liveness": liveness,
+        "watch": {"oneOf": [{"type": "string"}, strings("under tta up: globs, relative to cwd, whose change restarts the process")]}
+    });
+    let mut schema = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "tta configuration",
         "type": "object",
@@ -151,15 +174,22 @@ pub(crate) fn json_schema() -> Value {
                 }
             }
         }
-    })
+    });
+    let component = schema["properties"]["components"]["additionalProperties"]["properties"]
+        .as_object_mut()
+        .expect("component properties");
+    for (k, v) in supervision.as_object().expect("an object") {
+        component.insert(k.clone(), v.clone());
+    }
+    schema
 }
 
 #[cfg(test)]
 mod tests {
     use super::json_schema;
     use crate::config::parse::{
-        COMPONENT_KEYS, COMPOSE_KEYS, DEFAULTS_KEYS, LOGS_KEYS, PROBE_KEYS, REPOSITORY_KEYS,
-        RETRY_KEYS, ROOT_KEYS,
+        COMPONENT_KEYS, COMPOSE_KEYS, DEFAULTS_KEYS, LIVENESS_KEYS, LOGS_KEYS, PROBE_KEYS,
+        REPOSITORY_KEYS, RETRY_KEYS, ROOT_KEYS,
     };
 
     fn keys(v: &serde_json::Value) -> Vec<String> {
@@ -198,5 +228,6 @@ mod tests {
         let c = &p["components"]["additionalProperties"];
         assert_eq!(keys(c), sorted(COMPONENT_KEYS));
         assert_eq!(keys(&c["properties"]["probe"]), sorted(PROBE_KEYS));
+        assert_eq!(keys(&c["properties"]["liveness"]), sorted(LIVENESS_KEYS));
     }
 }

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use super::types::{ActionError, Driver, Failure, Observation, Poll, Status, StopOutcome};
-use crate::cancel::Cancel;
+use super::types::{ActionError, Driver, Ended, Failure, Observation, Poll, Status, StopOutcome};
+use crate::cancel::{Cancel, Level};
 use crate::config::model::{ComponentSpec, Config, Kind, ProbeCheck};
 use crate::graph::{Graph, NodeId};
 use crate::process::tree::{MARKER, Remains, Tree, new_marker};
@@ -36,11 +36,12 @@ pub(super) const SETTLE: Duration = Duration::from_millis(100);
 pub(crate) const TAIL_LINES: usize = 10;
 
 struct Spawned {
-    /// The component itself, or its keeper.
-    child: Child,
+    /// The component itself, or its keeper; shared with a supervisor's watch, which waits
+    /// for its exit.
+    child: Arc<Child>,
     at: Instant,
     /// With a keeper: what it tells (started, exited), and the exit it told of.
-    events: Option<(mpsc::Receiver<Line>, Option<Ended>)>,
+    events: Option<(mpsc::Receiver<Line>, Option<ExitTold>)>,
 }
 
 /// The program that keeps processes and tasks (this binary, for the CLI); without one (the
@@ -124,18 +125,18 @@ fn answers(addr: &str, port: u16) -> bool {
 /// How a component ended: its exit code, or none when a signal ended it (or its keeper
 /// went without saying).
 #[derive(Debug, Clone, Copy)]
-struct Ended(Option<i32>);
+struct ExitTold(Option<i32>);
 
 /// Whether the component of `sp` has exited, and with which code (`Some(None)`: a signal
 /// ended it, or its keeper went without telling).
-fn exited(sp: &mut Spawned) -> Option<Ended> {
+fn exited(sp: &mut Spawned) -> Option<ExitTold> {
     let Some((rx, told)) = &mut sp.events else {
-        return Some(Ended(sp.child.status()?.code()));
+        return Some(ExitTold(sp.child.status()?.code()));
     };
-    let read = |told: &mut Option<Ended>, line: Line| {
+    let read = |told: &mut Option<ExitTold>, line: Line| {
         let v: serde_json::Value = serde_json::from_slice(&line.bytes).unwrap_or_default();
         if let Some(e) = v.get("exited") {
-            *told = Some(Ended(
+            *told = Some(ExitTold(
                 e["code"].as_i64().and_then(|c| i32::try_from(c).ok()),
             ));
         }
@@ -150,7 +151,7 @@ fn exited(sp: &mut Spawned) -> Option<Ended> {
             read(told, line);
         }
         // Without a word about its component, the keeper was killed with it.
-        told.get_or_insert(Ended(None));
+        told.get_or_insert(ExitTold(None));
     }
     *told
 }
@@ -403,6 +404,13 @@ impl Local {
                 Status::Error,
                 Some("did not finish (interrupted)".to_owned()),
             )
+        } else if let Some(signal) = record.signal {
+            Observation::new(
+                Status::Error,
+                Some(format!(
+                    "was killed by signal {signal}; see `tta logs {name}`"
+                )),
+            )
         } else if let Some(code) = record.exit_code {
             Observation::new(
                 Status::Error,
@@ -619,7 +627,7 @@ impl Driver for Local {
             self.children.lock().expect("children lock").insert(
                 id,
                 Spawned {
-                    child,
+                    child: Arc::new(child),
                     at: Instant::now(),
                     events: Some((events, None)),
                 },
@@ -643,6 +651,7 @@ impl Driver for Local {
             config: self.config_file.clone(),
             spec: Some(fingerprint(self.spec(id), &cwd)),
             keeper: None,
+            signal: None,
         };
         if let Err(e) = self.state.write(name, &record) {
             // Untracked, it could never be stopped: take it down again.
@@ -655,7 +664,7 @@ impl Driver for Local {
         self.children.lock().expect("children lock").insert(
             id,
             Spawned {
-                child,
+                child: Arc::new(child),
                 at: Instant::now(),
                 events: None,
             },
@@ -677,7 +686,7 @@ impl Driver for Local {
                 _ => Poll::Failed(self.failure(id, "is not running".into(), None)),
             };
         };
-        let Some(Ended(code)) = exited(sp) else {
+        let Some(ExitTold(code)) = exited(sp) else {
             if task || (sp.at.elapsed() < SETTLE && self.spec(id).probe.is_none()) {
                 return Poll::Pending(None);
             }
@@ -803,6 +812,7 @@ impl Driver for Local {
             config: self.config_file.clone(),
             spec: Some(fingerprint(self.spec(id), &cwd)),
             keeper: None,
+            signal: None,
         };
         if let Err(e) = self.state.write(name, &record) {
             child.end(Kill::Now, None);
@@ -872,6 +882,54 @@ impl Driver for Local {
     fn note_failure(&self, id: NodeId, failure: &Failure) {
         self.state
             .note_failure(&self.names[id], &LastFailure::of(failure));
+    }
+
+    /// Waits for the component's main process to exit: our own child's exit rings its
+    /// bell; a process another run started is waited for through the kernel
+    /// ([`crate::process::exit`]). What it started may run on after it (a wrapper that
+    /// backgrounded its server): then the rest of its tree is looked at once a second
+    /// until it is gone too.
+    fn watch(&self, id: NodeId, cancel: &Cancel) -> Ended {
+        let name = &self.names[id];
+        let Ok(Some(record)) = self.state.read(name) else {
+            return Ended::NotRunning;
+        };
+        let own = self
+            .children
+            .lock()
+            .expect("children lock")
+            .get(&id)
+            .map(|s| Arc::clone(&s.child))
+            .filter(|c| c.pid() == record.pid);
+        let (mut code, mut signal) = if let Some(child) = own {
+            use std::os::unix::process::ExitStatusExt as _;
+            match child.wait(None, Some((cancel, Level::Graceful))) {
+                crate::process::Waited::Exited(status) => (status.code(), status.signal()),
+                _ => return Ended::Cancelled,
+            }
+        } else if crate::process::exit::wait_gone(record.pid, record.start_ticks, cancel) {
+            // Not our child (a keeper's, or an earlier run's): its keeper records how it
+            // ended.
+            let told = self.told_exit(name, record.clone());
+            match told.signal {
+                Some(s) => (None, Some(s)),
+                None => (told.exit_code, None),
+            }
+        } else {
+            return Ended::Cancelled;
+        };
+        let tree = Self::tree(&record);
+        loop {
+            if tree.remains().is_empty() {
+                return Ended::Exited { code, signal };
+            }
+            // The main process exited but what it started runs on: a crash only once all
+            // of it is gone (its exit code is not the component's end).
+            (code, signal) = (None, None);
+            if cancel.sleep(Duration::from_secs(1)) {
+                return Ended::Cancelled;
+            }
+        }
     }
 }
 

@@ -9,7 +9,8 @@ use super::external::{External, STATUS_PROBE_LIMIT};
 use super::local::Local;
 use super::probe::{self, ProbeError};
 use super::types::{
-    ActionError, BatchKey, Driver, Failure, Health, Observation, Poll, Scope, Status, StopOutcome,
+    ActionError, BatchKey, Driver, Ended, Failure, Health, Observation, Poll, Scope, Status,
+    StopOutcome,
 };
 use crate::cancel::Cancel;
 use crate::config::model::{Config, Kind, Probe};
@@ -312,6 +313,24 @@ impl Driver for Stack {
 
     fn note_failure(&self, id: NodeId, failure: &Failure) {
         self.driver(id).note_failure(id, failure);
+    }
+
+    fn watch(&self, id: NodeId, cancel: &Cancel) -> Ended {
+        self.driver(id).watch(id, cancel)
+    }
+
+    fn follow(
+        &self,
+        id: NodeId,
+        since: f64,
+        line: &(dyn Fn(Vec<u8>) + Sync),
+        cancel: &Cancel,
+    ) -> bool {
+        self.driver(id).follow(id, since, line, cancel)
+    }
+
+    fn restart(&self, id: NodeId, grace: Duration, cancel: &Cancel) -> Result<(), ActionError> {
+        self.driver(id).restart(id, grace, cancel)
     }
 
     fn set_deadline(&self, deadline: Option<Instant>) {

@@ -210,6 +210,27 @@ pub enum StopOutcome {
     AlreadyStopped,
 }
 
+/// How the running instance of a watched component came to an end (what
+/// [`Driver::watch`] saw).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Its process exited (every container of a service stopped, and the engine will not
+    /// start it again): the exit code, or the signal that ended it, where known.
+    Exited {
+        /// The exit code.
+        code: Option<i32>,
+        /// The signal that ended it.
+        signal: Option<i32>,
+    },
+    /// It still runs, but its engine's healthcheck says it is unhealthy (Docker never
+    /// restarts such a container itself).
+    Unhealthy,
+    /// It does not run (nothing to watch), or this kind is not watched.
+    NotRunning,
+    /// The cancel came first.
+    Cancelled,
+}
+
 /// Starts, stops, observes and polls components.
 pub trait Driver: Send + Sync {
     /// Checks what the components need before a command touches them (repository folders,
@@ -341,6 +362,36 @@ pub trait Driver: Send + Sync {
     /// run's deadline (`--timeout`), so no call outlives it.
     fn set_deadline(&self, deadline: Option<Instant>) {
         let _ = deadline;
+    }
+
+    /// Waits, without polling where the backend allows, until the running instance of a
+    /// component stops running (its process exits, its containers die) or turns unhealthy,
+    /// or `cancel` comes. For `tta up`, which supervises what runs.
+    fn watch(&self, id: NodeId, cancel: &Cancel) -> Ended {
+        let _ = (id, cancel);
+        Ended::NotRunning
+    }
+
+    /// Sends a component's output lines, as they come, to `line`, from `since` (seconds
+    /// since the epoch) until `cancel`, across restarts; for backends whose output does not
+    /// go to a log file `tta` can follow itself (compose services: the engine's logs).
+    /// Returns false when the backend has no such stream.
+    fn follow(
+        &self,
+        id: NodeId,
+        since: f64,
+        line: &(dyn Fn(Vec<u8>) + Sync),
+        cancel: &Cancel,
+    ) -> bool {
+        let _ = (id, since, line, cancel);
+        false
+    }
+
+    /// Restarts a running component in place: by default a stop, then a start action (the
+    /// readiness wait is the caller's); compose restarts the service with compose.
+    fn restart(&self, id: NodeId, grace: Duration, cancel: &Cancel) -> Result<(), ActionError> {
+        self.stop(id, grace, cancel)?;
+        self.start(id, cancel)
     }
 
     /// Stops several components that became free to stop at the same moment and share a

@@ -32,6 +32,9 @@ pub struct Edge {
     pub condition: Condition,
     /// False for a soft edge.
     pub required: bool,
+    /// Under `tta up`, a restart of `to` restarts this component once `to` is ready again.
+    #[serde(default)]
+    pub restart: bool,
 }
 
 /// A set of components, as flags by node id.
@@ -81,6 +84,7 @@ impl Graph {
                     to,
                     condition: d.condition,
                     required: d.required,
+                    restart: d.restart,
                 });
                 dependents[to].push(from);
             }

@@ -496,6 +496,12 @@ mod tests {
             .run()
             .unwrap();
         assert_eq!(fed.stdout_text(), "fed\n");
+        let more = Spec::new(["echo", "a"])
+            .args(["b", "c"])
+            .capture()
+            .run()
+            .unwrap();
+        assert_eq!(more.stdout_text(), "a b c\n");
     }
 
     #[test]

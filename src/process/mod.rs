@@ -10,10 +10,11 @@
 //!
 //! Also here: reading the kernel's view of a process ([`stat`], Linux `/proc`; elsewhere
 //! nothing is known and callers fall back), signalling and stopping a process group that
-//! an earlier `tta` run started ([`group`]), and the one cancellable retry helper
-//! ([`retry`]).
+//! an earlier `tta` run started ([`group`]), waiting for such a process to exit
+//! ([`exit`]: a pidfd on Linux), and the one cancellable retry helper ([`retry`]).
 
 mod child;
+pub(crate) mod exit;
 pub(crate) mod group;
 pub(crate) mod retry;
 mod spec;

@@ -164,6 +164,13 @@ impl Spec {
         }
     }
 
+    /// More arguments, after those it has.
+    #[must_use]
+    pub(crate) fn args(mut self, more: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.argv.extend(more.into_iter().map(Into::into));
+        self
+    }
+
     /// The working directory.
     #[must_use]
     pub(crate) fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {

@@ -30,7 +30,10 @@ impl Stat {
 /// Parses the text of `/proc/<pid>/stat`.
 #[cfg_attr(
     all(not(target_os = "linux"), not(test)),
-    expect(dead_code, reason = "only Linux has /proc; the parser is tested everywhere")
+    expect(
+        dead_code,
+        reason = "only Linux has /proc; the parser is tested everywhere"
+    )
 )]
 pub(crate) fn parse(text: &str) -> Option<Stat> {
     // The command name (field 2) is in parentheses and may contain spaces and parentheses.

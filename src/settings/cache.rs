@@ -21,7 +21,7 @@ use crate::graph::Graph;
 
 /// The layout of an entry: raised whenever `Config` or `Graph` change shape, so an entry
 /// written by an older build is never decoded as the new one.
-const FORMAT: u8 = 3;
+const FORMAT: u8 = 4;
 
 /// Files smaller than this are parsed every time.
 pub(super) const MIN_SIZE: usize = 32 * 1024;

@@ -177,10 +177,12 @@ fn add_services(config: &mut Config, declared: &Declared, rname: &str, services:
                 name: target(&d.service),
                 condition: d.condition,
                 required: d.required,
+                restart: d.restart,
             });
         if let Some(spec) = is_declared.and_then(|n| config.components.get_mut(n)) {
             spec.healthcheck = svc.healthcheck;
             spec.lifetime = own_lifetime(svc);
+            spec.definition = Some(svc.definition.clone());
             for d in deps {
                 if !spec.depends_on.iter().any(|x| x.name == d.name) {
                     spec.depends_on.push(d);
@@ -192,6 +194,7 @@ fn add_services(config: &mut Config, declared: &Declared, rname: &str, services:
             spec.service = Some(svc.name.clone());
             spec.healthcheck = svc.healthcheck;
             spec.lifetime = own_lifetime(svc);
+            spec.definition = Some(svc.definition.clone());
             spec.discovered = true;
             spec.depends_on = deps.collect();
             config

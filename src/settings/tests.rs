@@ -506,3 +506,42 @@ fn the_library_save_keeps_the_file_the_users_and_never_undoes_another_edit() {
         .to_string();
     assert!(e.contains("read-only"), "{e}");
 }
+
+#[test]
+fn compose_restart_true_edges_and_service_definitions_are_read() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(
+        d,
+        "r/compose.yaml",
+        "services:
+  db: { image: x, healthcheck: { test: [CMD, t] } }
+  app: { image: x, depends_on: { db: { condition: service_healthy, restart: true } } }
+  side: { image: x, depends_on: [db] }
+",
+    );
+    let (c, problems) = discover(d, "repositories:\n  r: { path: r }\n", &[]);
+    assert_eq!(problems, Vec::<String>::new());
+    assert!(c.components["r/app"].depends_on[0].restart);
+    assert!(!c.components["r/side"].depends_on[0].restart);
+    let before = c.components["r/app"].definition.clone().unwrap();
+    write(
+        d,
+        "r/compose.yaml",
+        "services:
+  db: { image: x, healthcheck: { test: [CMD, t] } }
+  app: { image: y, depends_on: { db: { condition: service_healthy, restart: true } } }
+  side: { image: x, depends_on: [db] }
+",
+    );
+    let (c2, _) = discover(d, "repositories:\n  r: { path: r }\n", &[]);
+    assert_ne!(
+        c2.components["r/app"].definition.clone().unwrap(),
+        before,
+        "a change is seen"
+    );
+    assert_eq!(
+        c2.components["r/db"].definition,
+        c.components["r/db"].definition
+    );
+}

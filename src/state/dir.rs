@@ -49,6 +49,10 @@ pub(crate) struct Record {
     /// The keeper that writes its log and record (pid, start time), when one does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keeper: Option<(u32, Option<u64>)>,
+    /// The signal that ended it, when one did (then `exit_code` is 128 + the signal, as a
+    /// shell reports it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
 }
 
 /// Why a component's last start failed, kept until it starts again or is stopped.
@@ -305,6 +309,7 @@ mod tests {
             config: None,
             spec: None,
             keeper: None,
+            signal: None,
         };
         s.write("a", &r).unwrap();
         assert_eq!(s.read("a").unwrap(), Some(r));

@@ -7,6 +7,8 @@
 //!   process group, the kernel's start time of the pid (so a reused pid is never mistaken
 //!   for ours), when it started, and for tasks the exit code.
 //! - `logs/<name>.log`: the component's stdout and stderr, appended.
+//! - `up.json`: while `tta up` runs, what it knows of each component it supervises
+//!   (restart counts, last exit code, a planned restart, given up), for `tta status`.
 //!
 //! Records are written atomically; a record that is unreadable (truncated, garbage) is
 //! treated as absent and reported, never trusted.
@@ -14,5 +16,8 @@
 mod dir;
 pub(crate) mod journal;
 pub(crate) mod log;
+mod supervision;
 
 pub(crate) use dir::{LastFailure, Record, RunLock, StateDir, now_epoch};
+pub use supervision::Supervised;
+pub(crate) use supervision::UpFile;

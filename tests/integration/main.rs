@@ -39,3 +39,7 @@ mod faults;
 mod trust;
 // Hostile values (shell metacharacters, traversal, huge, deep, aliases, bad bytes, overflow): an error or a value, never a panic or a hang.
 mod hostile;
+// `tta up`: supervision with real processes (restarts, backoff, liveness, cascades, reloads, watch, signals).
+mod up;
+// `tta up` against the real engine: compose logs, liveness and unhealthy containers restarted through compose.
+mod up_compose;

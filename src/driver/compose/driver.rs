@@ -124,6 +124,8 @@ pub(crate) struct Compose {
     pub(super) changes: Arc<Changes>,
     /// The change count when each waiting component was last polled.
     seen: Mutex<HashMap<NodeId, u64>>,
+    /// Each engine's event stream, for `tta up` (started on first use).
+    pub(super) monitors: Vec<super::monitor::Monitor>,
 }
 
 /// The projects of every configured repository and the engines that serve them (one per
@@ -204,6 +206,10 @@ impl Compose {
             .collect();
         Self {
             nodes,
+            monitors: engines
+                .iter()
+                .map(|_| super::monitor::Monitor::default())
+                .collect(),
             projects,
             engines,
             state,
@@ -307,7 +313,7 @@ impl Compose {
     }
 
     /// `limit`, or less when the run's deadline comes first.
-    fn bound(&self, limit: Duration) -> Duration {
+    pub(super) fn bound(&self, limit: Duration) -> Duration {
         bounded(limit, *lock(&self.deadline))
     }
 
@@ -440,7 +446,7 @@ impl Compose {
 
     /// What a compose call in a project needs: its folder, its target and the command.
     /// What is missing is a failure of the environment.
-    fn prepare<'p>(
+    pub(super) fn prepare<'p>(
         &self,
         project: &'p Project,
     ) -> Result<(&'p Target, Arc<ComposeCommand>), ActionError> {
@@ -496,12 +502,9 @@ impl Compose {
         );
         match result {
             Ok(c) if c.success() => {
-                let now = Instant::now();
-                let mut started = lock(&self.started);
                 for &id in ids {
-                    started.insert(id, now);
+                    self.mark_started(id);
                 }
-                drop(started);
                 self.record(project, target);
                 all(Ok(()))
             }
@@ -541,6 +544,12 @@ impl Compose {
                 _ => Failure::new(command::run_error(&cmd.argv[..cmd.argv.len().min(2)], &e)),
             }))),
         }
+    }
+
+    /// Notes that `id` was started (or restarted) now: its readiness is judged from
+    /// snapshots taken after this.
+    pub(super) fn mark_started(&self, id: NodeId) {
+        lock(&self.started).insert(id, Instant::now());
     }
 
     /// Records that this run started containers in a repository's project.
@@ -902,6 +911,24 @@ impl crate::driver::Driver for Compose {
                 }
             })
             .collect()
+    }
+
+    fn watch(&self, id: NodeId, cancel: &Cancel) -> crate::driver::Ended {
+        Compose::watch(self, id, cancel)
+    }
+
+    fn follow(
+        &self,
+        id: NodeId,
+        since: f64,
+        line: &(dyn Fn(Vec<u8>) + Sync),
+        cancel: &Cancel,
+    ) -> bool {
+        Compose::follow(self, id, since, line, cancel)
+    }
+
+    fn restart(&self, id: NodeId, grace: Duration, cancel: &Cancel) -> Result<(), ActionError> {
+        Compose::restart(self, id, grace, cancel)
     }
 
     fn note_failure(&self, id: NodeId, failure: &Failure) {

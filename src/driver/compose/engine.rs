@@ -296,6 +296,16 @@ impl Engine {
         spec
     }
 
+    /// A long-running call of this engine (`events`, `logs --follow`): no deadline; the
+    /// caller ends it with a cancel.
+    pub(crate) fn streaming(&self, args: &[&str]) -> Spec {
+        let spec = Spec::new(self.cli.argv(self.context(), args));
+        match &self.host {
+            Some(h) => spec.envs([("DOCKER_HOST", h.as_str())]),
+            None => spec,
+        }
+    }
+
     /// Adds a compose project whose containers this engine reports.
     pub(crate) fn serve(&mut self, project: String) {
         self.projects.push(project);

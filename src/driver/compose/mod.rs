@@ -11,6 +11,8 @@
 //! - [`project`]: one repository's project: its `up` call.
 //! - [`driver`]: the [`Compose`] driver that the runner and `tta status` use.
 //! - [`observe`] and [`markers`]: a service's status and readiness read from a snapshot.
+//! - [`monitor`]: for `tta up`, the engine's events (a container started, died, turned
+//!   unhealthy) and container logs, followed; `compose restart` of one service.
 //! - [`registry`] and [`leftovers`]: which projects `tta` started, so a moved checkout keeps
 //!   its project and `tta stop` finds what no component names any more.
 //! - [`passthrough`]: `tta compose ARGS`, repository by repository.
@@ -24,6 +26,7 @@ pub(crate) mod endpoint;
 pub(crate) mod engine;
 mod leftovers;
 mod markers;
+mod monitor;
 mod observe;
 pub(crate) mod passthrough;
 pub(crate) mod project;

@@ -81,6 +81,30 @@ impl Project {
         Spec::new(argv).cwd(&target.path).envs(env).capture()
     }
 
+    /// `restart -t GRACE -- SERVICES`: compose stops and starts the services' containers
+    /// (the same containers: their start time changes), ended after `deadline` or by a
+    /// forced `cancel`.
+    pub(crate) fn restart(
+        &self,
+        cmd: &ComposeCommand,
+        target: &Target,
+        services: &[String],
+        grace: Duration,
+        deadline: Duration,
+        cancel: &Cancel,
+    ) -> Result<Finished, RunError> {
+        let secs = grace.as_secs() + u64::from(grace.subsec_nanos() > 0);
+        let mut args: Vec<String> =
+            vec!["restart".into(), "-t".into(), secs.to_string(), "--".into()];
+        args.extend(services.iter().cloned());
+        let spec = self
+            .spec(cmd, target, &args)
+            .deadline(deadline)
+            .cancel(cancel, Level::Forced);
+        let _one_per_repository = lock(&self.up);
+        spec.run()
+    }
+
     /// `up -d --no-deps [--build] SERVICES` (after `pull SERVICES` when asked), ended after
     /// `deadline` or by a forced `cancel`. The engine's lock is held for projects on an
     /// external network, and for every `up` on an engine that takes one call at a time
