@@ -379,6 +379,44 @@ impl Spec {
         }
         result
     }
+
+    /// Runs the child as [`Spec::run`] does (its deadline and cancel end it as its
+    /// [`Kill`] says), handing each line of both its streams to `each` on this thread as
+    /// it comes; `each` returning false ends the child at once. Returns how it exited.
+    pub(crate) fn each_line(
+        &self,
+        each: &mut dyn FnMut(Line) -> bool,
+    ) -> Result<ExitStatus, RunError> {
+        let t0 = Instant::now();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let child = self
+            .clone()
+            .stdout(Sink::Lines(LineTx::new(tx.clone(), 0)))
+            .stderr(Sink::Lines(LineTx::new(tx, 0)))
+            .spawn()?;
+        // The child's readers hold the only senders now: the lines end with its output.
+        let cancel = self.cancel.as_ref().map(|(c, _)| c);
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| {
+                let how = child.wait_spec(t0);
+                if !matches!(how, Waited::Exited(_)) {
+                    child.end(child.kill, cancel);
+                }
+                how
+            });
+            for line in rx {
+                if !each(line) {
+                    child.end(Kill::Now, None);
+                    break;
+                }
+            }
+            match waiter.join().unwrap_or(Waited::Cancelled) {
+                Waited::Exited(status) => Ok(status),
+                Waited::TimedOut => Err(RunError::TimedOut(self.deadline.unwrap_or_default())),
+                Waited::Cancelled => Err(RunError::Cancelled),
+            }
+        })
+    }
 }
 
 impl Child {
@@ -660,6 +698,45 @@ mod tests {
             false
         }));
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn each_line_comes_on_this_thread_and_a_stop_ends_the_child() {
+        let mut seen = Vec::new();
+        let status = sh("echo out; echo err >&2; printf last")
+            .each_line(&mut |l| {
+                seen.push((l.stream, String::from_utf8_lossy(&l.bytes).into_owned()));
+                true
+            })
+            .unwrap();
+        assert!(status.success());
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                (Stream::Stdout, "last".to_owned()),
+                (Stream::Stdout, "out".to_owned()),
+                (Stream::Stderr, "err".to_owned()),
+            ]
+        );
+        let t = Instant::now();
+        let mut n = 0;
+        let status = sh("while true; do echo y; sleep 0.01; done")
+            .each_line(&mut |_| {
+                n += 1;
+                n < 3
+            })
+            .unwrap();
+        assert!(!status.success() && n == 3);
+        assert!(t.elapsed() < Duration::from_secs(3));
+        // A cancel ends it too.
+        let cancel = Cancel::new();
+        let c2 = cancel.clone();
+        let spec = Spec::new(["sleep", "30"]).cancel(&cancel, Level::Graceful);
+        let h = std::thread::spawn(move || spec.each_line(&mut |_| true));
+        std::thread::sleep(Duration::from_millis(50));
+        c2.cancel(CancelReason::Interrupted);
+        assert_eq!(h.join().unwrap().unwrap_err(), RunError::Cancelled);
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub(crate) enum Stdin {
 }
 
 /// Which stream a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Stream {
     /// Standard output.
     Stdout,

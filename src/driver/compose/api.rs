@@ -4,8 +4,9 @@
 //! bollard is async; `tta` is not. Everything async lives here: one small current-thread
 //! tokio runtime, made on first use, that each caller drives with `block_on` for its own
 //! call (the runtime lets several threads do so at once: one drives I/O, the others hook
-//! into it), bounded by `tokio::time::timeout`. The event stream is read by a thread of
-//! its own, which calls back with each event; nothing outside this module sees a future.
+//! into it), bounded by `tokio::time::timeout`. The event stream blocks the thread that
+//! reads it, hands each event to a callback on that thread, and ends on a [`Cancel`],
+//! which wakes it; nothing outside this module sees a future.
 //!
 //! The API version asked first is 1.41, which every engine from Docker 20.10 to 28 (and
 //! Podman) accepts; an engine that refuses it (Docker 29 wants 1.44 or later) gets one
@@ -13,16 +14,20 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::pin;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use bollard::query_parameters::{EventsOptions, ListContainersOptions, LogsOptions};
 use bollard::{ClientVersion, Docker};
 use futures_util::StreamExt as _;
+use futures_util::future::{Either, select};
 use serde_json::Value;
 
 use super::endpoint::Endpoint;
+use super::events::Event;
 use super::lock;
+use crate::cancel::Cancel;
 use crate::duration::Human;
 
 /// The version asked first.
@@ -131,20 +136,6 @@ fn connect(ep: &Endpoint, version: &ClientVersion) -> Result<Docker, bollard::er
 
 /// One container as `docker inspect` tells it: id, restart count, start time.
 pub(crate) type Inspected = (String, Option<i64>, Option<String>);
-
-/// One event of the stream: the container, what happened (`start`, `die`,
-/// `health_status: healthy`) and when (nanoseconds since the epoch).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Event {
-    /// The container's id.
-    pub id: String,
-    /// Its compose project, from its labels.
-    pub project: String,
-    /// The action.
-    pub action: String,
-    /// When, in nanoseconds since the epoch.
-    pub time_nano: i64,
-}
 
 impl Api {
     /// A client of the endpoint (connects on the first call). `Err`: the address cannot be
@@ -292,19 +283,13 @@ impl Api {
         ))
     }
 
-    /// Reads the engine's container events of compose projects from `since` (seconds
-    /// since the epoch: events from then on are replayed, so none is missed while the
-    /// stream connects) on a thread of its own, calling `on_event` with each; `on_end`
-    /// once when the stream ends or fails.
-    pub(crate) fn watch(
-        &self,
-        since: f64,
-        on_event: impl Fn(Event) + Send + 'static,
-        on_end: impl FnOnce(String) + Send + 'static,
-    ) -> Result<(), String> {
-        let d = self.docker();
+    /// Reads the engine's container events of compose projects from `since`
+    /// (`seconds.nanoseconds` since the epoch: events from then on are replayed) on this
+    /// thread, handing each to `each`, until the stream ends or fails (returns why) or
+    /// `stop`.
+    pub(crate) fn events(&self, since: &str, each: &mut dyn FnMut(Event), stop: &Cancel) -> String {
         let options = EventsOptions {
-            since: Some(format!("{since:.3}")),
+            since: Some(since.to_owned()),
             until: None,
             filters: Some(HashMap::from([
                 ("type".to_owned(), vec!["container".to_owned()]),
@@ -314,36 +299,37 @@ impl Api {
                 ),
             ])),
         };
-        let rt = runtime().map_err(|e| e.to_string())?;
-        std::thread::Builder::new()
-            .name("tta-engine-events".into())
-            .stack_size(256 * 1024)
-            .spawn(move || {
-                let why = rt.block_on(async move {
-                    let mut s = d.events(Some(options));
-                    while let Some(item) = s.next().await {
-                        match item {
-                            Ok(m) => {
-                                let actor = m.actor.unwrap_or_default();
-                                let attrs = actor.attributes.unwrap_or_default();
-                                on_event(Event {
-                                    id: actor.id.unwrap_or_default(),
-                                    project: attrs
-                                        .get("com.docker.compose.project")
-                                        .cloned()
-                                        .unwrap_or_default(),
-                                    action: m.action.unwrap_or_default(),
-                                    time_nano: m.time_nano.unwrap_or_default(),
-                                });
-                            }
-                            Err(e) => return classify(e).to_string(),
-                        }
-                    }
-                    "the engine ended its event stream".to_owned()
-                });
-                on_end(why);
-            })
-            .map(drop)
-            .map_err(|e| format!("cannot start a thread for the engine's events: {e}"))
+        let rt = match runtime() {
+            Ok(rt) => rt,
+            Err(e) => return e.to_string(),
+        };
+        let d = self.docker();
+        rt.block_on(async move {
+            let mut s = pin!(d.events(Some(options)));
+            let mut stopped = pin!(stop.cancelled());
+            loop {
+                match select(s.next(), stopped.as_mut()).await {
+                    Either::Left((Some(Ok(m)), _)) => each(event(m)),
+                    Either::Left((Some(Err(e)), _)) => return classify(e).to_string(),
+                    Either::Left((None, _)) => return "the engine ended its event stream".into(),
+                    Either::Right(_) => return "stopped".into(),
+                }
+            }
+        })
+    }
+}
+
+/// An event as the stream tells it.
+fn event(m: bollard::models::EventMessage) -> Event {
+    let actor = m.actor.unwrap_or_default();
+    let mut attrs = actor.attributes.unwrap_or_default();
+    let mut label = |k: &str| attrs.remove(k).unwrap_or_default();
+    Event {
+        id: actor.id.unwrap_or_default(),
+        project: label("com.docker.compose.project"),
+        service: label("com.docker.compose.service"),
+        exit_code: label("exitCode").parse().ok(),
+        action: m.action.unwrap_or_default(),
+        time_nano: m.time_nano.unwrap_or_default(),
     }
 }

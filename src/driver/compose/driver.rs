@@ -124,8 +124,6 @@ pub(crate) struct Compose {
     pub(super) changes: Arc<Changes>,
     /// The change count when each waiting component was last polled.
     seen: Mutex<HashMap<NodeId, u64>>,
-    /// Each engine's event stream, for `tta up` (started on first use).
-    pub(super) monitors: Vec<super::monitor::Monitor>,
 }
 
 /// The projects of every configured repository and the engines that serve them (one per
@@ -206,10 +204,6 @@ impl Compose {
             .collect();
         Self {
             nodes,
-            monitors: engines
-                .iter()
-                .map(|_| super::monitor::Monitor::default())
-                .collect(),
             projects,
             engines,
             state,
