@@ -29,7 +29,7 @@ pub(crate) enum Stdin {
 
 /// Which stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Stream {
+pub enum Stream {
     /// Standard output.
     Stdout,
     /// Standard error.

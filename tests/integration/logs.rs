@@ -216,8 +216,12 @@ struct Follow {
 
 impl Follow {
     fn new(s: &Stack, args: &[&str]) -> Self {
-        let mut child = s
-            .command(args)
+        Self::with(s.command(args))
+    }
+
+    /// Runs `command` (a `tta logs -f`).
+    fn with(mut command: Command) -> Self {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -321,7 +325,24 @@ fn follow_mixes_processes_and_containers_of_two_repositories() {
                     .count()
             })
     };
-    assert!(docker_logs() >= 2, "one docker logs per container");
+    assert_eq!(
+        docker_logs(),
+        0,
+        "the engine's API is read, no docker logs runs"
+    );
+    assert_eq!(f.interrupt(), 130);
+    // Where the engine is read through its CLI, one `docker logs` per container, ended
+    // with `tta`.
+    let mut cli = s.command(&["logs", "-f", "-n", "1"]);
+    cli.env("TTA_ENGINE", "cli");
+    let f = Follow::with(cli);
+    for want in ["logsa/alpha", "logsb/beta", "local "] {
+        f.until(want, Duration::from_secs(20));
+    }
+    assert!(
+        eventually(Duration::from_secs(5), || docker_logs() == 2),
+        "one docker logs per container"
+    );
     assert_eq!(f.interrupt(), 130);
     assert!(
         eventually(Duration::from_secs(5), || docker_logs() == 0),

@@ -16,8 +16,9 @@
 //!   stream; an engine read through the CLI is polled by readiness waits), and reaches the
 //!   subscribers of its service ([`Engine::subscribe`]: `tta up`'s watchers and log
 //!   followers, on either stream).
-//! - Container logs; stopping containers by id (`docker stop`: what `compose stop` does,
-//!   without compose's start-up, and possible when the compose files no longer load).
+//! - Container logs, read and followed ([`super::logs`]); stopping containers by id
+//!   (`docker stop`: what `compose stop` does, without compose's start-up, and possible
+//!   when the compose files no longer load).
 //!
 //! Every call ends by [`ENGINE_DEADLINE`] (a stop: its grace period and more) or the run's
 //! `--timeout`, whichever comes first, and calls are capped per engine (one at a time for
@@ -39,7 +40,8 @@ use super::ps::{
     self, Container, INSPECT_TEMPLATE, State as ContainerState, TEMPLATE, apply_inspect,
 };
 use crate::cancel::{Bell, Cancel, Level};
-use crate::process::{RunError, Sink, Spec};
+use crate::driver::LogQuery;
+use crate::process::{RunError, Spec};
 
 /// How long a container list is shared between callers.
 pub(crate) const PS_MAX_AGE: Duration = Duration::from_millis(100);
@@ -298,6 +300,14 @@ impl Engine {
             spec = spec.envs([("DOCKER_HOST", h.as_str())]);
         }
         spec
+    }
+
+    /// Its API client, where it is read through the API.
+    pub(super) fn api(&self) -> Option<&Api> {
+        match self.access() {
+            Access::Api(api) => Some(api.as_ref()),
+            _ => None,
+        }
     }
 
     /// A long-running call of this engine (`events`, `logs --follow`): no deadline; the
@@ -621,57 +631,31 @@ impl Engine {
         *lock(&self.shared.cache) = None;
     }
 
-    /// `docker logs --timestamps ...` of a container for `query`, and its environment.
-    pub(crate) fn logs_command(
-        &self,
-        container: &str,
-        query: &crate::driver::LogQuery,
-    ) -> (Vec<String>, Vec<(String, String)>) {
-        let mut args = vec![
-            "logs".to_owned(),
-            "--timestamps".to_owned(),
-            "--tail".to_owned(),
-            query
-                .tail
-                .map_or_else(|| "all".to_owned(), |n| n.to_string()),
-        ];
-        if let Some(t) = query.since {
-            args.push("--since".to_owned());
-            args.push(humantime::format_rfc3339_nanos(t).to_string());
-        }
-        if query.follow {
-            args.push("--follow".to_owned());
-        }
-        args.push("--".to_owned());
-        args.push(container.to_owned());
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let env = self
-            .host
-            .iter()
-            .map(|h| ("DOCKER_HOST".to_owned(), h.clone()))
-            .collect();
-        (self.cli.argv(self.context(), &args), env)
-    }
-
     /// The last `n` lines of a container's log (both streams), or none when it cannot be
     /// read.
     pub(crate) fn logs(&self, container: &str, n: usize) -> Vec<String> {
         let _permit = self.permits.take();
-        if let Access::Api(api) = self.access() {
-            return api.logs(container, n, self.limit()).unwrap_or_default();
+        let query = LogQuery {
+            tail: Some(n),
+            since: None,
+            follow: false,
+        };
+        let mut lines = Vec::new();
+        let read = self.read_logs(
+            container,
+            &query,
+            Some(self.limit()),
+            &mut |l| {
+                lines.push(String::from_utf8_lossy(&l.bytes).into_owned());
+                true
+            },
+            &Cancel::new(),
+        );
+        if read.is_err() {
+            return Vec::new();
         }
-        let tail = n.to_string();
-        let argv = self
-            .cli
-            .argv(self.context(), &["logs", "--tail", &tail, "--", container]);
-        self.spec(argv)
-            .merged(Sink::Capture)
-            .run()
-            .map(|o| {
-                let lines: Vec<String> = o.stdout_text().lines().map(str::to_owned).collect();
-                lines[lines.len().saturating_sub(n)..].to_vec()
-            })
-            .unwrap_or_default()
+        lines.drain(..lines.len().saturating_sub(n));
+        lines
     }
 
     /// The engine's version and API version, through the API (`None`: read through the

@@ -2,30 +2,24 @@
 //! watcher of a service subscribes to its engine's one event stream
 //! ([`Engine::subscribe`]: the Engine API's, or `docker events` where the engine is read
 //! through the CLI), which tells it when one of the service's containers starts, dies
-//! (with its exit code) or turns unhealthy; container logs are followed with `docker logs
-//! --follow`, one call per running container, started again when the container starts
-//! again. Nothing is polled: each wait sleeps on a bell that an event or a cancel rings.
+//! (with its exit code) or turns unhealthy; container logs are followed with the engine's
+//! one log reader ([`Engine::read_logs`]), one follower per running container, started
+//! again when the container starts again. Nothing is polled: each wait sleeps on a bell
+//! that an event or a cancel rings.
 //!
 //! A container the engine restarts by its own policy (`restart: always`) is not down: a
 //! `die` counts only when, after it, no container of the service runs or is restarting.
 
 use std::collections::HashMap;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::driver::Compose;
 use super::engine::Engine;
 use super::events::Kind;
 use super::ps::{Container, State as ContainerState};
-use crate::cancel::{Cancel, Level};
-use crate::driver::types::{ActionError, Ended, Failure};
+use crate::cancel::Cancel;
+use crate::driver::types::{ActionError, Ended, Failure, LogQuery};
 use crate::graph::NodeId;
-use crate::process::{LineTx, Sink, Spec};
-
-/// Whole seconds since the epoch for `--since` (the engine reads a fraction its own way).
-fn whole(at: f64) -> String {
-    format!("{:.0}", at.floor())
-}
 
 fn running(c: &Container) -> bool {
     matches!(
@@ -137,19 +131,9 @@ impl Compose {
                         continue;
                     }
                     let at = from.get(&c.id).copied().unwrap_or(since);
-                    let args = whole(at);
-                    let spec = engine
-                        .streaming(&[
-                            "logs",
-                            "--follow",
-                            "--timestamps",
-                            "--since",
-                            &args,
-                            "--",
-                            &c.id,
-                        ])
-                        .cancel(cancel, Level::Graceful);
-                    followers.insert(c.id.clone(), s.spawn(move || pipe(&spec, at, line)));
+                    let container = c.id.clone();
+                    let handle = s.spawn(move || follow_one(engine, &container, at, line, cancel));
+                    followers.insert(c.id.clone(), handle);
                 }
                 let Some(events) = sub.next(cancel) else {
                     return;
@@ -157,7 +141,7 @@ impl Compose {
                 // A container's next run: its lines come after its last one ended.
                 for e in events.iter().filter(|e| e.kind() == Kind::Die) {
                     let short = e.id.chars().take(12).collect::<String>();
-                    // Its `logs --follow` ends with the run; the next run gets its own.
+                    // Its follower ends with the run; the next run gets its own.
                     if let Some(h) = followers.remove(&short) {
                         let _ = h.join();
                     }
@@ -216,44 +200,34 @@ impl Compose {
     }
 }
 
-/// A line of `docker logs --timestamps`: its time (seconds since the epoch) and its text.
-fn stamped(bytes: &[u8]) -> Option<(f64, &[u8])> {
-    let space = bytes.iter().position(|&b| b == b' ')?;
-    let stamp = std::str::from_utf8(&bytes[..space]).ok()?;
-    let t = humantime::parse_rfc3339(stamp).ok()?;
-    let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
-    Some((secs, &bytes[space + 1..]))
-}
-
-/// Runs a `docker logs --follow --timestamps` and hands over each line written after
-/// `after` (without its time) until it ends or is cancelled.
-fn pipe(spec: &Spec, after: f64, line: &(dyn Fn(Vec<u8>) + Sync)) {
-    let (tx, rx) = mpsc::channel();
-    let spec = spec.clone().merged(Sink::Lines(LineTx::new(tx, 0)));
-    std::thread::scope(|s| {
-        s.spawn(move || {
-            for l in rx {
-                match stamped(&l.bytes) {
-                    Some((at, _)) if at <= after => {}
-                    Some((_, text)) => line(text.to_vec()),
-                    None => line(l.bytes),
-                }
+/// Follows one container's log, handing over each line written after `after` (seconds
+/// since the epoch) without its time, until the container stops or `cancel`.
+fn follow_one(
+    engine: &Engine,
+    container: &str,
+    after: f64,
+    line: &(dyn Fn(Vec<u8>) + Sync),
+    cancel: &Cancel,
+) {
+    let after = UNIX_EPOCH + Duration::from_secs_f64(after.max(0.0));
+    let query = LogQuery {
+        tail: None,
+        since: Some(after),
+        follow: true,
+    };
+    let read = engine.read_logs(
+        container,
+        &query,
+        None,
+        &mut |l| {
+            if l.time.is_none_or(|t: SystemTime| t > after) {
+                line(l.bytes);
             }
-        });
-        let _ = spec.run();
-        // The spec holds a sender too: the lines end only once it is gone.
-        drop(spec);
-    });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_log_line_gives_its_time() {
-        let (at, text) = stamped(b"2026-12-01T21:36:36.902294879Z up once").unwrap();
-        assert_eq!(text, b"up once");
-        assert!((at - 1_796_160_996.902).abs() < 0.001, "{at}");
+            true
+        },
+        cancel,
+    );
+    if let Err(e) = read {
+        tracing::debug!("the log of {container} cannot be followed: {e}");
     }
 }
