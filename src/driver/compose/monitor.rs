@@ -21,6 +21,12 @@ use crate::cancel::Cancel;
 use crate::driver::types::{ActionError, Ended, Failure, LogQuery};
 use crate::graph::NodeId;
 
+/// Whether an event's container id is a listed container's (whole through the API, the
+/// first 12 characters through the CLI).
+fn same(event_id: &str, listed: &str) -> bool {
+    !listed.is_empty() && event_id.starts_with(listed)
+}
+
 fn running(c: &Container) -> bool {
     matches!(
         c.state,
@@ -62,7 +68,7 @@ impl Compose {
                 e.invalidate();
             }
             let cs = self.fresh(id);
-            let Some(c) = cs.iter().find(|c| container.starts_with(&c.id)) else {
+            let Some(c) = cs.iter().find(|c| same(container, &c.id)) else {
                 return true;
             };
             match c.state {
@@ -121,6 +127,8 @@ impl Compose {
             return false;
         };
         let sub = engine.subscribe(&project, &service);
+        // Where each container's next follower starts: after its last run ended (by the
+        // events' whole ids).
         let mut from: HashMap<String, f64> = HashMap::new();
         std::thread::scope(|s| {
             let mut followers: HashMap<String, std::thread::ScopedJoinHandle<'_, ()>> =
@@ -130,7 +138,10 @@ impl Compose {
                     if followers.get(&c.id).is_some_and(|h| !h.is_finished()) {
                         continue;
                     }
-                    let at = from.get(&c.id).copied().unwrap_or(since);
+                    let at = from
+                        .iter()
+                        .find(|(k, _)| same(k, &c.id))
+                        .map_or(since, |(_, t)| *t);
                     let container = c.id.clone();
                     let handle = s.spawn(move || follow_one(engine, &container, at, line, cancel));
                     followers.insert(c.id.clone(), handle);
@@ -138,14 +149,14 @@ impl Compose {
                 let Some(events) = sub.next(cancel) else {
                     return;
                 };
-                // A container's next run: its lines come after its last one ended.
                 for e in events.iter().filter(|e| e.kind() == Kind::Die) {
-                    let short = e.id.chars().take(12).collect::<String>();
-                    // Its follower ends with the run; the next run gets its own.
-                    if let Some(h) = followers.remove(&short) {
+                    // Its follower ends with the run (every line of it handed over); the
+                    // next run gets its own, from then on.
+                    let ours = followers.keys().find(|k| same(&e.id, k)).cloned();
+                    if let Some(h) = ours.and_then(|k| followers.remove(&k)) {
                         let _ = h.join();
                     }
-                    from.insert(short, e.at());
+                    from.insert(e.id.clone(), e.at());
                 }
                 engine.invalidate();
             }
