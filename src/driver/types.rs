@@ -441,7 +441,8 @@ pub struct LogLine {
     pub time: Option<std::time::SystemTime>,
     /// Which of the container's streams.
     pub stream: Stream,
-    /// The bytes as written (not decoded), without the line break (`\n` or `\r\n`).
+    /// The bytes as written (not decoded), without the line break; the `\r` of a `\r\n`
+    /// is kept.
     pub bytes: Vec<u8>,
 }
 

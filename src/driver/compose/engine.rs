@@ -646,7 +646,8 @@ impl Engine {
             &query,
             Some(self.limit()),
             &mut |l| {
-                lines.push(String::from_utf8_lossy(&l.bytes).into_owned());
+                let text = String::from_utf8_lossy(&l.bytes);
+                lines.push(text.trim_end_matches('\r').to_owned());
                 true
             },
             &Cancel::new(),

@@ -5,9 +5,9 @@
 //! --timestamps [--follow]`.
 //!
 //! Each line comes with its time (the engine's, from the RFC 3339 stamp it begins with:
-//! [`split_stamp`], the one reader of those stamps) and its stream, and with its bytes:
-//! not decoded, without the line break, a last line without one handed over too. Both
-//! ways cut lines with the splitter of every child's output
+//! [`split_stamp`], the one reader of those stamps) and its stream, and with its bytes as
+//! written: not decoded, the `\r` of a `\r\n` kept, a last line without a line break
+//! handed over too. Both ways cut lines with the splitter of every child's output
 //! ([`crate::process::Splitter`]), so they agree to the byte.
 
 use std::time::{Duration, SystemTime};
@@ -36,7 +36,7 @@ pub(crate) fn split_stamp(bytes: &[u8]) -> (Option<SystemTime>, &[u8]) {
 /// A line of a log read with timestamps, as handed over.
 fn log_line(line: Line) -> LogLine {
     let stream = line.stream;
-    let mut bytes = line.bytes;
+    let mut bytes = line.into_written();
     let (time, rest) = split_stamp(&bytes);
     let stamp = bytes.len() - rest.len();
     bytes.drain(..stamp);
@@ -198,7 +198,7 @@ mod tests {
         assert_eq!(
             shown,
             [
-                (Stream::Stderr, &b"caf\xe9 ok"[..]),
+                (Stream::Stderr, &b"caf\xe9 ok\r"[..]),
                 (Stream::Stderr, &b"no newline"[..])
             ]
         );
