@@ -22,7 +22,7 @@ use super::types::{ActionError, Driver, Ended, Failure, Observation, Poll, Statu
 use crate::cancel::{Cancel, Level};
 use crate::config::model::{ComponentSpec, Config, Kind, ProbeCheck};
 use crate::graph::{Graph, NodeId};
-use crate::process::tree::{MARKER, Remains, Tree, new_marker};
+use crate::process::tree::{MARKER, Remains, Table, Tree, new_marker};
 use crate::process::{Child, Group, Kill, Line, LineTx, RunError, Sink, Spec, Stdin, Stream, stat};
 use crate::state::journal::{Origin, Writer};
 use crate::state::{LastFailure, Record, StateDir, log, now_epoch};
@@ -265,7 +265,7 @@ impl Local {
     }
 
     /// Observes one component from its record.
-    fn observe_one(&self, id: NodeId) -> Observation {
+    fn observe_one(&self, id: NodeId, table: &Table) -> Observation {
         let name = &self.names[id];
         let _ = log::rotate(
             &self.state.log_path(name),
@@ -287,7 +287,7 @@ impl Local {
                 )),
             );
         }
-        let remains = Self::tree(&record).remains();
+        let remains = Self::tree(&record).remains_in(table);
         let record = if remains.is_empty() && record.exit_code.is_none() {
             self.told_exit(name, record)
         } else {
@@ -611,7 +611,9 @@ impl Driver for Local {
 
     /// Observes components.
     fn observe(&self, ids: &[NodeId]) -> Vec<Observation> {
-        ids.iter().map(|&id| self.observe_one(id)).collect()
+        // One look at the process table for all of them.
+        let table = Table::read();
+        ids.iter().map(|&id| self.observe_one(id, &table)).collect()
     }
 
     /// Spawns a component.
@@ -679,7 +681,7 @@ impl Driver for Local {
         let Some(sp) = children.get_mut(&id) else {
             drop(children);
             // Started by an earlier run: trust the record.
-            return match self.observe_one(id).status() {
+            return match self.observe_one(id, &Table::read()).status() {
                 Status::Running => Poll::Running,
                 Status::Completed => Poll::Completed,
                 Status::Starting => Poll::Pending(None),

@@ -57,17 +57,65 @@ impl Remains {
     }
 }
 
-/// Whether `pid`'s environment holds exactly `MARKER=value`; `None` when it cannot be read.
+/// What a process's environment says of its marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    not(target_os = "linux"),
+    expect(dead_code, reason = "only Linux shows other processes' environments")
+)]
+enum Marked {
+    /// Its environment cannot be read (another user's process, or no `/proc`).
+    Unreadable,
+    /// It carries no marker.
+    No,
+    /// It carries this one.
+    Yes(String),
+}
+
+/// What `pid`'s environment says of its marker.
 #[cfg(target_os = "linux")]
-fn carries(pid: u32, value: &str) -> Option<bool> {
-    let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-    let want = format!("{MARKER}={value}");
-    Some(env.split(|&b| b == 0).any(|e| e == want.as_bytes()))
+fn marker_of(pid: u32) -> Marked {
+    let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+        return Marked::Unreadable;
+    };
+    let prefix = format!("{MARKER}=");
+    env.split(|&b| b == 0)
+        .find_map(|e| e.strip_prefix(prefix.as_bytes()))
+        .map_or(Marked::No, |v| {
+            Marked::Yes(String::from_utf8_lossy(v).into_owned())
+        })
 }
 
 #[cfg(not(target_os = "linux"))]
-fn carries(_pid: u32, _value: &str) -> Option<bool> {
-    None
+fn marker_of(_pid: u32) -> Marked {
+    Marked::Unreadable
+}
+
+/// The process table, read once to look at many trees (a status of many components): each
+/// process's state, and its marker read at most once.
+pub(crate) struct Table {
+    procs: Option<Vec<(u32, stat::Stat)>>,
+    markers: std::sync::Mutex<std::collections::HashMap<u32, Marked>>,
+}
+
+impl Table {
+    /// The kernel's process table now.
+    pub(crate) fn read() -> Self {
+        Self {
+            procs: stat::all(),
+            markers: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Whether `pid` carries exactly the marker `value`; `None` when it cannot be told.
+    fn carries(&self, pid: u32, value: &str) -> Option<bool> {
+        let mut markers = self.markers.lock().expect("markers lock");
+        match markers.entry(pid).or_insert_with(|| marker_of(pid)) {
+            Marked::Unreadable => None,
+            Marked::No => Some(false),
+            Marked::Yes(m) => Some(m == value),
+        }
+    }
 }
 
 impl Tree {
@@ -82,13 +130,18 @@ impl Tree {
 
     /// Looks at what of the tree runs now.
     pub(crate) fn remains(&self) -> Remains {
+        self.remains_in(&Table::read())
+    }
+
+    /// What of the tree runs in `table` (read once for many trees).
+    pub(crate) fn remains_in(&self, table: &Table) -> Remains {
         if !self.trustworthy() {
             return Remains::default();
         }
         let leader = is_ours(self.pid, self.start_ticks);
         // The leader's pid belongs to another process now: so may its group id.
         let reused = !leader && stat::stat(self.pid).is_some_and(|s| !s.is_gone());
-        let Some(all) = stat::all() else {
+        let Some(all) = &table.procs else {
             // No process list: the kernel's answer for the group decides.
             let group = !reused && group::alive(self.pid) && !leader;
             return Remains {
@@ -102,19 +155,20 @@ impl Tree {
             ..Remains::default()
         };
         let born = self.start_ticks.unwrap_or(0);
-        for (pid, s) in all {
+        for &(pid, s) in all {
             // Only what started after the main process can be something it started.
             if pid == self.pid || s.is_gone() || pid == std::process::id() || s.start_ticks < born {
                 continue;
             }
-            let marked = self.marker.as_deref().and_then(|m| carries(pid, m));
+            let marked =
+                || self.marker.as_deref().and_then(|m| table.carries(pid, m)) == Some(true);
             if s.pgrp == self.pid {
                 // In the group: ours, unless the group id was reused by another process (then
                 // only the marker proves it).
-                if !reused || marked == Some(true) {
+                if !reused || marked() {
                     r.group.push(pid);
                 }
-            } else if marked == Some(true) {
+            } else if marked() {
                 r.escaped.push(pid);
             }
         }

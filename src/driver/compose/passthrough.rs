@@ -156,12 +156,13 @@ fn run_all(
         env.extend(extra_env.iter().cloned());
         // `logs -f` and `up` without `-d` run until Ctrl-C: no deadline.
         let spec = Spec::new(argv.clone()).cwd(&t.path).envs(env);
+        let reader = args.first().is_some_and(|a| a == "logs");
         let once = || {
             let outcome = match mode {
-                Mode::Lines(s) => {
-                    stream(&spec, cancel, &|stream, line| s.line(&t.name, stream, line))
-                }
-                Mode::Direct => direct(&spec, cancel),
+                Mode::Lines(s) => stream(&spec, cancel, reader, &|stream, line| {
+                    s.line(&t.name, stream, line);
+                }),
+                Mode::Direct => direct(&spec, cancel, reader),
                 Mode::Capture => spec.clone().capture().run().map(|f| ComposeRun {
                     exit_code: exit_code(&f),
                     stdout: f.stdout_text(),
@@ -236,7 +237,7 @@ fn exit_code(f: &Finished) -> i32 {
 /// `tta` reaches compose too (when compose shares the terminal's group, a Ctrl-C typed
 /// there reached it already: it gets a moment to act on that first), a second one kills
 /// it. `tta` never returns while compose runs, so no compose process is left behind.
-fn supervise(child: &Child, own_group: bool, cancel: Option<&Cancel>) {
+fn supervise(child: &Child, own_group: bool, reader: bool, cancel: Option<&Cancel>) {
     let Some(c) = cancel else {
         return;
     };
@@ -252,16 +253,37 @@ fn supervise(child: &Child, own_group: bool, cancel: Option<&Cancel>) {
     {
         child.signal(Signal::TERM);
     }
-    if child.wait(None, Some((c, Level::Forced))) == Waited::Cancelled {
-        child.signal(Signal::KILL);
+    if !reader {
+        if child.wait(None, Some((c, Level::Forced))) == Waited::Cancelled {
+            child.signal(Signal::KILL);
+        }
+        return;
+    }
+    // A compose that only reads (`logs -f`) and does not act on the signal (one that got
+    // it while starting up) is asked again, then killed: one Ctrl-C always ends it in
+    // bounded time. Compose that changes containers (`up`) is never hurried.
+    for (after, sig) in [(PASS_ON_GRACE, Signal::TERM), (PASS_ON_GRACE, Signal::KILL)] {
+        match child.wait(Some(Instant::now() + after), Some((c, Level::Forced))) {
+            Waited::Exited(_) => return,
+            Waited::Cancelled => {
+                child.signal(Signal::KILL);
+                return;
+            }
+            Waited::TimedOut => {
+                child.signal(sig);
+            }
+        }
     }
 }
+
+/// How long compose has to end after a signal `tta` passed on, before the next one.
+const PASS_ON_GRACE: Duration = Duration::from_secs(5);
 
 /// One repository as compose by hand: stdin and stdout are the terminal's (or whatever
 /// `tta` was given: a pipe, a file; bytes untouched), stderr is passed on line by line as
 /// it comes and its tail kept. In the terminal's process group when stdin is a terminal
 /// (so interactive commands and Ctrl-C work as by hand), else in a group of its own.
-fn direct(spec: &Spec, cancel: Option<&Cancel>) -> Result<ComposeRun, RunError> {
+fn direct(spec: &Spec, cancel: Option<&Cancel>, reader: bool) -> Result<ComposeRun, RunError> {
     use std::io::{IsTerminal as _, Write as _};
     let terminal = std::io::stdin().is_terminal();
     let (tx, rx) = std::sync::mpsc::channel::<Line>();
@@ -274,7 +296,7 @@ fn direct(spec: &Spec, cancel: Option<&Cancel>) -> Result<ComposeRun, RunError> 
         .spawn()?;
     let mut tail = Tail::default();
     std::thread::scope(|s| {
-        s.spawn(|| supervise(&child, !terminal, cancel));
+        s.spawn(|| supervise(&child, !terminal, reader, cancel));
         for l in rx {
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(&l.bytes).and_then(|()| err.write_all(b"\n"));
@@ -294,6 +316,7 @@ fn direct(spec: &Spec, cancel: Option<&Cancel>) -> Result<ComposeRun, RunError> 
 fn stream(
     spec: &Spec,
     cancel: Option<&Cancel>,
+    reader: bool,
     on_line: &dyn Fn(Stream, &str),
 ) -> Result<ComposeRun, RunError> {
     let (tx, rx) = std::sync::mpsc::channel::<Line>();
@@ -305,7 +328,7 @@ fn stream(
         .spawn()?;
     let (mut stdout, mut stderr) = (Tail::default(), Tail::default());
     std::thread::scope(|s| {
-        s.spawn(|| supervise(&child, true, cancel));
+        s.spawn(|| supervise(&child, true, reader, cancel));
         for l in rx {
             let line = String::from_utf8_lossy(&l.bytes);
             on_line(l.stream, &line);
