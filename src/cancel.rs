@@ -5,12 +5,14 @@
 //! and lets in-flight work stop what it started with the usual grace; a forced cancel
 //! (second Ctrl-C) ends every grace period at once. A wait wakes as soon as either happens:
 //! waits sleep on a bell, and a cancel rings every bell that is watching it, so nothing
-//! polls to notice a cancel (or a child's exit, which rings its own bell).
+//! polls to notice a cancel (or a child's exit, which rings its own bell). The engine
+//! client's futures wait for a cancel with [`Cancel::cancelled`], which a cancel wakes.
 //!
 //! This is a leaf module: it imports nothing of the crate.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// Why a run was cancelled.
@@ -94,6 +96,8 @@ struct Inner {
     bell: Bell,
     /// Other bells to ring on a cancel (a child's, while someone waits for it).
     watchers: Mutex<Vec<Weak<Bell>>>,
+    /// The tasks of futures waiting for a cancel ([`Cancel::cancelled`]).
+    wakers: Mutex<Vec<Waker>>,
 }
 
 /// A cancellation token; clones share it.
@@ -132,6 +136,9 @@ impl Cancel {
             .collect();
         for b in watchers {
             b.ring();
+        }
+        for w in std::mem::take(&mut *lock(&self.0.wakers)) {
+            w.wake();
         }
     }
 
@@ -179,6 +186,15 @@ impl Cancel {
         }
     }
 
+    /// A future that completes when this is cancelled (at any level), woken by the cancel
+    /// rather than polled.
+    pub(crate) fn cancelled(&self) -> Cancelled<'_> {
+        Cancelled {
+            cancel: self,
+            waker: None,
+        }
+    }
+
     /// Sleeps for `d` or until cancelled; returns true when cancelled.
     pub fn sleep(&self, d: Duration) -> bool {
         let deadline = Instant::now().checked_add(d);
@@ -194,8 +210,46 @@ impl Cancel {
     }
 }
 
+/// See [`Cancel::cancelled`]; its task is forgotten when it is dropped.
+pub(crate) struct Cancelled<'c> {
+    cancel: &'c Cancel,
+    waker: Option<Waker>,
+}
+
+impl std::future::Future for Cancelled<'_> {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.waker.as_ref().is_none_or(|w| !w.will_wake(cx.waker())) {
+            let mut wakers = lock(&self.cancel.0.wakers);
+            if let Some(old) = &self.waker {
+                wakers.retain(|w| !w.will_wake(old));
+            }
+            wakers.push(cx.waker().clone());
+            drop(wakers);
+            self.waker = Some(cx.waker().clone());
+        }
+        // Registered before looking: a cancel in between wakes the task.
+        if self.cancel.is_cancelled() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for Cancelled<'_> {
+    fn drop(&mut self) {
+        if let Some(mine) = &self.waker {
+            lock(&self.cancel.0.wakers).retain(|w| !w.will_wake(mine));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::future::Future as _;
+
     use super::*;
 
     #[test]
@@ -237,5 +291,38 @@ mod tests {
         // A wait with a deadline and nothing to wake it ends at the deadline.
         let b = Bell::new();
         assert!(!b.wait_until(Some(Instant::now() + Duration::from_millis(10)), || false));
+    }
+
+    #[test]
+    fn a_cancel_wakes_the_future_waiting_for_it_and_a_dropped_one_is_forgotten() {
+        struct Unpark(std::thread::Thread);
+        impl std::task::Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let c = Cancel::new();
+        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        {
+            let mut dropped = std::pin::pin!(c.cancelled());
+            assert!(dropped.as_mut().poll(&mut cx).is_pending());
+            assert!(dropped.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(c.0.wakers.lock().unwrap().len(), 1, "one task, once");
+        }
+        assert!(c.0.wakers.lock().unwrap().is_empty());
+        let mut f = std::pin::pin!(c.cancelled());
+        assert!(f.as_mut().poll(&mut cx).is_pending());
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(20));
+                c.cancel(CancelReason::Interrupted);
+            });
+            while f.as_mut().poll(&mut cx).is_pending() {
+                std::thread::park_timeout(Duration::from_secs(10));
+                assert!(t.elapsed() < Duration::from_secs(5), "never woken");
+            }
+        });
     }
 }

@@ -673,7 +673,7 @@ impl Orchestrator {
         &self,
         id: NodeId,
         query: &crate::driver::LogQuery,
-    ) -> Vec<crate::driver::LogSource> {
+    ) -> Vec<crate::driver::LogSource<'_>> {
         self.driver.log_sources(id, query)
     }
 

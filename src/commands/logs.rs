@@ -4,9 +4,10 @@
 //! containers of several repositories alike, until Ctrl-C.
 //!
 //! A local component's log is the file its keeper writes, with each line's time and stream
-//! beside it ([`crate::state::journal`]); a compose service's is `docker logs --timestamps`
-//! of its containers ([`crate::driver::LogSource`]). `--json` gives JSON Lines
-//! (`{component, stream, time, line}`).
+//! beside it ([`crate::state::journal`]); a compose service's is the log of each of its
+//! containers, read through its engine with each line's time and stream
+//! ([`crate::driver::LogSource`]). `--json` gives JSON Lines (`{component, stream, time,
+//! line}`).
 
 use std::collections::HashMap;
 use std::sync::mpsc;
@@ -14,12 +15,11 @@ use std::time::{Duration, SystemTime};
 
 use crate::cli::LogsArgs;
 use crate::config::model::Kind;
-use crate::driver::{LogQuery, LogSource};
+use crate::driver::{ContainerLog, LogLine, LogQuery, LogSource, Stream};
 use crate::error::{Error, Result, exit};
 use crate::graph::NodeId;
 use crate::orchestrator::Orchestrator;
 use crate::output::Output;
-use crate::process::{Kill, LineTx, Sink, Spec, Stream};
 use crate::runner::{Cancel, signals};
 use crate::state::journal::{self, Entry, Origin};
 
@@ -87,10 +87,10 @@ pub(crate) fn run(config: Option<&std::path::Path>, args: &LogsArgs, out: &Outpu
                 }
                 lines.extend(read_file(path, &query).into_iter().map(|e| shown(who, e)));
             }
-            LogSource::Command { label, argv, env } => {
+            LogSource::Container { label, log } => {
                 let who = view.label(label);
                 found[slot] = true;
-                match read_command(who, argv, env, &cancel) {
+                match read_container(who, log, &cancel) {
                     Ok(got) => lines.extend(got),
                     Err(why) => out.info(&format!("{label}: cannot read its log: {why}")),
                 }
@@ -213,73 +213,33 @@ fn shown(who: usize, e: Entry) -> Shown {
     }
 }
 
-/// The time at the start of a `docker logs --timestamps` line, and the rest.
-fn split_time(bytes: &[u8]) -> (Option<SystemTime>, &[u8]) {
-    let Some(space) = bytes.iter().position(|&b| b == b' ') else {
-        return (None, bytes);
-    };
-    let time = std::str::from_utf8(&bytes[..space])
-        .ok()
-        .and_then(|t| humantime::parse_rfc3339(t).ok());
-    match time {
-        Some(t) => (Some(t), &bytes[space + 1..]),
-        None => (None, bytes),
-    }
-}
-
-fn from_line(who: usize, line: &crate::process::Line) -> Shown {
-    let origin = match line.stream {
-        Stream::Stdout => Origin::Stdout,
-        Stream::Stderr => Origin::Stderr,
-    };
-    let (time, rest) = split_time(&line.bytes);
+fn from_line(who: usize, line: LogLine) -> Shown {
     Shown {
         who,
-        time,
-        origin: Some(origin),
-        bytes: rest.to_vec(),
+        time: line.time,
+        origin: Some(match line.stream {
+            Stream::Stdout => Origin::Stdout,
+            Stream::Stderr => Origin::Stderr,
+        }),
+        bytes: line.bytes,
     }
 }
 
-/// Starts a log command, its lines (both streams) coming to the receiver.
-fn spawn_reader(
-    argv: &[String],
-    env: &[(String, String)],
-) -> std::result::Result<
-    (crate::process::Child, mpsc::Receiver<crate::process::Line>),
-    crate::process::RunError,
-> {
-    let (tx, rx) = mpsc::channel();
-    let child = Spec::new(argv.to_vec())
-        .envs(env.iter().cloned())
-        .stdout(Sink::Lines(LineTx::new(tx.clone(), 0)))
-        .stderr(Sink::Lines(LineTx::new(tx, 1)))
-        .spawn()?;
-    Ok((child, rx))
-}
-
-/// Runs a log command to its end (a cancel ends it) and returns its lines.
-fn read_command(
+/// Reads a container's log to its end (a cancel ends it) and returns its lines.
+fn read_container(
     who: usize,
-    argv: &[String],
-    env: &[(String, String)],
+    log: &ContainerLog<'_>,
     cancel: &Cancel,
 ) -> std::result::Result<Vec<Shown>, String> {
-    let (child, rx) = spawn_reader(argv, env).map_err(|e| e.to_string())?;
-    let collect = std::thread::spawn(move || rx.into_iter().collect::<Vec<_>>());
-    let waited = child.wait(None, Some((cancel, crate::cancel::Level::Graceful)));
-    if !matches!(waited, crate::process::Waited::Exited(_)) {
-        child.end(Kill::Now, None);
-    }
-    let got = collect.join().unwrap_or_default();
-    if child.status().is_some_and(|s| !s.success()) {
-        let said: Vec<String> = got
-            .iter()
-            .map(|l| String::from_utf8_lossy(&l.bytes).into_owned())
-            .collect();
-        return Err(said.join("; "));
-    }
-    Ok(got.iter().map(|l| from_line(who, l)).collect())
+    let mut got = Vec::new();
+    log.read(
+        &mut |l| {
+            got.push(from_line(who, l));
+            true
+        },
+        cancel,
+    )?;
+    Ok(got)
 }
 
 /// The time of each label's last line shown.
@@ -395,12 +355,13 @@ impl Follow<'_> {
             std::thread::scope(|s| {
                 let mut handles = Vec::new();
                 for source in sources {
-                    let LogSource::Command { label, argv, env } = source else {
+                    let LogSource::Container { label, log } = source else {
                         continue;
                     };
                     let from = seen.get(&label).copied();
                     handles.push(s.spawn(move || {
-                        (label.clone(), self.stream(&label, &argv, &env, from, tx))
+                        let last = self.stream(&label, &log, from, tx);
+                        (label, last)
                     }));
                 }
                 for h in handles {
@@ -413,38 +374,29 @@ impl Follow<'_> {
         }
     }
 
-    /// Streams one container's log until it ends or the cancel; returns the time of the
-    /// last line sent.
+    /// Streams one container's log until it ends (its container stopped) or the cancel;
+    /// returns the time of the last line sent.
     fn stream(
         &self,
         label: &str,
-        argv: &[String],
-        env: &[(String, String)],
+        log: &ContainerLog<'_>,
         after: Option<SystemTime>,
         tx: &mpsc::Sender<(String, Shown)>,
     ) -> Option<SystemTime> {
-        let (child, lrx) = spawn_reader(argv, env).ok()?;
         let mut newest = after;
-        loop {
-            match lrx.recv_timeout(FILE_POLL) {
-                Ok(line) => {
-                    let s = from_line(0, &line);
-                    if s.time.zip(after).is_some_and(|(t, a)| t <= a) {
-                        continue; // shown before the stream was picked up again
-                    }
-                    newest = s.time.or(newest);
-                    if tx.send((label.to_owned(), s)).is_err() {
-                        break;
-                    }
+        let read = log.read(
+            &mut |line| {
+                if line.time.zip(after).is_some_and(|(t, a)| t <= a) {
+                    return true; // shown before the stream was picked up again
                 }
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-            }
-            if self.cancel.is_cancelled() {
-                break;
-            }
+                newest = line.time.or(newest);
+                tx.send((label.to_owned(), from_line(0, line))).is_ok()
+            },
+            self.cancel,
+        );
+        if let Err(e) = read {
+            tracing::debug!("{label}: the log cannot be followed: {e}");
         }
-        child.end(Kill::Now, None);
         newest
     }
 }
@@ -543,17 +495,6 @@ fn fnv(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn docker_timestamps_are_split_from_the_line() {
-        let (t, rest) = split_time(b"2026-12-01T09:30:00.123456789Z hello world");
-        assert_eq!(rest, b"hello world");
-        assert_eq!(
-            humantime::format_rfc3339_nanos(t.unwrap()).to_string(),
-            "2026-12-01T09:30:00.123456789Z"
-        );
-        assert_eq!(split_time(b"no time here"), (None, &b"no time here"[..]));
-    }
 
     #[test]
     fn since_takes_durations_and_times_and_says_what_it_wants() {

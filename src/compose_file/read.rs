@@ -71,13 +71,8 @@ mod tests {
     fn fifos_devices_and_huge_files_are_refused_at_once() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo");
-        assert!(
-            std::process::Command::new("mkfifo")
-                .arg(&fifo)
-                .status()
-                .unwrap()
-                .success()
-        );
+        let made = crate::process::Spec::new(["mkfifo".into(), fifo.display().to_string()]).run();
+        assert!(made.unwrap().success());
         let t = std::time::Instant::now();
         assert!(matches!(read_text(&fifo, 10), Err(ReadError::Other(m)) if m.contains("FIFO")));
         assert!(t.elapsed() < std::time::Duration::from_secs(1));

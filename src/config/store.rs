@@ -467,13 +467,9 @@ mod tests {
         assert!(e.contains("a loop"), "{e}");
         let e = Target::resolve(&p("sub")).unwrap_err().to_string();
         assert!(e.contains("is a folder, not a config file"), "{e}");
-        assert!(
-            std::process::Command::new("mkfifo")
-                .arg(p("fifo"))
-                .status()
-                .unwrap()
-                .success()
-        );
+        let fifo = p("fifo").display().to_string();
+        let made = crate::process::Spec::new(["mkfifo", fifo.as_str()]).run();
+        assert!(made.unwrap().success());
         let e = Target::resolve(&p("fifo")).unwrap_err().to_string();
         assert!(e.contains("a FIFO (named pipe), not a config file"), "{e}");
         let e = Target::resolve(Path::new("/dev/null"))

@@ -776,7 +776,7 @@ impl Driver for Local {
         self.state.log_tail(&self.names[id], n)
     }
 
-    fn log_sources(&self, id: NodeId, _: &super::LogQuery) -> Vec<super::LogSource> {
+    fn log_sources(&self, id: NodeId, _: &super::LogQuery) -> Vec<super::LogSource<'_>> {
         vec![super::LogSource::File(self.state.log_path(&self.names[id]))]
     }
 

@@ -17,6 +17,6 @@ pub use compose::ComposeRun;
 pub(crate) use local::{TAIL_LINES, use_keeper};
 pub(crate) use stack::Stack;
 pub use types::{
-    ActionError, BatchKey, Driver, Ended, Failure, Health, LogQuery, LogSource, Observation, Poll,
-    Scope, Status, StopOutcome, UpOptions,
+    ActionError, BatchKey, ContainerLog, Driver, Ended, Failure, Health, LogLine, LogQuery,
+    LogSource, Observation, Poll, Scope, Status, StopOutcome, Stream, UpOptions,
 };

@@ -293,7 +293,7 @@ impl Driver for Stack {
         self.compose.set_up_options(options);
     }
 
-    fn log_sources(&self, id: NodeId, query: &super::LogQuery) -> Vec<super::LogSource> {
+    fn log_sources(&self, id: NodeId, query: &super::LogQuery) -> Vec<super::LogSource<'_>> {
         self.driver(id).log_sources(id, query)
     }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::cancel::Cancel;
 use crate::error::Error;
 use crate::graph::NodeId;
+pub use crate::process::Stream;
 
 /// A component's lifecycle status, as observed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -326,7 +327,7 @@ pub trait Driver: Send + Sync {
     }
 
     /// Where a component's log is read from (`tta logs`): none when it has none (yet).
-    fn log_sources(&self, id: NodeId, query: &LogQuery) -> Vec<LogSource> {
+    fn log_sources(&self, id: NodeId, query: &LogQuery) -> Vec<LogSource<'_>> {
         let _ = (id, query);
         Vec::new()
     }
@@ -418,22 +419,90 @@ pub struct LogQuery {
 }
 
 /// Where one log of a component is read from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogSource {
+#[derive(Debug, Clone)]
+pub enum LogSource<'a> {
     /// A log file kept by `tta` (with an index of each line's time and stream beside it;
     /// see `state::journal`).
     File(std::path::PathBuf),
-    /// A command that prints a container's log (`docker logs --timestamps ...`): each line
-    /// begins with its RFC 3339 time; the container's stdout and stderr are the command's.
-    Command {
+    /// A container's log, read from its engine.
+    Container {
         /// Which of the component's containers (its name, with the replica's number when
         /// it has several).
         label: String,
-        /// The command.
-        argv: Vec<String>,
-        /// Its extra environment (`DOCKER_HOST` of a remote engine).
-        env: Vec<(String, String)>,
+        /// The log.
+        log: ContainerLog<'a>,
     },
+}
+
+/// One line of a container's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// When the engine took it (`None`: the engine gave no time).
+    pub time: Option<std::time::SystemTime>,
+    /// Which of the container's streams.
+    pub stream: Stream,
+    /// The bytes as written (not decoded), without the line break; the `\r` of a `\r\n`
+    /// is kept.
+    pub bytes: Vec<u8>,
+}
+
+/// What reads a container's log: the engine it runs on.
+pub(crate) trait ReadLog: Sync {
+    /// Reads the log of `container` as `query` says, handing each line to `each` until it
+    /// returns false (a followed log: until the container stops or `cancel`).
+    fn read_log(
+        &self,
+        container: &str,
+        query: &LogQuery,
+        each: &mut dyn FnMut(LogLine) -> bool,
+        cancel: &Cancel,
+    ) -> Result<(), String>;
+}
+
+/// A container's log as a [`LogQuery`] asks for it, read through its engine (the Engine
+/// API, or the engine's CLI where the API cannot be used).
+#[derive(Clone)]
+pub struct ContainerLog<'a> {
+    engine: &'a dyn ReadLog,
+    container: String,
+    query: LogQuery,
+}
+
+impl std::fmt::Debug for ContainerLog<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContainerLog")
+            .field("container", &self.container)
+            .field("query", &self.query)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> ContainerLog<'a> {
+    /// The log of `container` on `engine`, as `query` asks.
+    pub(crate) fn new(engine: &'a dyn ReadLog, container: String, query: LogQuery) -> Self {
+        Self {
+            engine,
+            container,
+            query,
+        }
+    }
+
+    /// The container's id.
+    pub fn container(&self) -> &str {
+        &self.container
+    }
+
+    /// Reads it, handing each line to `each` (on this thread) until `each` returns false;
+    /// a followed log goes on until the container stops or `cancel`. `Err` says why the
+    /// log could not be read.
+    pub fn read(
+        &self,
+        each: &mut dyn FnMut(LogLine) -> bool,
+        cancel: &Cancel,
+    ) -> Result<(), String> {
+        self.engine
+            .read_log(&self.container, &self.query, each, cancel)
+    }
 }
 
 /// How compose services are brought up (`tta start --build`, `--pull`).

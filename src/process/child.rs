@@ -157,49 +157,85 @@ fn stdio_for(
 /// (each marked as having no line break), so an endless line never exhausts memory.
 const MAX_LINE: usize = 1024 * 1024;
 
+/// Cuts one output stream into [`Line`]s as the bytes come, in whatever pieces they come
+/// (a pipe's reads, an engine's frames): at each `\n` (a `\r` before it noted), in pieces
+/// of [`MAX_LINE`] when no line break comes, and what is left at the end.
+#[derive(Debug)]
+pub(crate) struct Splitter {
+    source: usize,
+    stream: Stream,
+    buf: Vec<u8>,
+}
+
+impl Splitter {
+    /// A splitter of `stream`'s bytes, its lines tagged `source`.
+    pub(crate) fn new(source: usize, stream: Stream) -> Self {
+        Self {
+            source,
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    fn line(&mut self, newline: bool) -> Line {
+        let crlf = newline && self.buf.last() == Some(&b'\r');
+        if crlf {
+            self.buf.pop();
+        }
+        Line {
+            source: self.source,
+            stream: self.stream,
+            bytes: std::mem::take(&mut self.buf),
+            newline,
+            crlf,
+        }
+    }
+
+    /// Takes more bytes; hands each line they complete to `each`. False when `each` said
+    /// to stop (it is not called again).
+    pub(crate) fn push(&mut self, mut bytes: &[u8], each: &mut dyn FnMut(Line) -> bool) -> bool {
+        while !bytes.is_empty() {
+            let (done, used) = if let Some(i) = bytes.iter().position(|&b| b == b'\n') {
+                self.buf.extend_from_slice(&bytes[..i]);
+                (true, i + 1)
+            } else {
+                self.buf.extend_from_slice(bytes);
+                (false, bytes.len())
+            };
+            bytes = &bytes[used..];
+            if (done || self.buf.len() >= MAX_LINE) && !each(self.line(done)) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// What is left after the last line break: a last line without one.
+    pub(crate) fn finish(mut self) -> Option<Line> {
+        (!self.buf.is_empty()).then(|| self.line(false))
+    }
+}
+
 fn pump(pipe: impl io::Read + Send + 'static, to: LineTx, stream: Stream) -> JoinHandle<()> {
     std::thread::spawn(move || {
         let mut reader = BufReader::new(pipe);
-        let mut buf = Vec::new();
+        let mut split = Splitter::new(to.source, stream);
+        // Nobody listening any more ends the reading.
+        let mut send = |line: Line| to.tx.send(line).is_ok();
         loop {
-            let (done, used) = match reader.fill_buf() {
+            let used = match reader.fill_buf() {
                 Ok([]) | Err(_) => break,
                 Ok(avail) => {
-                    if let Some(i) = avail.iter().position(|&b| b == b'\n') {
-                        buf.extend_from_slice(&avail[..i]);
-                        (true, i + 1)
-                    } else {
-                        buf.extend_from_slice(avail);
-                        (false, avail.len())
+                    if !split.push(avail, &mut send) {
+                        return;
                     }
+                    avail.len()
                 }
             };
             reader.consume(used);
-            if done || buf.len() >= MAX_LINE {
-                let crlf = done && buf.last() == Some(&b'\r');
-                if crlf {
-                    buf.pop();
-                }
-                let line = Line {
-                    source: to.source,
-                    stream,
-                    bytes: std::mem::take(&mut buf),
-                    newline: done,
-                    crlf,
-                };
-                if to.tx.send(line).is_err() {
-                    return; // nobody listens any more
-                }
-            }
         }
-        if !buf.is_empty() {
-            let _ = to.tx.send(Line {
-                source: to.source,
-                stream,
-                bytes: buf,
-                newline: false,
-                crlf: false,
-            });
+        if let Some(last) = split.finish() {
+            send(last);
         }
     })
 }
@@ -342,6 +378,44 @@ impl Spec {
             Err(e) => tracing::debug!("`{shown}` {e} after {took}"),
         }
         result
+    }
+
+    /// Runs the child as [`Spec::run`] does (its deadline and cancel end it as its
+    /// [`Kill`] says), handing each line of both its streams to `each` on this thread as
+    /// it comes; `each` returning false ends the child at once. Returns how it exited.
+    pub(crate) fn each_line(
+        &self,
+        each: &mut dyn FnMut(Line) -> bool,
+    ) -> Result<ExitStatus, RunError> {
+        let t0 = Instant::now();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let child = self
+            .clone()
+            .stdout(Sink::Lines(LineTx::new(tx.clone(), 0)))
+            .stderr(Sink::Lines(LineTx::new(tx, 0)))
+            .spawn()?;
+        // The child's readers hold the only senders now: the lines end with its output.
+        let cancel = self.cancel.as_ref().map(|(c, _)| c);
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| {
+                let how = child.wait_spec(t0);
+                if !matches!(how, Waited::Exited(_)) {
+                    child.end(child.kill, cancel);
+                }
+                how
+            });
+            for line in rx {
+                if !each(line) {
+                    child.end(Kill::Now, None);
+                    break;
+                }
+            }
+            match waiter.join().unwrap_or(Waited::Cancelled) {
+                Waited::Exited(status) => Ok(status),
+                Waited::TimedOut => Err(RunError::TimedOut(self.deadline.unwrap_or_default())),
+                Waited::Cancelled => Err(RunError::Cancelled),
+            }
+        })
     }
 }
 
@@ -576,6 +650,93 @@ mod tests {
         assert!(child.end(Kill::Graceful(Duration::from_millis(200)), None));
         assert!(!child.alive());
         assert!(t.elapsed() < Duration::from_secs(3));
+    }
+
+    #[test]
+    fn lines_are_cut_alike_however_the_bytes_come() {
+        let text = b"a\r\nb\n\ncaf\xe9 no newline";
+        let cut = |pieces: &[&[u8]]| {
+            let mut split = Splitter::new(3, Stream::Stderr);
+            let mut got = Vec::new();
+            for p in pieces {
+                assert!(split.push(p, &mut |l| {
+                    got.push(l);
+                    true
+                }));
+            }
+            got.extend(split.finish());
+            got
+        };
+        let whole = cut(&[text]);
+        let bytes: Vec<&[u8]> = text.chunks(1).collect();
+        assert_eq!(cut(&bytes), whole, "byte by byte");
+        let shown: Vec<(Vec<u8>, bool, bool)> = whole
+            .iter()
+            .map(|l| (l.bytes.clone(), l.newline, l.crlf))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (b"a".to_vec(), true, true),
+                (b"b".to_vec(), true, false),
+                (Vec::new(), true, false),
+                (b"caf\xe9 no newline".to_vec(), false, false),
+            ]
+        );
+        assert!(
+            whole
+                .iter()
+                .all(|l| l.source == 3 && l.stream == Stream::Stderr)
+        );
+        assert_eq!(whole[0].clone().into_written(), b"a\r");
+        // A line longer than the limit comes in pieces; a stop is heeded at once.
+        let mut split = Splitter::new(0, Stream::Stdout);
+        let mut n = 0;
+        assert!(!split.push(&vec![b'x'; MAX_LINE * 2 + 1], &mut |l| {
+            n += 1;
+            assert!(!l.newline && l.bytes.len() >= MAX_LINE);
+            false
+        }));
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn each_line_comes_on_this_thread_and_a_stop_ends_the_child() {
+        let mut seen = Vec::new();
+        let status = sh("echo out; echo err >&2; printf last")
+            .each_line(&mut |l| {
+                seen.push((l.stream, String::from_utf8_lossy(&l.bytes).into_owned()));
+                true
+            })
+            .unwrap();
+        assert!(status.success());
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                (Stream::Stdout, "last".to_owned()),
+                (Stream::Stdout, "out".to_owned()),
+                (Stream::Stderr, "err".to_owned()),
+            ]
+        );
+        let t = Instant::now();
+        let mut n = 0;
+        let status = sh("while true; do echo y; sleep 0.01; done")
+            .each_line(&mut |_| {
+                n += 1;
+                n < 3
+            })
+            .unwrap();
+        assert!(!status.success() && n == 3);
+        assert!(t.elapsed() < Duration::from_secs(3));
+        // A cancel ends it too.
+        let cancel = Cancel::new();
+        let c2 = cancel.clone();
+        let spec = Spec::new(["sleep", "30"]).cancel(&cancel, Level::Graceful);
+        let h = std::thread::spawn(move || spec.each_line(&mut |_| true));
+        std::thread::sleep(Duration::from_millis(50));
+        c2.cancel(CancelReason::Interrupted);
+        assert_eq!(h.join().unwrap().unwrap_err(), RunError::Cancelled);
     }
 
     #[test]

@@ -21,8 +21,9 @@ mod spec;
 pub(crate) mod stat;
 pub(crate) mod tree;
 
-pub(crate) use child::{Child, Finished, RunError, Waited};
-pub(crate) use spec::{Group, Kill, Line, LineTx, Sink, Spec, Stdin, Stream};
+pub(crate) use child::{Child, Finished, RunError, Splitter, Waited};
+pub use spec::Stream;
+pub(crate) use spec::{Group, Kill, Line, LineTx, Sink, Spec, Stdin};
 
 /// Where `program` would be found on `PATH` (or the path itself when it has a `/`), if it
 /// is an executable file.

@@ -28,8 +28,8 @@ pub(crate) enum Stdin {
 }
 
 /// Which stream a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stream {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stream {
     /// Standard output.
     Stdout,
     /// Standard error.

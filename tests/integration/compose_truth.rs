@@ -458,7 +458,8 @@ fn signals_reach_compose_and_no_compose_is_left_behind() {
         (
             vec!["logs".to_owned(), "-f".to_owned(), format!("{a}/db")],
             "INT",
-            // `tta logs -f` reads the container's log from the engine.
+            // `tta logs -f` reads the container's log from the engine: with `docker logs`
+            // where the engine is read through its CLI (through the API, no process).
             "logs --timestamps --tail all --since".to_owned(),
         ),
         (
@@ -468,8 +469,11 @@ fn signals_reach_compose_and_no_compose_is_left_behind() {
         ),
     ] {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut child = s
-            .command(&args)
+        let mut command = s.command(&args);
+        if sig == "INT" {
+            command.env("TTA_ENGINE", "cli");
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -216,8 +216,12 @@ struct Follow {
 
 impl Follow {
     fn new(s: &Stack, args: &[&str]) -> Self {
-        let mut child = s
-            .command(args)
+        Self::with(s.command(args))
+    }
+
+    /// Runs `command` (a `tta logs -f`).
+    fn with(mut command: Command) -> Self {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -321,7 +325,24 @@ fn follow_mixes_processes_and_containers_of_two_repositories() {
                     .count()
             })
     };
-    assert!(docker_logs() >= 2, "one docker logs per container");
+    assert_eq!(
+        docker_logs(),
+        0,
+        "the engine's API is read, no docker logs runs"
+    );
+    assert_eq!(f.interrupt(), 130);
+    // Where the engine is read through its CLI, one `docker logs` per container, ended
+    // with `tta`.
+    let mut cli = s.command(&["logs", "-f", "-n", "1"]);
+    cli.env("TTA_ENGINE", "cli");
+    let f = Follow::with(cli);
+    for want in ["logsa/alpha", "logsb/beta", "local "] {
+        f.until(want, Duration::from_secs(20));
+    }
+    assert!(
+        eventually(Duration::from_secs(5), || docker_logs() == 2),
+        "one docker logs per container"
+    );
     assert_eq!(f.interrupt(), 130);
     assert!(
         eventually(Duration::from_secs(5), || docker_logs() == 0),
@@ -333,6 +354,61 @@ fn follow_mixes_processes_and_containers_of_two_repositories() {
     assert!(j.iter().all(|l| l["time"].is_string()));
     let times: Vec<&str> = j.iter().map(|l| l["time"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+}
+
+#[test]
+fn a_containers_lines_keep_stream_and_bytes_through_the_api_and_the_cli() {
+    if !engine_ready() {
+        return;
+    }
+    let s = Stack::new(
+        "defaults: { start_timeout: 30s, stop_timeout: 2s }\nrepositories:\n  logsc: { path: c }\n",
+    );
+    s.write(
+        "c/compose.yaml",
+        &format!(
+            "services:\n  t:\n    image: {IMAGE}\n    init: true\n    command: [sh, -c, \"echo to-stderr >&2; sleep 0.2; printf 'caf\\\\303\\\\251 ok\\\\r\\\\nno newline'\"]\n"
+        ),
+    );
+    let _cleanup = Cleanup(&["logsc"]);
+    let _ = s.tta(&["start"]);
+    // The engine read through its API, or through its CLI.
+    let run = |engine: &str, args: &[&str]| {
+        let mut c = s.command(args);
+        if engine == "cli" {
+            c.env("TTA_ENGINE", "cli");
+        }
+        c.output().unwrap().stdout
+    };
+    let read = |engine: &str| run(engine, &["logs"]);
+    assert!(
+        eventually(Duration::from_secs(20), || read("api")
+            .ends_with(b"no newline\n")),
+        "{:?}",
+        String::from_utf8_lossy(&read("api"))
+    );
+    for engine in ["api", "cli"] {
+        assert_eq!(
+            String::from_utf8_lossy(&read(engine)),
+            "to-stderr\ncaf\u{e9} ok\r\nno newline\n",
+            "through the {engine}: each line as written, the last without a line break"
+        );
+        let j = json_lines(&String::from_utf8_lossy(&run(engine, &["--json", "logs"])));
+        let got: Vec<(&str, &str)> = j
+            .iter()
+            .map(|l| (l["stream"].as_str().unwrap(), l["line"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("stderr", "to-stderr"),
+                ("stdout", "caf\u{e9} ok\r"),
+                ("stdout", "no newline")
+            ],
+            "through the {engine}"
+        );
+        assert!(j.iter().all(|l| l["time"].is_string()));
+    }
 }
 
 /// The ids of the containers of the compose projects of these repositories (their project

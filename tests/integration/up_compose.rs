@@ -1,7 +1,9 @@
 //! `tta up` against the real engine: a compose service's log lines streamed, a liveness
 //! probe that fails restarting the service through compose (the same container, a new
 //! start time), a container whose healthcheck turns unhealthy restarted (Docker never does
-//! that itself), and Ctrl-C stopping the containers `up` started.
+//! that itself), Ctrl-C stopping the containers `up` started, and the engine heard through
+//! one event stream (no `docker` process at all through the API; one `docker events` and
+//! a `docker logs` per container through the CLI).
 //!
 //! Skips visibly without an engine (fails under `TTA_E2E=1`); each test uses its own
 //! project names and removes its containers and networks on drop, even when it fails.
@@ -10,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::compose_e2e::{IMAGE, docker, engine_ready};
-use crate::harness::{Stack, eventually};
+use crate::harness::{Stack, alive, eventually};
 use crate::up::Up;
 
 const T: Duration = Duration::from_secs(60);
@@ -23,6 +25,11 @@ struct Project {
 
 impl Project {
     fn new(compose: &str, components: &str) -> Self {
+        Self::with_env(compose, components, &[])
+    }
+
+    /// A project whose `tta` runs with `env` set.
+    fn with_env(compose: &str, components: &str, env: &[(&str, &str)]) -> Self {
         static N: AtomicUsize = AtomicUsize::new(0);
         let prefix = format!(
             "tu{}x{}",
@@ -33,7 +40,7 @@ impl Project {
             "defaults: {{ start_timeout: 30s, stop_timeout: 2s }}\nrepositories:\n  {prefix}r: {{ path: r }}\ncomponents:\n{}",
             components.replace("REPO", &format!("{prefix}r"))
         );
-        let stack = Stack::new(&yaml);
+        let stack = env.iter().fold(Stack::new(&yaml), |s, (k, v)| s.env(k, v));
         stack.write("r/compose.yaml", &compose.replace("IMAGE", IMAGE));
         Self { stack, prefix }
     }
@@ -182,7 +189,110 @@ fn a_compose_service_that_exits_is_started_again_and_given_up_after_max_restarts
     let lines = up
         .of("once")
         .iter()
-        .filter(|v| v["line"] == "up-once")
+        .filter(|v| v["event"] == "line" && v["line"] == "up-once")
         .count();
-    assert!(lines >= 2, "each run's output, from the engine");
+    assert_eq!(lines, 2, "each run's output, from the engine, once");
+}
+
+/// The `docker` subcommands `pid`'s children run (`events`, `logs`, `ps`, ...).
+fn docker_children(pid: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+        let parent = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 2..].split(' ').nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if parent != Some(pid) || !alive(child) {
+            continue;
+        }
+        let cmd = std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
+        let argv: Vec<String> = cmd
+            .split(|&b| b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        if argv[0].ends_with("docker") {
+            // The subcommand: the first word after the global options.
+            let mut words = argv[1..].iter();
+            while let Some(w) = words.next() {
+                if w == "--context" || w == "-H" {
+                    words.next();
+                } else if !w.starts_with('-') {
+                    out.push(w.clone());
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn one_event_stream_per_engine_and_no_follower_process_through_the_api() {
+    if !engine_ready() {
+        return;
+    }
+    let compose = "services:
+  a:
+    image: IMAGE
+    init: true
+    command: [sh, -c, 'i=0; while true; do i=$$((i+1)); echo a-$$i; sleep 0.3; done']
+  b:
+    image: IMAGE
+    init: true
+    command: [sh, -c, 'i=0; while true; do i=$$((i+1)); echo b-$$i; sleep 0.3; done']
+";
+    let components = "  a: { repository: REPO }\n  b: { repository: REPO }\n";
+    // Through the API: the engine's one stream and its log reader, no `docker` process.
+    let p = Project::new(compose, components);
+    let mut up = Up::start(&p.stack, &[]);
+    up.wait_all(&["a", "b"], "ready", T);
+    for name in ["a", "b"] {
+        up.saw(T, |v| v["name"] == name && v["line"].as_str().is_some());
+    }
+    for _ in 0..10 {
+        let running = docker_children(up.pid());
+        assert!(
+            !running.iter().any(|c| c == "events" || c == "logs"),
+            "through the API, no docker events or docker logs: {running:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    up.interrupt();
+    assert_eq!(up.exit(T), 130);
+    drop(p);
+    // Through the CLI: one `docker events` for the engine (the watchers of both services
+    // and their log followers share it), one `docker logs` per container.
+    let p = Project::with_env(compose, components, &[("TTA_ENGINE", "cli")]);
+    let mut up = Up::start(&p.stack, &[]);
+    up.wait_all(&["a", "b"], "ready", T);
+    for name in ["a", "b"] {
+        up.saw(T, |v| v["name"] == name && v["line"].as_str().is_some());
+    }
+    let count = |running: &[String], what: &str| running.iter().filter(|c| *c == what).count();
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let running = docker_children(up.pid());
+            count(&running, "events") == 1 && count(&running, "logs") == 2
+        }),
+        "{:?}",
+        docker_children(up.pid())
+    );
+    for _ in 0..10 {
+        let running = docker_children(up.pid());
+        assert!(
+            count(&running, "events") <= 1,
+            "a second stream: {running:?}"
+        );
+        assert!(
+            count(&running, "logs") <= 2,
+            "a second follower: {running:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    up.interrupt();
+    assert_eq!(up.exit(T), 130);
 }

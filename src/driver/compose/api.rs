@@ -1,29 +1,39 @@
 //! The Docker Engine API, spoken directly (bollard) for everything that reads or watches
-//! containers: the list, inspects, logs, the event stream, the version.
+//! containers: the list, inspects, logs (read or followed), the event stream, the version.
 //!
 //! bollard is async; `tta` is not. Everything async lives here: one small current-thread
 //! tokio runtime, made on first use, that each caller drives with `block_on` for its own
 //! call (the runtime lets several threads do so at once: one drives I/O, the others hook
-//! into it), bounded by `tokio::time::timeout`. The event stream is read by a thread of
-//! its own, which calls back with each event; nothing outside this module sees a future.
+//! into it), bounded by `tokio::time::timeout`. The long calls (the event stream, a
+//! followed log) block the thread that makes them, hand over what comes to a callback on
+//! that thread, and end on a [`Cancel`], which wakes them; nothing outside this module
+//! sees a future.
 //!
 //! The API version asked first is 1.41, which every engine from Docker 20.10 to 28 (and
 //! Podman) accepts; an engine that refuses it (Docker 29 wants 1.44 or later) gets one
 //! negotiated from its `/version`, once. `DOCKER_API_VERSION` chooses one, as for the CLI.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::pin;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use bollard::container::LogOutput;
 use bollard::query_parameters::{EventsOptions, ListContainersOptions, LogsOptions};
 use bollard::{ClientVersion, Docker};
 use futures_util::StreamExt as _;
+use futures_util::future::{Either, select};
 use serde_json::Value;
 
 use super::endpoint::Endpoint;
+use super::events::Event;
 use super::lock;
+use crate::cancel::Cancel;
+use crate::driver::LogQuery;
 use crate::duration::Human;
+use crate::process::Stream;
 
 /// The version asked first.
 const FIRST_VERSION: ClientVersion = ClientVersion {
@@ -33,6 +43,9 @@ const FIRST_VERSION: ClientVersion = ClientVersion {
 
 /// bollard's own bound on getting a response (ours, per call, is shorter).
 const CLIENT_TIMEOUT_SECS: u64 = 120;
+
+/// The bound on negotiating a version before an unbounded call (a followed log).
+const NEGOTIATION_LIMIT: Duration = Duration::from_secs(30);
 
 fn runtime() -> Result<&'static tokio::runtime::Runtime, ApiError> {
     static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
@@ -132,20 +145,6 @@ fn connect(ep: &Endpoint, version: &ClientVersion) -> Result<Docker, bollard::er
 /// One container as `docker inspect` tells it: id, restart count, start time.
 pub(crate) type Inspected = (String, Option<i64>, Option<String>);
 
-/// One event of the stream: the container, what happened (`start`, `die`,
-/// `health_status: healthy`) and when (nanoseconds since the epoch).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Event {
-    /// The container's id.
-    pub id: String,
-    /// Its compose project, from its labels.
-    pub project: String,
-    /// The action.
-    pub action: String,
-    /// When, in nanoseconds since the epoch.
-    pub time_nano: i64,
-}
-
 impl Api {
     /// A client of the endpoint (connects on the first call). `Err`: the address cannot be
     /// used (a socket that is not there, TLS files that cannot be read).
@@ -162,18 +161,22 @@ impl Api {
         lock(&self.docker).clone()
     }
 
-    /// Runs one call, bounded by `limit`; an engine that refuses the API version gets one
-    /// negotiated with it, and the call again.
-    fn run<T, F, Fut>(&self, limit: Duration, call: F) -> Result<T, ApiError>
+    /// Runs one call, bounded by `limit` (`None`: unbounded); an engine that refuses the
+    /// API version gets one negotiated with it, and the call again.
+    fn run<T, F, Fut>(&self, limit: Option<Duration>, call: F) -> Result<T, ApiError>
     where
         F: Fn(Docker) -> Fut,
         Fut: Future<Output = Result<T, bollard::errors::Error>>,
     {
         let rt = runtime()?;
-        let once = |d: Docker| {
-            rt.block_on(async { tokio::time::timeout(limit, call(d)).await })
-                .map_err(|_| ApiError::TimedOut(limit))
+        let once = |d: Docker| match limit {
+            Some(limit) => rt
+                .block_on(async { tokio::time::timeout(limit, call(d)).await })
+                .map_err(|_| ApiError::TimedOut(limit)),
+            None => Ok(rt.block_on(call(d))),
         };
+        // Negotiating is a short call, whatever the call it comes before.
+        let limit = limit.unwrap_or(NEGOTIATION_LIMIT);
         match once(self.docker())? {
             Ok(v) => Ok(v),
             Err(e) if version_refused(&e) && version_from_env().is_none() => {
@@ -214,7 +217,7 @@ impl Api {
             filters: Some(HashMap::from([("label".to_owned(), vec![label])])),
             ..ListContainersOptions::default()
         };
-        let list = self.run(limit, |d| {
+        let list = self.run(Some(limit), |d| {
             let o = options.clone();
             async move { d.list_containers(Some(o)).await }
         })?;
@@ -230,7 +233,7 @@ impl Api {
         ids: &[String],
         limit: Duration,
     ) -> Result<Vec<Inspected>, ApiError> {
-        self.run(limit, |d| {
+        self.run(Some(limit), |d| {
             let ids = ids.to_vec();
             async move {
                 let each = ids.iter().map(|id| {
@@ -253,58 +256,76 @@ impl Api {
         })
     }
 
-    /// The last `n` lines of a container's log, both streams.
+    /// Reads a container's log as `query` says (every line after its RFC 3339 time, as
+    /// `docker logs --timestamps` prints it; `since` in whole seconds, so a caller that
+    /// wants a finer one leaves out the lines before it), handing over each piece of
+    /// either stream as the engine sends it; with `follow`, until the container stops.
+    /// Ends early when `each` returns false, on `cancel`, or at `limit`.
     pub(crate) fn logs(
         &self,
         id: &str,
-        n: usize,
-        limit: Duration,
-    ) -> Result<Vec<String>, ApiError> {
+        query: &LogQuery,
+        limit: Option<Duration>,
+        cancel: &Cancel,
+        each: &mut dyn FnMut(Stream, &[u8]) -> bool,
+    ) -> Result<(), ApiError> {
+        let since = query.since.map_or(0, |t| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX))
+        });
         let options = LogsOptions {
+            follow: query.follow,
             stdout: true,
             stderr: true,
-            tail: n.to_string(),
+            since,
+            timestamps: true,
+            tail: query
+                .tail
+                .map_or_else(|| "all".to_owned(), |n| n.to_string()),
             ..LogsOptions::default()
         };
-        let bytes = self.run(limit, |d| {
-            let o = options.clone();
-            let id = id.to_owned();
+        let each = RefCell::new(each);
+        self.run(limit, |d| {
+            let (o, id, each) = (options.clone(), id.to_owned(), &each);
             async move {
-                let mut s = d.logs(&id, Some(o));
-                let mut all: Vec<u8> = Vec::new();
-                while let Some(chunk) = s.next().await {
-                    all.extend_from_slice(chunk?.as_ref());
+                let mut s = pin!(d.logs(&id, Some(o)));
+                let mut stopped = pin!(cancel.cancelled());
+                loop {
+                    let (stream, message) = match select(s.next(), stopped.as_mut()).await {
+                        Either::Left((Some(Ok(out)), _)) => match out {
+                            LogOutput::StdErr { message } => (Stream::Stderr, message),
+                            LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                                (Stream::Stdout, message)
+                            }
+                            LogOutput::StdIn { .. } => continue,
+                        },
+                        Either::Left((Some(Err(e)), _)) => return Err(e),
+                        Either::Left((None, _)) | Either::Right(_) => return Ok(()),
+                    };
+                    if !(each.borrow_mut())(stream, &message) {
+                        return Ok(());
+                    }
                 }
-                Ok(all)
             }
-        })?;
-        let text = String::from_utf8_lossy(&bytes);
-        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        Ok(lines[lines.len().saturating_sub(n)..].to_vec())
+        })
     }
 
     /// The engine's version and API version.
     pub(crate) fn version(&self, limit: Duration) -> Result<(String, String), ApiError> {
-        let v = self.run(limit, |d| async move { d.version().await })?;
+        let v = self.run(Some(limit), |d| async move { d.version().await })?;
         Ok((
             v.version.unwrap_or_default(),
             v.api_version.unwrap_or_default(),
         ))
     }
 
-    /// Reads the engine's container events of compose projects from `since` (seconds
-    /// since the epoch: events from then on are replayed, so none is missed while the
-    /// stream connects) on a thread of its own, calling `on_event` with each; `on_end`
-    /// once when the stream ends or fails.
-    pub(crate) fn watch(
-        &self,
-        since: f64,
-        on_event: impl Fn(Event) + Send + 'static,
-        on_end: impl FnOnce(String) + Send + 'static,
-    ) -> Result<(), String> {
-        let d = self.docker();
+    /// Reads the engine's container events of compose projects from `since`
+    /// (`seconds.nanoseconds` since the epoch: events from then on are replayed) on this
+    /// thread, handing each to `each`, until the stream ends or fails (returns why) or
+    /// `stop`.
+    pub(crate) fn events(&self, since: &str, each: &mut dyn FnMut(Event), stop: &Cancel) -> String {
         let options = EventsOptions {
-            since: Some(format!("{since:.3}")),
+            since: Some(since.to_owned()),
             until: None,
             filters: Some(HashMap::from([
                 ("type".to_owned(), vec!["container".to_owned()]),
@@ -314,36 +335,37 @@ impl Api {
                 ),
             ])),
         };
-        let rt = runtime().map_err(|e| e.to_string())?;
-        std::thread::Builder::new()
-            .name("tta-engine-events".into())
-            .stack_size(256 * 1024)
-            .spawn(move || {
-                let why = rt.block_on(async move {
-                    let mut s = d.events(Some(options));
-                    while let Some(item) = s.next().await {
-                        match item {
-                            Ok(m) => {
-                                let actor = m.actor.unwrap_or_default();
-                                let attrs = actor.attributes.unwrap_or_default();
-                                on_event(Event {
-                                    id: actor.id.unwrap_or_default(),
-                                    project: attrs
-                                        .get("com.docker.compose.project")
-                                        .cloned()
-                                        .unwrap_or_default(),
-                                    action: m.action.unwrap_or_default(),
-                                    time_nano: m.time_nano.unwrap_or_default(),
-                                });
-                            }
-                            Err(e) => return classify(e).to_string(),
-                        }
-                    }
-                    "the engine ended its event stream".to_owned()
-                });
-                on_end(why);
-            })
-            .map(drop)
-            .map_err(|e| format!("cannot start a thread for the engine's events: {e}"))
+        let rt = match runtime() {
+            Ok(rt) => rt,
+            Err(e) => return e.to_string(),
+        };
+        let d = self.docker();
+        rt.block_on(async move {
+            let mut s = pin!(d.events(Some(options)));
+            let mut stopped = pin!(stop.cancelled());
+            loop {
+                match select(s.next(), stopped.as_mut()).await {
+                    Either::Left((Some(Ok(m)), _)) => each(event(m)),
+                    Either::Left((Some(Err(e)), _)) => return classify(e).to_string(),
+                    Either::Left((None, _)) => return "the engine ended its event stream".into(),
+                    Either::Right(_) => return "stopped".into(),
+                }
+            }
+        })
+    }
+}
+
+/// An event as the stream tells it.
+fn event(m: bollard::models::EventMessage) -> Event {
+    let actor = m.actor.unwrap_or_default();
+    let mut attrs = actor.attributes.unwrap_or_default();
+    let mut label = |k: &str| attrs.remove(k).unwrap_or_default();
+    Event {
+        id: actor.id.unwrap_or_default(),
+        project: label("com.docker.compose.project"),
+        service: label("com.docker.compose.service"),
+        exit_code: label("exitCode").parse().ok(),
+        action: m.action.unwrap_or_default(),
+        time_nano: m.time_nano.unwrap_or_default(),
     }
 }

@@ -124,8 +124,6 @@ pub(crate) struct Compose {
     pub(super) changes: Arc<Changes>,
     /// The change count when each waiting component was last polled.
     seen: Mutex<HashMap<NodeId, u64>>,
-    /// Each engine's event stream, for `tta up` (started on first use).
-    pub(super) monitors: Vec<super::monitor::Monitor>,
 }
 
 /// The projects of every configured repository and the engines that serve them (one per
@@ -206,10 +204,6 @@ impl Compose {
             .collect();
         Self {
             nodes,
-            monitors: engines
-                .iter()
-                .map(|_| super::monitor::Monitor::default())
-                .collect(),
             projects,
             engines,
             state,
@@ -880,12 +874,13 @@ impl crate::driver::Driver for Compose {
         *lock(&self.up_options) = options;
     }
 
-    /// `docker logs` of each of the service's containers (one per replica), oldest first.
+    /// The log of each of the service's containers (one per replica), oldest first, read
+    /// through its engine.
     fn log_sources(
         &self,
         id: NodeId,
         query: &crate::driver::LogQuery,
-    ) -> Vec<crate::driver::LogSource> {
+    ) -> Vec<crate::driver::LogSource<'_>> {
         let Some(node) = self.node(id) else {
             return Vec::new();
         };
@@ -898,17 +893,13 @@ impl crate::driver::Driver for Compose {
         let several = cs.len() > 1;
         cs.iter()
             .enumerate()
-            .map(|(i, c)| {
-                let (argv, env) = engine.logs_command(&c.id, query);
-                crate::driver::LogSource::Command {
-                    label: if several {
-                        format!("{}-{}", node.name, i + 1)
-                    } else {
-                        node.name.clone()
-                    },
-                    argv,
-                    env,
-                }
+            .map(|(i, c)| crate::driver::LogSource::Container {
+                label: if several {
+                    format!("{}-{}", node.name, i + 1)
+                } else {
+                    node.name.clone()
+                },
+                log: crate::driver::ContainerLog::new(engine, c.id.clone(), query.clone()),
             })
             .collect()
     }

@@ -9,11 +9,16 @@
 //!   started moments ago (their restart count tells a crash loop from a service that
 //!   runs), shared for up to [`PS_MAX_AGE`] between concurrent callers (one call in flight
 //!   at a time), and never older than the last event seen.
-//! - The event stream ([`Engine::watch`]): every container event of a compose project
-//!   drops the shared list and rings the driver's [`Changes`], so a readiness wait wakes
-//!   when something happened instead of polling.
-//! - Container logs; stopping containers by id (`docker stop`: what `compose stop` does,
-//!   without compose's start-up, and possible when the compose files no longer load).
+//! - Its one event stream ([`super::events`]: the API's, or `docker events` where the
+//!   engine is read through the CLI): every container event of a compose project it
+//!   serves drops the shared list and rings the driver's [`Changes`], so a readiness wait
+//!   wakes when something happened instead of polling ([`Engine::watch`]: the API's
+//!   stream; an engine read through the CLI is polled by readiness waits), and reaches the
+//!   subscribers of its service ([`Engine::subscribe`]: `tta up`'s watchers and log
+//!   followers, on either stream).
+//! - Container logs, read and followed ([`super::logs`]); stopping containers by id
+//!   (`docker stop`: what `compose stop` does, without compose's start-up, and possible
+//!   when the compose files no longer load).
 //!
 //! Every call ends by [`ENGINE_DEADLINE`] (a stop: its grace period and more) or the run's
 //! `--timeout`, whichever comes first, and calls are capped per engine (one at a time for
@@ -21,7 +26,7 @@
 //! are worded for the user with a next step.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -29,12 +34,14 @@ use super::api::{Api, ApiError};
 use super::cli::EngineCli;
 use super::command::{self, engine_unreachable};
 use super::endpoint::{self, Endpoint};
+use super::events::{self, Events, Hooks, Source, Subscription};
 use super::lock;
 use super::ps::{
     self, Container, INSPECT_TEMPLATE, State as ContainerState, TEMPLATE, apply_inspect,
 };
 use crate::cancel::{Bell, Cancel, Level};
-use crate::process::{RunError, Sink, Spec};
+use crate::driver::LogQuery;
+use crate::process::{RunError, Spec};
 
 /// How long a container list is shared between callers.
 pub(crate) const PS_MAX_AGE: Duration = Duration::from_millis(100);
@@ -96,18 +103,13 @@ impl Changes {
 
 /// How the engine is read.
 enum Access {
-    /// Through the Engine API.
-    Api(Api),
+    /// Through the Engine API (shared with its event stream's thread).
+    Api(Arc<Api>),
     /// Through the CLI, and why.
     Cli(String),
     /// Not at all: its address cannot be found or used.
     Broken(ApiError),
 }
-
-/// The state of an engine's event stream.
-const EVENTS_OFF: u8 = 0;
-const EVENTS_LIVE: u8 = 1;
-const EVENTS_ENDED: u8 = 2;
 
 /// A counting semaphore: the cap on calls to one engine.
 struct Permits {
@@ -145,7 +147,6 @@ struct Shared {
     cache: Mutex<Option<Cached>>,
     /// When the last event of a served project arrived: no list taken before it is used.
     last_event: Mutex<Option<Instant>>,
-    events: AtomicU8,
 }
 
 /// One engine and what is cached about it.
@@ -161,6 +162,8 @@ pub(crate) struct Engine {
     deadline: Mutex<Option<Instant>>,
     projects: Vec<String>,
     shared: Arc<Shared>,
+    /// Its one event stream.
+    events: Arc<Events>,
     fetching: Mutex<()>,
     permits: Permits,
     changes: Arc<Changes>,
@@ -204,6 +207,7 @@ impl Engine {
             deadline: Mutex::new(None),
             projects: Vec::new(),
             shared: Arc::new(Shared::default()),
+            events: Arc::new(Events::default()),
             fetching: Mutex::new(()),
             permits: Permits {
                 max: if serial { 1 } else { MAX_CALLS },
@@ -258,7 +262,9 @@ impl Engine {
                 Err(e) => Access::Broken(ApiError::Unreachable(e.clone())),
                 Ok(_) if cli_forced() => Access::Cli("TTA_ENGINE=cli".into()),
                 Ok(ep) => match ep.api() {
-                    Ok(()) => Api::new(ep).map_or_else(Access::Broken, Access::Api),
+                    Ok(()) => {
+                        Api::new(ep).map_or_else(Access::Broken, |a| Access::Api(Arc::new(a)))
+                    }
                     Err(why) => Access::Cli(why),
                 },
             };
@@ -294,6 +300,14 @@ impl Engine {
             spec = spec.envs([("DOCKER_HOST", h.as_str())]);
         }
         spec
+    }
+
+    /// Its API client, where it is read through the API.
+    pub(super) fn api(&self) -> Option<&Api> {
+        match self.access() {
+            Access::Api(api) => Some(api.as_ref()),
+            _ => None,
+        }
     }
 
     /// A long-running call of this engine (`events`, `logs --follow`): no deadline; the
@@ -517,51 +531,56 @@ impl Engine {
         self.list_any(projects)
     }
 
-    /// Starts reading the engine's event stream (once; a no-op for an engine read
-    /// through the CLI). Events from `since` on are replayed, so none between the call and
-    /// the stream's start is missed. Returns whether events arrive.
-    pub(crate) fn watch(&self, since: f64) -> bool {
-        let Access::Api(api) = self.access() else {
-            return false;
-        };
-        let shared = &self.shared;
-        if shared
-            .events
-            .compare_exchange(EVENTS_OFF, EVENTS_LIVE, Ordering::SeqCst, Ordering::SeqCst)
-            .is_err()
-        {
-            return self.events_live();
-        }
-        let (on_event, on_end) = (shared.clone(), shared.clone());
-        let (changes, end_changes) = (self.changes.clone(), self.changes.clone());
-        let projects = self.projects.clone();
-        let started = api.watch(
-            since,
-            move |e| {
-                if !projects.contains(&e.project) {
-                    return;
-                }
-                tracing::trace!("engine event: {} {} ({})", e.project, e.action, e.id);
-                *lock(&on_event.last_event) = Some(Instant::now());
-                *lock(&on_event.cache) = None;
-                changes.ring();
-            },
-            move |why| {
-                tracing::debug!("engine events: {why}; falling back to polling");
-                on_end.events.store(EVENTS_ENDED, Ordering::SeqCst);
-                end_changes.ring();
-            },
+    /// Starts its event stream from `since` unless it runs already (`source` is asked for
+    /// only then).
+    fn start_events(&self, source: impl FnOnce() -> Source, since: f64) {
+        let (shared, changes, end) = (
+            self.shared.clone(),
+            self.changes.clone(),
+            self.changes.clone(),
         );
-        if let Err(e) = started {
-            tracing::debug!("{e}");
-            shared.events.store(EVENTS_ENDED, Ordering::SeqCst);
+        let projects = self.projects.clone();
+        let hooks = Hooks {
+            on_event: Box::new(move |e| {
+                if projects.contains(&e.project) {
+                    *lock(&shared.last_event) = Some(Instant::now());
+                    *lock(&shared.cache) = None;
+                    changes.ring();
+                }
+            }),
+            // Waits look again at whether events come.
+            on_end: Box::new(move || end.ring()),
+        };
+        self.events.start(source, since, hooks);
+    }
+
+    /// For readiness waits and `status --watch`: starts its event stream (once) where the
+    /// engine is read through the API; events from `since` on are replayed, so none
+    /// between the call and the stream's start is missed. Returns whether events wake the
+    /// waits (an engine read through the CLI: no, it is polled).
+    pub(crate) fn watch(&self, since: f64) -> bool {
+        if let Access::Api(api) = self.access() {
+            self.start_events(|| Source::Api(Arc::clone(api)), since);
         }
         self.events_live()
     }
 
-    /// Whether its event stream is being read.
+    /// Whether its API event stream is being read (what readiness waits rely on).
     pub(crate) fn events_live(&self) -> bool {
-        self.shared.events.load(Ordering::SeqCst) == EVENTS_LIVE
+        matches!(self.access(), Access::Api(_)) && self.events.live()
+    }
+
+    /// Subscribes to the events of one service from now on, starting its event stream if
+    /// it is not read yet: the API's, or `docker events` where the engine is read through
+    /// the CLI (`tta up` watches services on either).
+    pub(crate) fn subscribe(&self, project: &str, service: &str) -> Arc<Subscription> {
+        let sub = self.events.subscribe(project, service);
+        let source = || match self.access() {
+            Access::Api(api) => Source::Api(Arc::clone(api)),
+            Access::Cli(_) | Access::Broken(_) => Source::Cli(self.streaming(&events::CLI_ARGS)),
+        };
+        self.start_events(source, crate::state::now_epoch());
+        sub
     }
 
     /// `docker stop -t GRACE -- IDS` (each container with the stop signal compose gave
@@ -612,57 +631,32 @@ impl Engine {
         *lock(&self.shared.cache) = None;
     }
 
-    /// `docker logs --timestamps ...` of a container for `query`, and its environment.
-    pub(crate) fn logs_command(
-        &self,
-        container: &str,
-        query: &crate::driver::LogQuery,
-    ) -> (Vec<String>, Vec<(String, String)>) {
-        let mut args = vec![
-            "logs".to_owned(),
-            "--timestamps".to_owned(),
-            "--tail".to_owned(),
-            query
-                .tail
-                .map_or_else(|| "all".to_owned(), |n| n.to_string()),
-        ];
-        if let Some(t) = query.since {
-            args.push("--since".to_owned());
-            args.push(humantime::format_rfc3339_nanos(t).to_string());
-        }
-        if query.follow {
-            args.push("--follow".to_owned());
-        }
-        args.push("--".to_owned());
-        args.push(container.to_owned());
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let env = self
-            .host
-            .iter()
-            .map(|h| ("DOCKER_HOST".to_owned(), h.clone()))
-            .collect();
-        (self.cli.argv(self.context(), &args), env)
-    }
-
     /// The last `n` lines of a container's log (both streams), or none when it cannot be
     /// read.
     pub(crate) fn logs(&self, container: &str, n: usize) -> Vec<String> {
         let _permit = self.permits.take();
-        if let Access::Api(api) = self.access() {
-            return api.logs(container, n, self.limit()).unwrap_or_default();
+        let query = LogQuery {
+            tail: Some(n),
+            since: None,
+            follow: false,
+        };
+        let mut lines = Vec::new();
+        let read = self.read_logs(
+            container,
+            &query,
+            Some(self.limit()),
+            &mut |l| {
+                let text = String::from_utf8_lossy(&l.bytes);
+                lines.push(text.trim_end_matches('\r').to_owned());
+                true
+            },
+            &Cancel::new(),
+        );
+        if read.is_err() {
+            return Vec::new();
         }
-        let tail = n.to_string();
-        let argv = self
-            .cli
-            .argv(self.context(), &["logs", "--tail", &tail, "--", container]);
-        self.spec(argv)
-            .merged(Sink::Capture)
-            .run()
-            .map(|o| {
-                let lines: Vec<String> = o.stdout_text().lines().map(str::to_owned).collect();
-                lines[lines.len().saturating_sub(n)..].to_vec()
-            })
-            .unwrap_or_default()
+        lines.drain(..lines.len().saturating_sub(n));
+        lines
     }
 
     /// The engine's version and API version, through the API (`None`: read through the
@@ -675,6 +669,13 @@ impl Engine {
             Access::Cli(why) => Err(why.clone()),
             Access::Broken(e) => Err(e.to_string()),
         }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // Its event stream ends with it.
+        self.events.stop();
     }
 }
 

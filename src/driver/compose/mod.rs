@@ -8,11 +8,16 @@
 //!   command line for a repository.
 //! - [`engine`]: one engine: container lists shared between callers, its event stream,
 //!   container logs; through the API, or the CLI where the client cannot speak it.
+//! - [`events`]: an engine's one event stream (the API's, or `docker events`) and its
+//!   subscribers: readiness waits, `status --watch`, `tta up`'s watchers.
+//! - [`logs`]: container logs, read and followed one way (the API's, or `docker logs`),
+//!   each line with its time and stream.
 //! - [`project`]: one repository's project: its `up` call.
 //! - [`driver`]: the [`Compose`] driver that the runner and `tta status` use.
 //! - [`observe`] and [`markers`]: a service's status and readiness read from a snapshot.
-//! - [`monitor`]: for `tta up`, the engine's events (a container started, died, turned
-//!   unhealthy) and container logs, followed; `compose restart` of one service.
+//! - [`monitor`]: for `tta up`, a service's containers watched on its engine's event
+//!   stream (started, died, turned unhealthy) and their logs followed with its log
+//!   reader; `compose restart` of one service.
 //! - [`registry`] and [`leftovers`]: which projects `tta` started, so a moved checkout keeps
 //!   its project and `tta stop` finds what no component names any more.
 //! - [`passthrough`]: `tta compose ARGS`, repository by repository.
@@ -24,7 +29,9 @@ pub(crate) mod command;
 mod driver;
 pub(crate) mod endpoint;
 pub(crate) mod engine;
+mod events;
 mod leftovers;
+mod logs;
 mod markers;
 mod monitor;
 mod observe;
