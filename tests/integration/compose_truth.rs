@@ -512,6 +512,80 @@ fn signals_reach_compose_and_no_compose_is_left_behind() {
     }
 }
 
+#[test]
+fn compose_logs_follow_reads_every_repository_at_once() {
+    if !engine_ready() {
+        return;
+    }
+    let service = |word: &str| {
+        format!(
+            "services:\n  web: {{ image: IMAGE, init: true, command: [sh, -c, 'echo {word}; exec sleep 3600'] }}\n"
+        )
+    };
+    let r = Real::new(
+        &[
+            ("a", &service("hello-from-a")),
+            ("b", &service("hello-from-b")),
+        ],
+        "",
+    );
+    let s = &r.stack;
+    s.tta(&["compose", "up", "-d", "--repo", "both"]).ok();
+    let mut child = s
+        .command(&["compose", "logs", "-f", "--repo", "both"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    // One after another, the first repository's `logs -f` never ends and `b` is never read.
+    let mut seen = Vec::new();
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(30)
+        && !["hello-from-a", "hello-from-b"]
+            .iter()
+            .all(|w| seen.iter().any(|l: &String| l.contains(w)))
+    {
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+            seen.push(l);
+        }
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let ended = eventually(Duration::from_secs(15), || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let left: Vec<u32> = ["a", "b"]
+        .iter()
+        .flat_map(|name| pids_with_both(&format!("-p {}", r.repo(name)), "logs"))
+        .collect();
+    for pid in &left {
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+    }
+    for w in ["hello-from-a", "hello-from-b"] {
+        assert!(
+            seen.iter().any(|l| l.contains(w)),
+            "`tta compose logs -f --repo both` never showed {w}; it showed {seen:#?}"
+        );
+    }
+    assert!(ended, "tta compose logs -f did not end on SIGINT");
+    assert!(left.is_empty(), "compose logs left behind: {left:?}");
+}
+
 /// A unix socket that accepts connections and never answers.
 fn silent_engine(dir: &Path) -> String {
     let path = dir.join("silent.sock");

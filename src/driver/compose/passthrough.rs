@@ -1,7 +1,9 @@
 //! `tta compose ARGS`: one compose command, repository by repository.
 //!
 //! Repositories run one after another, in config order (concurrent `up -d` on a shared
-//! network deadlocks for real users). A run that fails with a transient engine error on
+//! network deadlocks for real users), except a compose that only reads until it is
+//! stopped (`logs -f`, `events`): one after another, the first would never end and the
+//! next repository never be read, so those run side by side. A run that fails with a transient engine error on
 //! stderr is tried again with the configured backoff (not `exec` or `run`, whose result is
 //! the user's command's, nor a run a signal ended); a repository that succeeded is never
 //! run again.
@@ -126,18 +128,36 @@ impl Tail {
     }
 }
 
+/// The compose subcommand in `args`: the first word that is not an option.
+fn subcommand(args: &[String]) -> Option<&str> {
+    args.iter()
+        .find(|a| !a.starts_with('-'))
+        .map(String::as_str)
+}
+
 /// Whether a subcommand's result is the user's own command's (`exec`, `run`): never
 /// retried.
 fn retryable(args: &[String]) -> bool {
-    !matches!(
-        args.iter()
-            .find(|a| !a.starts_with('-'))
-            .map(String::as_str),
-        Some("exec" | "run")
-    )
+    !matches!(subcommand(args), Some("exec" | "run"))
 }
 
-/// Runs `args` in each target in turn.
+/// Whether compose only reads and runs until it is stopped (`logs -f`, `events`): run one
+/// after another, the first repository's would never end and the next never be read.
+fn follows(args: &[String]) -> bool {
+    let Some(at) = args.iter().position(|a| !a.starts_with('-')) else {
+        return false;
+    };
+    match args[at].as_str() {
+        "events" => true,
+        "logs" => args[at + 1..].iter().take_while(|a| *a != "--").any(|a| {
+            a == "--follow" || (a.starts_with('-') && !a.starts_with("--") && a[1..].contains('f'))
+        }),
+        _ => false,
+    }
+}
+
+/// Runs `args` in each target: one after another, or side by side when compose follows
+/// ([`follows`]). Results are in the targets' order either way.
 fn run_all(
     cmd: &ComposeCommand,
     targets: &[(Target, Vec<(String, String)>)],
@@ -146,83 +166,110 @@ fn run_all(
     mode: Mode<'_>,
     cancel: Option<&Cancel>,
 ) -> IndexMap<String, ComposeRun> {
-    let retryable = retryable(args);
+    let one = |(t, extra_env): &(Target, Vec<(String, String)>)| {
+        (
+            t.name.clone(),
+            run_one(cmd, t, extra_env, args, retry, mode, cancel),
+        )
+    };
+    if targets.len() > 1 && follows(args) {
+        return std::thread::scope(|s| {
+            let running: Vec<_> = targets.iter().map(|t| s.spawn(move || one(t))).collect();
+            running
+                .into_iter()
+                .map(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+    }
     let mut results = IndexMap::new();
-    for (t, extra_env) in targets {
+    for target in targets {
         if cancel.is_some_and(Cancel::is_cancelled) {
             break;
         }
-        let (argv, mut env) = cmd.invocation(t, args);
-        env.extend(extra_env.iter().cloned());
-        // `logs -f` and `up` without `-d` run until Ctrl-C: no deadline.
-        let spec = Spec::new(argv.clone()).cwd(&t.path).envs(env);
-        let reader = args.first().is_some_and(|a| a == "logs");
-        let once = || {
-            let outcome = match mode {
-                Mode::Lines(s) => stream(&spec, cancel, reader, &|stream, line| {
-                    s.line(&t.name, stream, line);
-                }),
-                Mode::Direct => direct(&spec, cancel, reader),
-                Mode::Capture => spec.clone().capture().run().map(|f| ComposeRun {
-                    exit_code: exit_code(&f),
-                    stdout: f.stdout_text(),
-                    stderr: f.stderr_text(),
-                }),
-            };
-            outcome.unwrap_or_else(|e| {
-                let message = format!("cannot run `{}`: {e}\n", argv.join(" "));
-                match mode {
-                    Mode::Lines(s) => s.line(&t.name, Stream::Stderr, message.trim_end()),
-                    Mode::Direct => eprint!("{message}"),
-                    Mode::Capture => {}
-                }
-                ComposeRun {
-                    exit_code: if matches!(e, RunError::NotFound(_)) {
-                        127
-                    } else {
-                        -1
-                    },
-                    stdout: String::new(),
-                    stderr: message,
-                }
-            })
-        };
-        let attempt = |_| {
-            let run = once();
-            // Engine errors are on stderr; stdout may be a container's own output. A run
-            // that a signal ended is the user's to repeat.
-            if run.success()
-                || !retryable
-                || cancel.is_some_and(Cancel::is_cancelled)
-                || !is_transient(&run.stderr)
-            {
-                Attempt::Done(run)
-            } else {
-                Attempt::Retry(run)
-            }
-        };
-        let waiting = |next: u32, delay, run: &ComposeRun| {
-            if let Mode::Lines(s) = mode {
-                s.retrying(
-                    &t.name,
-                    next,
-                    delay,
-                    &super::command::error_line(&run.stderr),
-                );
-            } else if let Mode::Direct = mode {
-                eprintln!(
-                    "tta: {}: transient engine error; trying again in {} (attempt {next})",
-                    t.name,
-                    crate::duration::Human(delay)
-                );
-            }
-        };
-        let run = match process::retry::retry(retry.policy(), cancel, attempt, waiting) {
-            Ok(run) | Err(GaveUp::Failed(run) | GaveUp::Cancelled(run)) => run,
-        };
-        results.insert(t.name.clone(), run);
+        let (name, run) = one(target);
+        results.insert(name, run);
     }
     results
+}
+
+/// Runs `args` in one target, again after a transient engine error as `retry` says.
+fn run_one(
+    cmd: &ComposeCommand,
+    t: &Target,
+    extra_env: &[(String, String)],
+    args: &[String],
+    retry: Retry,
+    mode: Mode<'_>,
+    cancel: Option<&Cancel>,
+) -> ComposeRun {
+    let (argv, mut env) = cmd.invocation(t, args);
+    env.extend(extra_env.iter().cloned());
+    // `logs -f` and `up` without `-d` run until Ctrl-C: no deadline.
+    let spec = Spec::new(argv.clone()).cwd(&t.path).envs(env);
+    let reader = matches!(subcommand(args), Some("logs" | "events"));
+    let once = || {
+        let outcome = match mode {
+            Mode::Lines(s) => stream(&spec, cancel, reader, &|stream, line| {
+                s.line(&t.name, stream, line);
+            }),
+            Mode::Direct => direct(&spec, cancel, reader),
+            Mode::Capture => spec.clone().capture().run().map(|f| ComposeRun {
+                exit_code: exit_code(&f),
+                stdout: f.stdout_text(),
+                stderr: f.stderr_text(),
+            }),
+        };
+        outcome.unwrap_or_else(|e| {
+            let message = format!("cannot run `{}`: {e}\n", argv.join(" "));
+            match mode {
+                Mode::Lines(s) => s.line(&t.name, Stream::Stderr, message.trim_end()),
+                Mode::Direct => eprint!("{message}"),
+                Mode::Capture => {}
+            }
+            ComposeRun {
+                exit_code: if matches!(e, RunError::NotFound(_)) {
+                    127
+                } else {
+                    -1
+                },
+                stdout: String::new(),
+                stderr: message,
+            }
+        })
+    };
+    let attempt = |_| {
+        let run = once();
+        // Engine errors are on stderr; stdout may be a container's own output. A run
+        // that a signal ended is the user's to repeat.
+        if run.success()
+            || !retryable(args)
+            || cancel.is_some_and(Cancel::is_cancelled)
+            || !is_transient(&run.stderr)
+        {
+            Attempt::Done(run)
+        } else {
+            Attempt::Retry(run)
+        }
+    };
+    let waiting = |next: u32, delay, run: &ComposeRun| {
+        if let Mode::Lines(s) = mode {
+            s.retrying(
+                &t.name,
+                next,
+                delay,
+                &super::command::error_line(&run.stderr),
+            );
+        } else if let Mode::Direct = mode {
+            eprintln!(
+                "tta: {}: transient engine error; trying again in {} (attempt {next})",
+                t.name,
+                crate::duration::Human(delay)
+            );
+        }
+    };
+    match process::retry::retry(retry.policy(), cancel, attempt, waiting) {
+        Ok(run) | Err(GaveUp::Failed(run) | GaveUp::Cancelled(run)) => run,
+    }
 }
 
 /// A shell's exit code for a finished child: its code, or 128 + the signal that ended it.
@@ -375,7 +422,8 @@ impl Passthrough {
     }
 
     /// Runs compose with `args` in each of `selected` repositories (names as given to
-    /// `--repo`; none, `all` or `both`: every one), one after another in config order.
+    /// `--repo`; none, `all` or `both`: every one), one after another in config order
+    /// (side by side for `logs -f` and `events`).
     /// Transient engine errors are retried with the configured backoff; a repository that
     /// succeeded is never run again. `mode` says where output goes; `cancel` (Ctrl-C,
     /// SIGTERM) is passed on to compose.
@@ -442,6 +490,32 @@ mod tests {
         }
         assert!(t.0.len() <= 2 * TAIL_BYTES + 101, "{}", t.0.len());
         assert!(t.0.starts_with('x') && t.0.ends_with("x\n"));
+    }
+
+    #[test]
+    fn only_a_compose_that_reads_until_stopped_runs_side_by_side() {
+        let args = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        for yes in [
+            "logs -f",
+            "logs --follow web",
+            "logs -tf",
+            "logs --tail 5 -f -- web",
+            "events",
+        ] {
+            assert!(follows(&args(yes)), "{yes}");
+        }
+        for no in [
+            "logs",
+            "logs --tail 5 web",
+            "logs -- -f",
+            "logs --no-log-prefix",
+            "up -d",
+            "up",
+            "ps -f",
+            "",
+        ] {
+            assert!(!follows(&args(no)), "{no}");
+        }
     }
 
     #[test]
