@@ -82,8 +82,22 @@ impl Progress {
         self
     }
 
-    fn bar(&self, multi: &MultiProgress, id: NodeId) -> ProgressBar {
-        let b = multi.add(ProgressBar::new_spinner());
+    /// A new bar for `id`, placed among `bars` in config order (not in the order components
+    /// first report), so a finished line keeps its place and a stack reads the same each run.
+    fn bar(
+        &self,
+        multi: &MultiProgress,
+        bars: &HashMap<NodeId, ProgressBar>,
+        id: NodeId,
+    ) -> ProgressBar {
+        let next = bars
+            .iter()
+            .filter(|(k, _)| **k > id)
+            .min_by_key(|(k, _)| **k);
+        let b = match next {
+            Some((_, after)) => multi.insert_before(after, ProgressBar::new_spinner()),
+            None => multi.add(ProgressBar::new_spinner()),
+        };
         b.set_style(
             ProgressStyle::with_template(&format!(
                 "{{spinner:.cyan}} {{prefix:<{}}}  {{msg}} {{elapsed:.dim}}",
@@ -109,7 +123,11 @@ impl Progress {
             }
             Mode::Bars { multi, bars } => {
                 let mut bars = bars.lock().expect("bars lock");
-                let bar = bars.entry(id).or_insert_with(|| self.bar(multi, id));
+                if !bars.contains_key(&id) {
+                    let bar = self.bar(multi, &bars, id);
+                    bars.insert(id, bar);
+                }
+                let bar = &bars[&id];
                 if done {
                     bar.set_style(
                         ProgressStyle::with_template(&format!(
