@@ -534,6 +534,55 @@ fn restart_no_deps_leaves_running_dependents_alone() {
 }
 
 #[test]
+fn on_a_terminal_each_component_keeps_one_final_line_in_config_order() {
+    // The dependents report (waiting) before what they wait for starts: their lines must
+    // still stand below it, as in the config.
+    let s = Stack::new(
+        "components:\n  setup: { kind: task, shell: 'sleep 0.3' }\n  api: { kind: task, shell: 'true', depends_on: { setup: completed_successfully } }\n  web: { kind: task, shell: 'true', depends_on: { api: completed_successfully } }\n",
+    );
+    let tta = crate::harness::tta_bin().display().to_string();
+    let mut pty = Command::new("script");
+    pty.args(["-qec", &format!("{tta} start"), "/dev/null"])
+        .current_dir(s.path())
+        .stdin(Stdio::null())
+        .env("TERM", "xterm")
+        .env_remove("CI")
+        .env_remove("NO_COLOR");
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("TTA")) {
+        pty.env_remove(k);
+    }
+    let out = pty.output().expect("script(1) from util-linux");
+    let raw = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{raw}");
+    // The screen's last frame, without colours and cursor moves.
+    let mut text = String::new();
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // ESC [ params letter
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            text.push(c);
+        }
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let done = |name: &str| {
+        text.rfind(&format!("{name} ✓ completed"))
+            .unwrap_or_else(|| panic!("no final line for {name}: {text}"))
+    };
+    assert!(text.contains("⠋"), "no live progress on a terminal: {text}");
+    let (setup, api, web) = (done("setup"), done("api"), done("web"));
+    assert!(
+        setup < api && api < web,
+        "final lines not in config order (setup {setup}, api {api}, web {web}): {text}"
+    );
+}
+
+#[test]
 fn status_answers_the_next_question() {
     let port = free_port();
     let s = Stack::new(&format!(
