@@ -526,9 +526,11 @@ impl ComponentSpec {
 /// Names of components and repositories that have a meaning of their own.
 pub const RESERVED_NAMES: [&str; 2] = ["all", "both"];
 
-/// Whether `name` is a valid component or repository name: letters, digits, `.`, `_`, `-`.
+/// Whether `name` is a valid component or repository name: letters, digits, `.`, `_`, `-`,
+/// and not `-` first (on a command line, `tta logs -x` would read it as an option).
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
+        && !name.starts_with('-')
         && name.len() <= 128
         && name
             .bytes()

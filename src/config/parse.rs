@@ -438,7 +438,11 @@ impl Parser<'_> {
         if !valid_name(name) {
             self.problem(
                 Problem::new(path.path(), format!("`{name}` is not a valid {what} name"))
-                    .help("use letters, digits, `.`, `_` and `-` only"),
+                    .help(if name.starts_with('-') {
+                        "a name cannot start with `-`: on the command line it would read as an option"
+                    } else {
+                        "use letters, digits, `.`, `_` and `-` only"
+                    }),
             );
         } else if RESERVED_NAMES.contains(&name) {
             self.problem(
@@ -1459,6 +1463,22 @@ components:
             c.components["seed"].command.as_ref().unwrap().argv()[0],
             "sh"
         );
+    }
+
+    #[test]
+    fn a_name_that_would_read_as_an_option_is_refused_with_why() {
+        let m = messages(
+            "repositories:\n  -r: { path: r }\ncomponents:\n  -x: { command: [sleep, '1'] }\n  ok-x.y_z: { command: [sleep, '1'] }\n",
+        );
+        assert_eq!(m.len(), 2, "{m:#?}");
+        for (key, name) in [("repositories.-r", "-r"), ("components.-x", "-x")] {
+            assert!(
+                m.iter().any(|l| l.starts_with(key)
+                    && l.contains(&format!("`{name}` is not a valid"))
+                    && l.contains("cannot start with `-`")),
+                "{key}: {m:#?}"
+            );
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ fn strings(description: &str) -> Value {
 /// The schema.
 #[expect(clippy::too_many_lines, reason = "one literal document")]
 pub(crate) fn json_schema() -> Value {
-    let name = json!({"type": "string", "pattern": "^[A-Za-z0-9._-]+$"});
+    let name = json!({"type": "string", "pattern": "^[A-Za-z0-9._][A-Za-z0-9._-]*$"});
     let condition = json!({
         "enum": ["started", "healthy", "completed_successfully", "service_started", "service_healthy", "service_completed_successfully"]
     });

@@ -537,7 +537,8 @@ impl Local {
         let spec = self.spec(id);
         let argv = spec.command.as_ref().map(|c| c.argv()).unwrap_or_default();
         let mut args: Vec<String> = vec![keeper.display().to_string(), "__keep".into()];
-        let mut opt = |k: &str, v: String| args.extend([k.to_owned(), v]);
+        // `--key=value`: a value that starts with `-` stays a value.
+        let mut opt = |k: &str, v: String| args.push(format!("{k}={v}"));
         opt("--state", self.state.root().display().to_string());
         opt("--name", name.clone());
         opt("--kind", spec.kind.as_str().to_owned());

@@ -191,6 +191,13 @@ fn names_with_shell_metacharacters_or_traversal_are_refused() {
         case("backtick name", named("`touch pwned`"), validate(), bad),
         case("traversal name", named("../../etc"), validate(), bad),
         case("slash name", named("a/b"), validate(), bad),
+        // It broke the keeper's command line, and `tta logs -x` reads it as an option.
+        case(
+            "option-like name",
+            named("-x"),
+            &["start"],
+            Want::Exit(2, "cannot start with `-`"),
+        ),
         case("newline name", named("a\nb"), validate(), bad),
         case("empty name", named(""), validate(), bad),
         // YAML allows implicit keys of up to 1024 characters.
