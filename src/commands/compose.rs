@@ -190,6 +190,27 @@ pub(crate) fn passthrough(
         }
         return Ok(u8::try_from(r.exit_code).unwrap_or(exit::FAILED));
     }
+    if cancel.is_cancelled() {
+        // Ctrl-C, SIGTERM or SIGHUP ended it (compose says "Aborting." and exits 1): not a
+        // failure of compose, and not a success either.
+        let what = args.first().map_or("compose", String::as_str);
+        let ran: Vec<&str> = results.keys().map(String::as_str).collect();
+        let skipped: Vec<String> = select_repositories(&compose.repositories(), repos)?
+            .into_iter()
+            .filter(|r| !results.contains_key(r))
+            .collect();
+        let mut parts = Vec::new();
+        if !ran.is_empty() {
+            parts.push(format!("ended in {}", ran.join(", ")));
+        }
+        if !skipped.is_empty() {
+            parts.push(format!("not run in {}", skipped.join(", ")));
+        }
+        if !out.json {
+            out.error(&format!("interrupted: compose {what} {}", parts.join("; ")));
+        }
+        return Ok(exit::INTERRUPTED);
+    }
     Ok(summarize(&results, args, width, out))
 }
 

@@ -512,6 +512,40 @@ fn signals_reach_compose_and_no_compose_is_left_behind() {
     }
 }
 
+/// `command` running, its stdout's lines on a channel as they come and its stderr whole at
+/// its end.
+fn reading(
+    mut command: Command,
+) -> (
+    std::process::Child,
+    std::sync::mpsc::Receiver<String>,
+    std::thread::JoinHandle<String>,
+) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
+    (child, rx, errors)
+}
+
 #[test]
 fn compose_logs_follow_reads_every_repository_at_once() {
     if !engine_ready() {
@@ -531,59 +565,66 @@ fn compose_logs_follow_reads_every_repository_at_once() {
     );
     let s = &r.stack;
     s.tta(&["compose", "up", "-d", "--repo", "both"]).ok();
-    let mut child = s
-        .command(&["compose", "logs", "-f", "--repo", "both"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        use std::io::BufRead as _;
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
+    let words = ["hello-from-a", "hello-from-b"];
+    let follow = ["compose", "logs", "-f", "--repo", "both"];
+    let json = ["--json", "compose", "logs", "-f", "--repo", "both"];
+    for (args, sig) in [(&follow[..], "INT"), (&json[..], "TERM")] {
+        let (mut child, rx, errors) = reading(s.command(args));
+        let compose_in = |name: &str| pids_with_both(&format!("-p {}", r.repo(name)), "logs");
+        // One after another, the first repository's `logs -f` never ends and `b`'s compose
+        // never runs.
+        let both = eventually(Duration::from_secs(20), || {
+            !compose_in("a").is_empty() && !compose_in("b").is_empty()
+        });
+        let mut seen = Vec::new();
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(if args[0] == "--json" { 2 } else { 30 })
+            && !words
+                .iter()
+                .all(|w| seen.iter().any(|l: &String| l.contains(w)))
         {
-            let _ = tx.send(line);
+            if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+                seen.push(l);
+            }
         }
-    });
-    // One after another, the first repository's `logs -f` never ends and `b` is never read.
-    let mut seen = Vec::new();
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(30)
-        && !["hello-from-a", "hello-from-b"]
-            .iter()
-            .all(|w| seen.iter().any(|l: &String| l.contains(w)))
-    {
-        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
-            seen.push(l);
+        Command::new("kill")
+            .args([&format!("-{sig}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        let ended = eventually(Duration::from_secs(15), || {
+            matches!(child.try_wait(), Ok(Some(_)))
+        });
+        let _ = child.kill();
+        let code = child.wait().unwrap().code();
+        // `--json` prints its document at the end.
+        seen.extend(rx.iter());
+        let errors = errors.join().unwrap();
+        let left: Vec<u32> = ["a", "b"].iter().flat_map(|n| compose_in(n)).collect();
+        for pid in &left {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
         }
-    }
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let ended = eventually(Duration::from_secs(15), || {
-        matches!(child.try_wait(), Ok(Some(_)))
-    });
-    let _ = child.kill();
-    let _ = child.wait();
-    let left: Vec<u32> = ["a", "b"]
-        .iter()
-        .flat_map(|name| pids_with_both(&format!("-p {}", r.repo(name)), "logs"))
-        .collect();
-    for pid in &left {
-        let _ = Command::new("kill").arg(pid.to_string()).status();
-    }
-    for w in ["hello-from-a", "hello-from-b"] {
         assert!(
-            seen.iter().any(|l| l.contains(w)),
-            "`tta compose logs -f --repo both` never showed {w}; it showed {seen:#?}"
+            both,
+            "tta {args:?} never ran compose in both repositories at once"
         );
+        for w in words {
+            assert!(
+                seen.iter().any(|l| l.contains(w)),
+                "tta {args:?} never showed {w}; it showed {seen:#?}"
+            );
+        }
+        assert!(ended, "tta {args:?} did not end on SIG{sig}");
+        assert_eq!(code, Some(130), "tta {args:?} after SIG{sig}: {errors}");
+        if args[0] != "--json" {
+            let ended_in = format!(
+                "interrupted: compose logs ended in {}, {}",
+                r.repo("a"),
+                r.repo("b")
+            );
+            assert!(errors.contains(&ended_in), "{errors}");
+        }
+        assert!(left.is_empty(), "compose logs left behind: {left:?}");
     }
-    assert!(ended, "tta compose logs -f did not end on SIGINT");
-    assert!(left.is_empty(), "compose logs left behind: {left:?}");
 }
 
 /// A unix socket that accepts connections and never answers.

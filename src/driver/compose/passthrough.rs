@@ -213,11 +213,7 @@ fn run_one(
                 s.line(&t.name, stream, line);
             }),
             Mode::Direct => direct(&spec, cancel, reader),
-            Mode::Capture => spec.clone().capture().run().map(|f| ComposeRun {
-                exit_code: exit_code(&f),
-                stdout: f.stdout_text(),
-                stderr: f.stderr_text(),
-            }),
+            Mode::Capture => captured(&spec, cancel, reader),
         };
         outcome.unwrap_or_else(|e| {
             let message = format!("cannot run `{}`: {e}\n", argv.join(" "));
@@ -355,6 +351,20 @@ fn direct(spec: &Spec, cancel: Option<&Cancel>, reader: bool) -> Result<ComposeR
         exit_code: exit_code(&f),
         stdout: String::new(),
         stderr: tail.0,
+    })
+}
+
+/// Runs `spec` to its end and returns what it printed, whole (the library, `--json`);
+/// signals reach it as [`supervise`] says, so `tta --json compose logs -f` ends on Ctrl-C
+/// or SIGTERM like the rest.
+fn captured(spec: &Spec, cancel: Option<&Cancel>, reader: bool) -> Result<ComposeRun, RunError> {
+    let mut child = spec.clone().capture().group(Group::Own).spawn()?;
+    supervise(&child, true, reader, cancel);
+    let f = child.finish();
+    Ok(ComposeRun {
+        exit_code: exit_code(&f),
+        stdout: f.stdout_text(),
+        stderr: f.stderr_text(),
     })
 }
 
