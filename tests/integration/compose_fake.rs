@@ -108,6 +108,22 @@ fn v1_command_lines_in_config_order() {
 }
 
 #[test]
+fn an_attached_up_across_repositories_says_the_next_waits() {
+    let s = stack(TWO_REPOS, &["docker", "docker-compose"]);
+    s.tta(&["compose", "up", "--repo", "both"])
+        .ok()
+        .stderr_has("`compose up` without `-d` runs until it is stopped: beta starts only after alpha has been stopped");
+    let detached = s.tta(&["compose", "up", "-d", "--repo", "both"]);
+    assert!(
+        !detached.stderr.contains("without `-d`"),
+        "{}",
+        detached.stderr
+    );
+    let one = s.tta(&["compose", "up", "--repo", "alpha"]);
+    assert!(!one.stderr.contains("without `-d`"), "{}", one.stderr);
+}
+
+#[test]
 fn v2_plugin_and_docker_contexts() {
     let yaml = TWO_REPOS.replace("compose_files:", "context: remote, compose_files:");
     let s = stack(&yaml, &["docker", "docker-compose"])

@@ -156,6 +156,23 @@ fn follows(args: &[String]) -> bool {
     }
 }
 
+/// Whether compose is an `up` that stays attached until it is stopped (no `-d`, `--wait`,
+/// `--no-start`, `--abort-on-container-exit` or `--exit-code-from`): one after another, the
+/// next repository's starts only when the first is stopped.
+fn attached_up(args: &[String]) -> bool {
+    let Some(at) = args.iter().position(|a| !a.starts_with('-')) else {
+        return false;
+    };
+    args[at] == "up"
+        && !args[at + 1..].iter().take_while(|a| *a != "--").any(|a| {
+            matches!(
+                a.as_str(),
+                "--detach" | "--wait" | "--no-start" | "--abort-on-container-exit"
+            ) || a.starts_with("--exit-code-from")
+                || (a.starts_with('-') && !a.starts_with("--") && a[1..].contains('d'))
+        })
+}
+
 /// Runs `args` in each target: one after another, or side by side when compose follows
 /// ([`follows`]). Results are in the targets' order either way.
 fn run_all(
@@ -180,6 +197,15 @@ fn run_all(
                 .map(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         });
+    }
+    if let [first, second, ..] = targets
+        && attached_up(args)
+    {
+        tracing::warn!(
+            "`compose up` without `-d` runs until it is stopped: {} starts only after {} has been stopped (Ctrl-C); to run them together, `tta compose up -d` then `tta logs -f`, or `tta up`",
+            second.0.name,
+            first.0.name
+        );
     }
     let mut results = IndexMap::new();
     for target in targets {
@@ -525,6 +551,27 @@ mod tests {
             "",
         ] {
             assert!(!follows(&args(no)), "{no}");
+        }
+    }
+
+    #[test]
+    fn an_up_that_stays_attached_is_told_apart() {
+        let args = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        for yes in ["up", "up --build web", "up --no-deps -- -d"] {
+            assert!(attached_up(&args(yes)), "{yes}");
+        }
+        for no in [
+            "up -d",
+            "up --detach",
+            "up -dV",
+            "up --wait",
+            "up --no-start",
+            "up --abort-on-container-exit",
+            "up --exit-code-from=tests",
+            "logs -f",
+            "",
+        ] {
+            assert!(!attached_up(&args(no)), "{no}");
         }
     }
 
