@@ -36,14 +36,6 @@ pub(crate) fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<Option<PathB
         .find(|p| p.is_file()))
 }
 
-pub(crate) fn read_text(p: &Path) -> Result<String> {
-    let bytes = std::fs::read(p).map_err(|e| Error::io("read", p, e))?;
-    String::from_utf8(bytes).map_err(|e| Error::ConfigSyntax {
-        location: format!("{}: byte {}", p.display(), e.utf8_error().valid_up_to()),
-        message: "the file is not valid UTF-8".into(),
-    })
-}
-
 pub(crate) fn display_name(path: Option<&Path>, cwd: &Path) -> String {
     match path {
         Some(p) => p.strip_prefix(cwd).unwrap_or(p).display().to_string(),

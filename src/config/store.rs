@@ -191,9 +191,18 @@ impl Target {
         if self.existing.is_none() {
             return Ok(None);
         }
-        let text = super::file::read_text(&self.real)?;
+        let text = read_text(&self.real)?;
         Ok(Some(TextForm::decode(&text)))
     }
+}
+
+/// The config file's text; not UTF-8 is a syntax error with the byte where it stops being so.
+pub(crate) fn read_text(p: &Path) -> Result<String> {
+    let bytes = std::fs::read(p).map_err(|e| Error::io("read", p, e))?;
+    String::from_utf8(bytes).map_err(|e| Error::ConfigSyntax {
+        location: format!("{}: byte {}", p.display(), e.utf8_error().valid_up_to()),
+        message: "the file is not valid UTF-8".into(),
+    })
 }
 
 /// ` (through the link to REAL)` when `named` is a link.

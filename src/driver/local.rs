@@ -579,7 +579,7 @@ impl Local {
         let argv = spec.command.as_ref().map(|c| c.argv()).unwrap_or_default();
         let path = self.state.log_path(name);
         // Written to directly from here on: an index from a keeper would no longer match.
-        let _ = std::fs::remove_file(crate::state::journal::index_path(&path));
+        let _ = std::fs::remove_file(crate::state::log::index_path(&path));
         let _ = log::rotate(&path, self.logs.max_size, self.logs.keep);
         let mut log = self
             .state
@@ -883,8 +883,10 @@ impl Driver for Local {
     }
 
     fn note_failure(&self, id: NodeId, failure: &Failure) {
-        self.state
-            .note_failure(&self.names[id], &LastFailure::of(failure));
+        self.state.note_failure(
+            &self.names[id],
+            &LastFailure::now(&failure.message, failure.exit_code),
+        );
     }
 
     /// Waits for the component's main process to exit: our own child's exit rings its

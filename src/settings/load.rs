@@ -16,13 +16,11 @@ use crate::cancel::Cancel;
 use crate::compose_file::Vars;
 use crate::config::effective::{self, Origin};
 use crate::config::env::{self, Override};
-use crate::config::file::{
-    DEFAULT_FILES, display_name, locate, locate_problems, parse_yaml, read_text,
-};
+use crate::config::file::{DEFAULT_FILES, display_name, locate, locate_problems, parse_yaml};
 use crate::config::keypath::KeyPath;
 use crate::config::model::{Config, Defaults};
 use crate::config::problem::Problem;
-use crate::config::store::{self, FolderLock, Target, TextForm};
+use crate::config::store::{self, FolderLock, Target, TextForm, read_text};
 use crate::config::{edit, parse, secrets, validate, value};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
@@ -530,11 +528,11 @@ impl Settings {
 
 /// Locates the problems of an edit: at the value given, or in the file as it is.
 fn relocate(
-    problems: Vec<crate::Located>,
+    problems: Vec<crate::diagnostics::Located>,
     original: &str,
     display: &str,
     key: &KeyPath,
-) -> Vec<crate::Located> {
+) -> Vec<crate::diagnostics::Located> {
     let index = crate::config::source::SourceIndex::build(original).ok();
     let mut given = Vec::new();
     let mut elsewhere = Vec::new();

@@ -68,14 +68,14 @@ pub(crate) struct LastFailure {
 }
 
 impl LastFailure {
-    /// A failure, now.
-    pub(crate) fn of(f: &crate::driver::Failure) -> Self {
+    /// A failure that says `message` (and the exit code, when a command exited), now.
+    pub(crate) fn now(message: &str, exit_code: Option<i32>) -> Self {
         Self {
             at: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
-            message: f.message.clone(),
-            exit_code: f.exit_code,
+            message: message.to_owned(),
+            exit_code,
         }
     }
 }

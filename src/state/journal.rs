@@ -14,6 +14,9 @@ use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::log::index_path;
+use super::log::numbered;
+
 /// The bytes of one index record.
 const RECORD: u64 = 17;
 /// The stream bits of a record's last byte.
@@ -98,19 +101,6 @@ pub(crate) fn all(path: &Path) -> Vec<Entry> {
         .into_iter()
         .map(|l| Entry::untimed(l.to_vec()))
         .collect()
-}
-
-/// The index of a log.
-pub(crate) fn index_path(log: &Path) -> PathBuf {
-    let mut p = log.as_os_str().to_owned();
-    p.push(".idx");
-    PathBuf::from(p)
-}
-
-fn numbered(path: &Path, i: u32) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(format!(".{i}"));
-    PathBuf::from(p)
 }
 
 /// Appends lines to a log and its index, rotating both at `max_size`.

@@ -154,6 +154,20 @@ impl Follower {
     }
 }
 
+/// The index a keeper writes beside a log (`NAME.log.idx`).
+pub(crate) fn index_path(log: &Path) -> PathBuf {
+    let mut p = log.as_os_str().to_owned();
+    p.push(".idx");
+    PathBuf::from(p)
+}
+
+/// A rotated copy of a log (`NAME.log.1`, `.2`, ...).
+pub(crate) fn numbered(path: &Path, i: u32) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(format!(".{i}"));
+    PathBuf::from(p)
+}
+
 /// Keeps a log under `max_size` bytes: when it is larger, its content moves to `.1` (older
 /// rotations shift up, at most `keep` are kept; with `keep` 0 the content is dropped) and
 /// the file is truncated in place. Returns whether it rotated.
@@ -161,24 +175,19 @@ pub(crate) fn rotate(path: &Path, max_size: u64, keep: u32) -> io::Result<bool> 
     let Ok(meta) = fs::metadata(path) else {
         return Ok(false);
     };
-    if super::journal::index_path(path).exists() {
+    if index_path(path).exists() {
         // A keeper writes this log, and rotates it (with its index) itself.
         return Ok(false);
     }
     if !meta.is_file() || meta.len() <= max_size {
         return Ok(false);
     }
-    let numbered = |i: u32| {
-        let mut p = path.as_os_str().to_owned();
-        p.push(format!(".{i}"));
-        PathBuf::from(p)
-    };
     if keep > 0 {
-        let _ = fs::remove_file(numbered(keep));
+        let _ = fs::remove_file(numbered(path, keep));
         for i in (1..keep).rev() {
-            let _ = fs::rename(numbered(i), numbered(i + 1));
+            let _ = fs::rename(numbered(path, i), numbered(path, i + 1));
         }
-        fs::copy(path, numbered(1))?;
+        fs::copy(path, numbered(path, 1))?;
     }
     OpenOptions::new().write(true).open(path)?.set_len(0)?;
     Ok(true)

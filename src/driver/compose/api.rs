@@ -28,7 +28,7 @@ use futures_util::future::{Either, select};
 use serde_json::Value;
 
 use super::endpoint::Endpoint;
-use super::events::Event;
+use super::event::Event;
 use super::lock;
 use crate::cancel::Cancel;
 use crate::driver::LogQuery;

@@ -924,8 +924,10 @@ impl crate::driver::Driver for Compose {
 
     fn note_failure(&self, id: NodeId, failure: &Failure) {
         if let Some(node) = self.node(id) {
-            self.state
-                .note_failure(&node.name, &crate::state::LastFailure::of(failure));
+            self.state.note_failure(
+                &node.name,
+                &crate::state::LastFailure::now(&failure.message, failure.exit_code),
+            );
         }
     }
 }

@@ -34,7 +34,7 @@ use super::api::{Api, ApiError};
 use super::cli::EngineCli;
 use super::command::{self, engine_unreachable};
 use super::endpoint::{self, Endpoint};
-use super::events::{self, Events, Hooks, Source, Subscription};
+use super::events::{Events, Hooks, Source, Subscription};
 use super::lock;
 use super::ps::{
     self, Container, INSPECT_TEMPLATE, State as ContainerState, TEMPLATE, apply_inspect,
@@ -577,7 +577,9 @@ impl Engine {
         let sub = self.events.subscribe(project, service);
         let source = || match self.access() {
             Access::Api(api) => Source::Api(Arc::clone(api)),
-            Access::Cli(_) | Access::Broken(_) => Source::Cli(self.streaming(&events::CLI_ARGS)),
+            Access::Cli(_) | Access::Broken(_) => {
+                Source::Cli(self.streaming(&super::event::CLI_ARGS))
+            }
         };
         self.start_events(source, crate::state::now_epoch());
         sub

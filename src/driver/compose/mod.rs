@@ -29,6 +29,7 @@ pub(crate) mod command;
 mod driver;
 pub(crate) mod endpoint;
 pub(crate) mod engine;
+mod event;
 mod events;
 mod leftovers;
 mod logs;

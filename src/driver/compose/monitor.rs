@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::driver::Compose;
 use super::engine::Engine;
-use super::events::Kind;
+use super::event::Kind;
 use super::ps::{Container, State as ContainerState};
 use crate::cancel::Cancel;
 use crate::driver::types::{ActionError, Ended, Failure, LogQuery};
