@@ -27,6 +27,7 @@ pub mod driver;
 mod duration;
 pub mod error;
 pub mod graph;
+mod hash;
 mod orchestrator;
 mod output;
 mod process;

@@ -10,6 +10,20 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
+/// A component's colour, from a hash of its name: the same on every run, and the same
+/// whichever other components are shown with it (`tta logs`, `tta up`).
+pub(crate) fn name_colour(name: &str) -> console::Color {
+    const PALETTE: [console::Color; 6] = [
+        console::Color::Cyan,
+        console::Color::Yellow,
+        console::Color::Green,
+        console::Color::Magenta,
+        console::Color::Blue,
+        console::Color::Red,
+    ];
+    PALETTE[usize::try_from(crate::hash::fnv1a(name.as_bytes()) % 6).unwrap_or(0)]
+}
+
 /// The version of every JSON document `tta` prints; it changes when a field changes meaning.
 pub(crate) const SCHEMA_VERSION: u32 = 1;
 

@@ -408,17 +408,6 @@ struct View<'o> {
     labels: Vec<String>,
 }
 
-/// The colours component names take, by a hash of the name (so a component keeps its
-/// colour whichever others are shown with it).
-const PALETTE: [console::Color; 6] = [
-    console::Color::Cyan,
-    console::Color::Yellow,
-    console::Color::Green,
-    console::Color::Magenta,
-    console::Color::Blue,
-    console::Color::Red,
-];
-
 impl<'o> View<'o> {
     fn new(out: &'o Output, timestamps: bool) -> Self {
         Self {
@@ -456,7 +445,7 @@ impl<'o> View<'o> {
         if self.labels.len() > 1 {
             let padded = format!("{label:<width$} | ");
             if self.out.color_stdout {
-                let c = PALETTE[fnv(label) % PALETTE.len()];
+                let c = crate::output::name_colour(label);
                 text.extend_from_slice(
                     console::style(padded)
                         .fg(c)
@@ -480,16 +469,6 @@ impl<'o> View<'o> {
         text.push(b'\n');
         self.out.stdout_bytes(&text)
     }
-}
-
-/// A small stable hash (FNV-1a): the same name gives the same colour on every machine.
-fn fnv(s: &str) -> usize {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    usize::try_from(h % 1_000_003).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -205,10 +205,7 @@ fn depends_on(name: &str, svc: &Mapping, errors: &mut Vec<String>) -> Vec<Servic
 /// A fingerprint of a service's merged definition (FNV-1a of its YAML text).
 fn fingerprint(v: &Value) -> String {
     let text = yaml_serde::to_string(v).unwrap_or_default();
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{hash:016x}")
+    crate::hash::fingerprint(&text)
 }
 
 /// The service `X` of `key: service:X` (`network_mode`, `ipc`, `pid`).

@@ -74,10 +74,7 @@ pub(super) struct Local {
 fn fingerprint(spec: &ComponentSpec, cwd: &Path) -> String {
     let text = serde_json::to_string(&(spec.kind, &spec.command, &spec.env, cwd, &spec.probe))
         .expect("specs serialize");
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{hash:016x}")
+    crate::hash::fingerprint(&text)
 }
 
 /// The loopback TCP port a probe waits on, if it waits on one of this host.

@@ -76,22 +76,6 @@ struct Look {
     timestamps: bool,
 }
 
-/// A colour for a name, the same on every run.
-fn colour(name: &str) -> console::Color {
-    const PALETTE: [console::Color; 6] = [
-        console::Color::Cyan,
-        console::Color::Yellow,
-        console::Color::Green,
-        console::Color::Magenta,
-        console::Color::Blue,
-        console::Color::Red,
-    ];
-    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    PALETTE[usize::try_from(h % 6).unwrap_or(0)]
-}
-
 fn rfc3339(at: SystemTime) -> String {
     humantime::format_rfc3339_millis(at).to_string()
 }
@@ -106,7 +90,7 @@ impl Look {
         let padded = format!("{name:<w$}", w = self.width);
         match self.style {
             Style::Color => {
-                let c = colour(name);
+                let c = crate::output::name_colour(name);
                 format!(
                     "{time}{} {} ",
                     console::style(padded).fg(c).force_styling(true),

@@ -418,7 +418,7 @@ pub(crate) fn default_project_name(name: &str, path: &Path) -> String {
         base.push_str("tta");
     }
     let abs = std::fs::canonicalize(path).unwrap_or_else(|_| lexical_absolute(path));
-    let hash = fnv1a(abs.as_os_str().as_encoded_bytes());
+    let hash = crate::hash::fnv1a(abs.as_os_str().as_encoded_bytes());
     format!("{base}-{:06x}", hash & 0x00ff_ffff)
 }
 
@@ -439,13 +439,6 @@ fn lexical_absolute(p: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// FNV-1a, 64 bits: stable across Rust versions and platforms, unlike `DefaultHasher`.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// A compose run that could not start, as a message.
